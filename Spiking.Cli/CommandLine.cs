@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+
+namespace Spiking.Cli;
+
+/// <summary>Dispatches <c>spiking &lt;command&gt; [options]</c> to the command that handles it.</summary>
+internal static class CommandLine
+{
+    private const string Usage = """
+        usage: spiking <command> [options]
+
+        commands:
+          info                       the machine, SIMD width and thread count the engine sees
+          bench kernels [options]    time the spike and dense kernels at DESIGN.md's shapes and rates
+              --threads N              threads for the kernels (default: all cores)
+              --json FILE              append one JSON line per measurement (torch_kernels.py's keys)
+              --shapes MxKxN,...       shapes (default: 512x784x512,512x1024x1024,2048x1024x1024,256x4096x4096)
+              --rates p,...            spike rates (default: 0.05,0.1,0.2,0.3)
+              --reps N --min-time S --warmup N   timing loop, as torch_kernels.py
+              --impl fast|reference    which kernel implementation to time (default: fast)
+        """;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var options = Options.Parse(args.AsSpan(1));
+            return args[0] switch
+            {
+                "info" => InfoCommand.Run(options),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"spiking: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+    }
+}
+
+/// <summary>A command line that cannot be understood; reported with the usage text.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Positional words and <c>--name value</c> pairs of a command line.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string> _named = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    public List<string> Positional { get; } = [];
+
+    public static Options Parse(ReadOnlySpan<string> args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a.StartsWith("--", StringComparison.Ordinal))
+            {
+                var eq = a.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0) o._named[a[2..eq]] = a[(eq + 1)..];
+                else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) o._named[a[2..]] = args[++i];
+                else o._named[a[2..]] = "true";
+            }
+            else
+            {
+                o.Positional.Add(a);
+            }
+        }
+        return o;
+    }
+
+    public string? String(string name)
+    {
+        _used.Add(name);
+        return _named.TryGetValue(name, out var v) ? v : null;
+    }
+
+    public int Int(string name, int fallback, int min = int.MinValue)
+    {
+        var s = String(name);
+        if (s is null) return fallback;
+        if (!int.TryParse(s, out int v) || v < min) throw new UsageException($"--{name} expects an integer >= {min}, got '{s}'");
+        return v;
+    }
+
+    public double Double(string name, double fallback, double min = double.MinValue)
+    {
+        var s = String(name);
+        if (s is null) return fallback;
+        if (!double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out double v) || v < min)
+        {
+            throw new UsageException($"--{name} expects a number >= {min}, got '{s}'");
+        }
+        return v;
+    }
+
+    /// <summary>Fails on any option that no command asked for, so a typo is never silently ignored.</summary>
+    public void RejectUnknown()
+    {
+        foreach (var k in _named.Keys)
+        {
+            if (!_used.Contains(k)) throw new UsageException($"unknown option --{k}");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System;
+using System.IO;
+
+namespace Spiking.Cli;
+
+/// <summary>Facts about the machine that go into benchmark records, as the peers record them.</summary>
+internal static class MachineInfo
+{
+    public static string CpuName()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "unknown";
+    }
+
+    /// <summary>The process's peak resident set in MiB, from /proc (Linux), or the current working set elsewhere.</summary>
+    public static double PeakRssMib()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    var kb = line[6..].Trim().Split(' ')[0];
+                    return double.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return Environment.WorkingSet / (1024.0 * 1024.0);
+    }
+}

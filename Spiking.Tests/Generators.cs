@@ -1,0 +1,95 @@
+using System;
+using FsCheck;
+using FsCheck.Fluent;
+using Spiking.Tensors;
+
+namespace Spiking.Tests;
+
+/// <summary>A dense tensor to build: its dimensions and the seed of its normally distributed values.</summary>
+public sealed record TensorCase(int[] Dims, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public float[] Values()
+    {
+        var rng = new Random(Seed);
+        var v = new float[Shape.ElementCount];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)Reference.Normal(rng);
+        return v;
+    }
+
+    public Tensor Create() => Tensor.FromSpan(Values(), Shape);
+
+    public override string ToString() => $"TensorCase({Shape.Format(Dims)}, seed {Seed})";
+}
+
+/// <summary>A spike matrix to build: rows × cols bits, each set with probability <paramref name="Rate"/>.</summary>
+public sealed record SpikeCase(int Rows, int Cols, double Rate, int Seed)
+{
+    public float[] Dense()
+    {
+        var rng = new Random(Seed);
+        var v = new float[Rows * Cols];
+        for (int i = 0; i < v.Length; i++) v[i] = rng.NextDouble() < Rate ? 1f : 0f;
+        return v;
+    }
+
+    public SpikeTensor Create()
+    {
+        using var dense = Tensor.FromArray(Dense(), Rows, Cols);
+        return SpikeTensor.FromBinary(dense);
+    }
+}
+
+/// <summary>A matrix product problem: <c>[M, K] x [K, N]</c>, with a spike rate for spike operands.</summary>
+public sealed record ProductCase(int M, int K, int N, double Rate, int Seed)
+{
+    public SpikeCase Spikes(int rows, int cols) => new(rows, cols, Rate, Seed);
+
+    public float[] Normal(int count, int salt)
+    {
+        var rng = new Random(Seed * 7919 + salt);
+        var v = new float[count];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)Reference.Normal(rng);
+        return v;
+    }
+}
+
+/// <summary>
+/// The FsCheck generators every property reuses: shapes, dense tensors, spike matrices at a given firing rate
+/// (including 0 and 1), and matrix-product problems whose inner dimension is often not a multiple of 64.
+/// </summary>
+public static class Generators
+{
+    /// <summary>Firing rates that cover the edges (0, 1) and the working range of SNNs.</summary>
+    public static Gen<double> Rate() => Gen.Elements(0.0, 0.02, 0.1, 0.3, 0.5, 0.9, 1.0);
+
+    /// <summary>A dimension in [1, max], biased towards the edges around word and vector widths.</summary>
+    public static Gen<int> Dim(int max) =>
+        Gen.OneOf(Gen.Choose(1, max), Gen.Elements(1, 7, 8, 63, 64, 65, 127, 128, 129).Where(d => d <= max));
+
+    public static Gen<int[]> Dims(int maxRank, int maxDim) =>
+        from rank in Gen.Choose(1, maxRank)
+        from dims in Gen.ArrayOf(Dim(maxDim), rank)
+        select dims;
+
+    public static Arbitrary<TensorCase> TensorCases() =>
+        (from dims in Dims(4, 40)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new TensorCase(dims, seed)).ToArbitrary();
+
+    public static Arbitrary<SpikeCase> SpikeCases() =>
+        (from rows in Dim(40)
+         from cols in Dim(200)
+         from rate in Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SpikeCase(rows, cols, rate, seed)).ToArbitrary();
+
+    public static Arbitrary<ProductCase> ProductCases() =>
+        (from m in Dim(70)
+         from k in Dim(200)
+         from n in Dim(90)
+         from rate in Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new ProductCase(m, k, n, rate, seed)).ToArbitrary();
+}
