@@ -1,0 +1,61 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Spiking.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>A copy of this tensor as a <see cref="Tensor{T}"/> of System.Numerics.Tensors.</summary>
+    public Tensor<float> ToSystemTensor()
+    {
+        var values = ToArray();
+        return System.Numerics.Tensors.Tensor.Create(values, Lengths());
+    }
+
+    /// <summary>
+    /// A <see cref="TensorSpan{T}"/> over this tensor's own storage, without copying: writes through it change
+    /// this tensor (and count as a mutable access for <see cref="Version"/>).
+    /// </summary>
+    public TensorSpan<float> AsTensorSpan()
+    {
+        AsSpan();
+        Span<nint> strides = stackalloc nint[Rank];
+        nint stride = 1;
+        for (int i = Rank - 1; i >= 0; i--)
+        {
+            strides[i] = stride;
+            stride *= Shape[i];
+        }
+        return new TensorSpan<float>(StorageArray, StorageOffset, Lengths(), strides);
+    }
+
+    /// <summary>A new tensor with a copy of <paramref name="source"/>'s elements in row-major order (any strides).</summary>
+    /// <exception cref="ArgumentException">A dimension exceeds <see cref="int.MaxValue"/>.</exception>
+    public static Tensor FromSystemTensor(ReadOnlyTensorSpan<float> source)
+    {
+        var dims = new int[source.Rank];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            nint length = source.Lengths[i];
+            if (length > int.MaxValue) throw new ArgumentException($"Dimension {i} of the source has length {length}; at most {int.MaxValue} is supported.", nameof(source));
+            dims[i] = (int)length;
+        }
+        var result = Empty(new Shape(dims));
+        if (result.Length > 0) source.FlattenTo(result.AsSpan());
+        return result;
+    }
+
+    /// <summary>A new tensor with a copy of <paramref name="source"/>'s elements.</summary>
+    public static Tensor FromSystemTensor(Tensor<float> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return FromSystemTensor(source.AsReadOnlyTensorSpan());
+    }
+
+    private nint[] Lengths()
+    {
+        var lengths = new nint[Rank];
+        for (int i = 0; i < Rank; i++) lengths[i] = Shape[i];
+        return lengths;
+    }
+}
