@@ -56,6 +56,62 @@ public sealed record ProductCase(int M, int K, int N, double Rate, int Seed)
 }
 
 /// <summary>
+/// Two operand shapes that broadcast together under NumPy rules (either may have fewer axes, and any axis may
+/// be 1 on one side), with the seed of their normally distributed values.
+/// </summary>
+public sealed record BroadcastCase(int[] Left, int[] Right, int Seed)
+{
+    public TensorCase LeftCase => new(Left, Seed);
+
+    public TensorCase RightCase => new(Right, Seed + 1);
+
+    public override string ToString() => $"BroadcastCase({Shape.Format(Left)} with {Shape.Format(Right)}, seed {Seed})";
+}
+
+/// <summary>
+/// A <c>[Rows, Cols]</c> matrix of normal values compared against <paramref name="Threshold"/>, salted with values
+/// exactly equal to the threshold, NaNs, infinities and signed zeros.
+/// </summary>
+public sealed record ThresholdCase(int Rows, int Cols, float Threshold, int Seed)
+{
+    public float[] Values()
+    {
+        var rng = new Random(Seed);
+        var v = new float[Rows * Cols];
+        for (int i = 0; i < v.Length; i++)
+        {
+            double u = rng.NextDouble();
+            v[i] = u switch
+            {
+                < 0.10 => Threshold,
+                < 0.15 => float.NaN,
+                < 0.16 => float.PositiveInfinity,
+                < 0.17 => float.NegativeInfinity,
+                < 0.18 => -0f,
+                < 0.19 => 0f,
+                < 0.21 => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(Threshold) - 1),
+                _ => (float)Reference.Normal(rng),
+            };
+        }
+        return v;
+    }
+
+    public override string ToString() => $"ThresholdCase([{Rows}, {Cols}], threshold {Threshold}, seed {Seed})";
+}
+
+/// <summary>A bit matrix of <c>Rows x Cols</c> (either may be 0 or span several 64-bit words) set with probability <paramref name="Rate"/>.</summary>
+public sealed record BitMatrixCase(int Rows, int Cols, double Rate, int Seed)
+{
+    public bool[] Bits()
+    {
+        var rng = new Random(Seed);
+        var b = new bool[Rows * Cols];
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextDouble() < Rate;
+        return b;
+    }
+}
+
+/// <summary>
 /// The FsCheck generators every property reuses: shapes, dense tensors, spike matrices at a given firing rate
 /// (including 0 and 1), and matrix-product problems whose inner dimension is often not a multiple of 64.
 /// </summary>
@@ -92,4 +148,45 @@ public static class Generators
          from rate in Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new ProductCase(m, k, n, rate, seed)).ToArbitrary();
+
+    /// <summary>
+    /// Broadcast operand pairs: an output shape of rank up to 4, from which each operand drops some leading axes
+    /// and sets some of the remaining ones to 1.
+    /// </summary>
+    public static Arbitrary<BroadcastCase> BroadcastCases() =>
+        (from output in Dims(4, 12)
+         from left in Operand(output)
+         from right in Operand(output)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new BroadcastCase(left, right, seed)).ToArbitrary();
+
+    /// <summary>Threshold problems whose rows are often not a multiple of 64 bits long.</summary>
+    public static Arbitrary<ThresholdCase> ThresholdCases() =>
+        (from rows in Dim(40)
+         from cols in Dim(200)
+         from threshold in Gen.OneOf(
+             Gen.Elements(0f, 0.5f, 1f, -1f, 2.5f, -0f, float.Epsilon),
+             Gen.Choose(-3000, 3000).Select(t => t / 1000f))
+         from seed in Gen.Choose(0, 1_000_000)
+         select new ThresholdCase(rows, cols, threshold, seed)).ToArbitrary();
+
+    /// <summary>Bit matrices with 0 to 200 rows and columns, at the rates of <see cref="Rate"/>.</summary>
+    public static Arbitrary<BitMatrixCase> BitMatrixCases() =>
+        (from rows in Gen.OneOf(Gen.Constant(0), Dim(200))
+         from cols in Gen.OneOf(Gen.Constant(0), Dim(200))
+         from rate in Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new BitMatrixCase(rows, cols, rate, seed)).ToArbitrary();
+
+    private static Gen<int[]> Operand(int[] output) =>
+        from drop in Gen.Choose(0, output.Length)
+        from ones in Gen.ArrayOf(Gen.Elements(false, false, true), output.Length)
+        select Keep(output, drop, ones);
+
+    private static int[] Keep(int[] output, int drop, bool[] ones)
+    {
+        var dims = new int[output.Length - drop];
+        for (int i = 0; i < dims.Length; i++) dims[i] = ones[drop + i] ? 1 : output[drop + i];
+        return dims;
+    }
 }
