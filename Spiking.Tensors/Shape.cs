@@ -11,6 +11,7 @@ namespace Spiking.Tensors;
 public readonly struct Shape : IEquatable<Shape>
 {
     private readonly int[]? _dims;
+    private readonly int _elementCount;
 
     /// <summary>Creates a shape from its dimensions; every dimension must be non-negative.</summary>
     /// <exception cref="ArgumentException">A dimension is negative, or the element count overflows.</exception>
@@ -33,14 +34,18 @@ public readonly struct Shape : IEquatable<Shape>
                     $"Shape {Format(dims)} has more than {int.MaxValue} elements.", nameof(dims));
             }
         }
-        ElementCount = (int)count;
+        _elementCount = (int)count;
     }
 
     /// <summary>The number of dimensions.</summary>
     public int Rank => _dims?.Length ?? 0;
 
     /// <summary>The product of all dimensions (1 for a scalar).</summary>
-    public int ElementCount { get; } = 1;
+    /// <remarks>
+    /// <c>default(Shape)</c> and <c>new Shape()</c> never run the constructor, so they have no dimension array; they
+    /// are the scalar shape too.
+    /// </remarks>
+    public int ElementCount => _dims is null ? 1 : _elementCount;
 
     /// <summary>The dimensions, outermost first.</summary>
     public ReadOnlySpan<int> Dimensions => _dims;
