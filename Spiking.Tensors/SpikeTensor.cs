@@ -212,10 +212,10 @@ public sealed class SpikeTensor : IDisposable
     public SpikeTensor Slice(int start, int length)
     {
         RequireTimeAxis();
-        if (start < 0 || length < 0 || start + length > Shape[0])
+        if (start < 0 || length < 0 || length > Shape[0] - start)
         {
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"Slice [{start}, {start + length}) is outside the leading dimension of shape {Shape} (size {Shape[0]}).");
+                $"Slice [{start}, {(long)start + length}) is outside the leading dimension of shape {Shape} (size {Shape[0]}).");
         }
         int rowsPerStep = Shape.ProductOfLeading(Shape.Rank - 1) / Math.Max(1, Shape[0]);
         return View(_wordOffset + start * rowsPerStep * WordsPerRow, Shape.WithDimension(0, length));

@@ -145,10 +145,10 @@ public sealed partial class Tensor : IDisposable
     {
         ThrowIfDisposed();
         RequireLeadingAxis();
-        if (start < 0 || length < 0 || start + length > Shape[0])
+        if (start < 0 || length < 0 || length > Shape[0] - start)
         {
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"Slice [{start}, {start + length}) is outside the leading dimension of shape {Shape} (size {Shape[0]}).");
+                $"Slice [{start}, {(long)start + length}) is outside the leading dimension of shape {Shape} (size {Shape[0]}).");
         }
         int stride = Shape.ProductOfTrailing(1);
         return View(_offset + start * stride, Shape.WithDimension(0, length));
