@@ -58,6 +58,7 @@ public sealed partial class Tensor
     /// <summary><c>this += alpha * other</c> for tensors of the same shape (an axpy).</summary>
     public void AddScaledInPlace(Tensor other, float alpha)
     {
+        ThrowIfDisposed();
         TensorChecks.SameShape(this, other, nameof(other));
         var s = AsSpan();
         TensorPrimitives.MultiplyAdd(other.AsReadOnlySpan(), alpha, s, s);

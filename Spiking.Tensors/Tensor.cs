@@ -171,6 +171,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Copies the elements into <paramref name="destination"/>, which must have the same shape.</summary>
     public void CopyTo(Tensor destination)
     {
+        ThrowIfDisposed();
         TensorChecks.SameShape(this, destination, nameof(destination));
         AsReadOnlySpan().CopyTo(destination.AsSpan());
     }
