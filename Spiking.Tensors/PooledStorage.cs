@@ -13,6 +13,7 @@ internal sealed class PooledStorage<T>
 {
     private T[]? _array;
     private int _references = 1;
+    private int _version;
 
     private PooledStorage(T[] array, int length)
     {
@@ -25,6 +26,14 @@ internal sealed class PooledStorage<T>
     public T[] Array => _array ?? throw new ObjectDisposedException(nameof(PooledStorage<T>), "The tensor storage was returned to the pool.");
 
     public bool IsReleased => Volatile.Read(ref _array) is null;
+
+    /// <summary>
+    /// Counts the times mutable access to any part of the buffer was handed out, by the tensor or any of its views,
+    /// so a cache keyed on it sees writes made through a view too.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    public void IncrementVersion() => Interlocked.Increment(ref _version);
 
     public static PooledStorage<T> Rent(int length, bool clear)
     {

@@ -19,7 +19,6 @@ public sealed partial class Tensor : IDisposable
     private readonly PooledStorage<float> _storage;
     private readonly int _offset;
     private int _disposed;
-    private int _version;
 
     private Tensor(PooledStorage<float> storage, int offset, Shape shape)
     {
@@ -43,8 +42,11 @@ public sealed partial class Tensor : IDisposable
     /// <summary>True once <see cref="Dispose"/> was called.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>Incremented whenever mutable access to the elements is handed out.</summary>
-    public int Version => Volatile.Read(ref _version);
+    /// <summary>
+    /// Incremented whenever mutable access to the elements is handed out, through this tensor or through any view
+    /// sharing its storage (a write through <c>weight[0].AsSpan()</c> changes the weight too).
+    /// </summary>
+    public int Version => _storage.Version;
 
     /// <summary>A tensor of the given shape whose contents are unspecified (pooled memory is not cleared).</summary>
     public static Tensor Empty(Shape shape) => new(PooledStorage<float>.Rent(shape.ElementCount, clear: false), 0, shape);
@@ -93,7 +95,7 @@ public sealed partial class Tensor : IDisposable
     public Span<float> AsSpan()
     {
         ThrowIfDisposed();
-        Interlocked.Increment(ref _version);
+        _storage.IncrementVersion();
         return _storage.Array.AsSpan(_offset, Length);
     }
 
