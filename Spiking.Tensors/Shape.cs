@@ -107,8 +107,19 @@ public readonly struct Shape : IEquatable<Shape>
     /// and is inferred.
     /// </summary>
     /// <exception cref="ArgumentException">More than one -1, another negative value, or a count that does not match.</exception>
-    public static Shape Resolve(ReadOnlySpan<int> requested, int elementCount, string paramName)
+    public static Shape Resolve(ReadOnlySpan<int> requested, int elementCount, string paramName) =>
+        Resolve(requested, elementCount, paramName, source: null);
+
+    /// <summary>
+    /// <see cref="Resolve(ReadOnlySpan{int}, int, string)"/> for a reshape of a tensor of shape <paramref name="source"/>,
+    /// whose errors name that shape as well as the requested one.
+    /// </summary>
+    internal static Shape Resolve(ReadOnlySpan<int> requested, Shape source, string paramName) =>
+        Resolve(requested, source.ElementCount, paramName, (Shape?)source);
+
+    private static Shape Resolve(ReadOnlySpan<int> requested, int elementCount, string paramName, Shape? source)
     {
+        string tensor = source is { } from ? $"the tensor of shape {from}" : "the tensor";
         int inferred = -1;
         long known = 1;
         for (int i = 0; i < requested.Length; i++)
@@ -135,13 +146,13 @@ public readonly struct Shape : IEquatable<Shape>
         {
             if (known == 0 || elementCount % known != 0)
             {
-                throw new ArgumentException($"Cannot infer the -1 of shape {Format(requested)} for {elementCount} elements.", paramName);
+                throw new ArgumentException($"Cannot infer the -1 of shape {Format(requested)} for the {elementCount} elements of {tensor}.", paramName);
             }
             dims[inferred] = (int)(elementCount / known);
         }
         else if (known != elementCount)
         {
-            throw new ArgumentException($"Shape {Format(requested)} holds {known} elements but the tensor has {elementCount}; a reshape keeps the element count.", paramName);
+            throw new ArgumentException($"Shape {Format(requested)} holds {known} elements but {tensor} has {elementCount}; a reshape keeps the element count.", paramName);
         }
         return new Shape(dims);
     }

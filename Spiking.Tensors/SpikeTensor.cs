@@ -229,7 +229,7 @@ public sealed class SpikeTensor : IDisposable
     public SpikeTensor Reshape(params int[] dims)
     {
         ThrowIfDisposed();
-        var shape = Shape.Resolve(dims, Length, nameof(dims));
+        var shape = Shape.Resolve(dims, Shape, nameof(dims));
         if (shape.Rank == 0 || shape.LastDimension != RowLength)
         {
             throw new ArgumentException(

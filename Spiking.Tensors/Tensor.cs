@@ -161,7 +161,7 @@ public sealed partial class Tensor : IDisposable
     public Tensor Reshape(params int[] dims)
     {
         ThrowIfDisposed();
-        return View(_offset, Shape.Resolve(dims, Length, nameof(dims)));
+        return View(_offset, Shape.Resolve(dims, Shape, nameof(dims)));
     }
 
     /// <summary>A view with another shape of the same element count.</summary>
