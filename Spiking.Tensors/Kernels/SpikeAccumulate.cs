@@ -132,7 +132,11 @@ public static class SpikeAccumulate
 
     private static void CheckDims(int m, int k, int n)
     {
-        if (m < 0 || k < 0 || n < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Dimensions (M={m}, K={k}, N={n}) must be non-negative.");
+        if (m < 0 || k < 0 || n < 0)
+        {
+            string name = m < 0 ? nameof(m) : k < 0 ? nameof(k) : nameof(n);
+            throw new ArgumentOutOfRangeException(name, $"Dimensions (M={m}, K={k}, N={n}) must be non-negative.");
+        }
     }
 
     /// <summary>
