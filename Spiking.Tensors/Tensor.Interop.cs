@@ -16,17 +16,14 @@ public sealed partial class Tensor
     /// A <see cref="TensorSpan{T}"/> over this tensor's own storage, without copying: writes through it change
     /// this tensor (and count as a mutable access for <see cref="Version"/>).
     /// </summary>
+    /// <remarks>
+    /// The strides are the library's own dense row-major ones, which are 0 on axes of length 0 or 1: it rejects
+    /// explicit strides such as <c>[1, 1]</c> for lengths <c>[17, 1]</c>.
+    /// </remarks>
     public TensorSpan<float> AsTensorSpan()
     {
         AsSpan();
-        Span<nint> strides = stackalloc nint[Rank];
-        nint stride = 1;
-        for (int i = Rank - 1; i >= 0; i--)
-        {
-            strides[i] = stride;
-            stride *= Shape[i];
-        }
-        return new TensorSpan<float>(StorageArray, StorageOffset, Lengths(), strides);
+        return new TensorSpan<float>(StorageArray, StorageOffset, Lengths(), strides: default);
     }
 
     /// <summary>A new tensor with a copy of <paramref name="source"/>'s elements in row-major order (any strides).</summary>
