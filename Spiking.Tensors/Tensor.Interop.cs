@@ -6,6 +6,7 @@ namespace Spiking.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>A copy of this tensor as a <see cref="Tensor{T}"/> of System.Numerics.Tensors.</summary>
+    /// <remarks>A scalar becomes a one-element vector <c>[1]</c>: System.Numerics.Tensors has no rank-0 tensors.</remarks>
     public Tensor<float> ToSystemTensor()
     {
         var values = ToArray();
@@ -18,7 +19,7 @@ public sealed partial class Tensor
     /// </summary>
     /// <remarks>
     /// The strides are the library's own dense row-major ones, which are 0 on axes of length 0 or 1: it rejects
-    /// explicit strides such as <c>[1, 1]</c> for lengths <c>[17, 1]</c>.
+    /// explicit strides such as <c>[1, 1]</c> for lengths <c>[17, 1]</c>. A scalar is viewed as <c>[1]</c>.
     /// </remarks>
     public TensorSpan<float> AsTensorSpan()
     {
@@ -49,8 +50,13 @@ public sealed partial class Tensor
         return FromSystemTensor(source.AsReadOnlyTensorSpan());
     }
 
+    /// <summary>
+    /// The lengths to hand to System.Numerics.Tensors. Empty lengths there mean a rank-1 tensor of length 0, which
+    /// would silently drop a scalar's value, so a scalar is described as <c>[1]</c>.
+    /// </summary>
     private nint[] Lengths()
     {
+        if (Rank == 0) return [1];
         var lengths = new nint[Rank];
         for (int i = 0; i < Rank; i++) lengths[i] = Shape[i];
         return lengths;
