@@ -235,13 +235,17 @@ public sealed class PhiloxGenerator
                 int skip = first & 3;
                 var uniforms = buffer[..(skip + last - first)];
                 PhiloxKernel.Fill(key0, key1, stream, firstBlock + (ulong)(first >> 2), uniforms);
+                // Walk the words without a division each: a word ends 64 elements on or at its row's end.
+                int e = first;
+                int rowEnd = (b / wordsPerRow + 1) * rowLength;
                 for (int w = b; w < batchEnd; w++)
                 {
-                    int e = FirstElement(w);
-                    int count = Math.Min(64, rowLength - (w % wordsPerRow) * 64);
+                    int count = Math.Min(64, rowEnd - e);
                     var u = uniforms[(skip + e - first)..];
                     var p = new ReadOnlySpan<float>(probabilities + e, count);
                     words[w] = count == 64 ? PhiloxTransforms.PackSpikes64(u, p) : PhiloxTransforms.PackSpikes(u, p, count);
+                    e += count;
+                    if (e == rowEnd) rowEnd += rowLength;
                 }
             }
         }
