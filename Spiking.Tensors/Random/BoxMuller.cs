@@ -9,8 +9,8 @@ namespace Spiking.Tensors.Random;
 /// Normals from pairs of Philox words by the Box–Muller transform, with a float log and sine/cosine of our own
 /// (the Cephes <c>logf</c>, <c>sinf</c> and <c>cosf</c> polynomials, about 1 ulp). Both the scalar and the vector
 /// forms do the same IEEE float operations in the same order, with no fused multiply-add, so a normal has the
-/// same bits on every machine and whichever path computed it; the BCL's vector log and sin/cos are neither
-/// exact across paths nor fast.
+/// same bits whichever path computed it (and, as .NET does not contract multiply-adds, on any machine); the
+/// BCL's vector log and sin/cos neither match the scalar ones bit for bit nor run fast (2.6 and 8 ns a lane).
 /// </summary>
 internal static class BoxMuller
 {

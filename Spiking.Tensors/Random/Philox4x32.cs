@@ -42,7 +42,7 @@ public static class Philox4x32
         Generate(new Philox4x32Block(c0, c1, c2, c3), key0, key1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Round(ref uint x0, ref uint x1, ref uint x2, ref uint x3, uint key0, uint key1)
+    private static void Round(ref uint x0, ref uint x1, ref uint x2, ref uint x3, uint key0, uint key1)
     {
         ulong p0 = (ulong)Multiplier0 * x0;
         ulong p1 = (ulong)Multiplier1 * x2;
