@@ -14,8 +14,8 @@ namespace Spiking.Tensors.Kernels;
 /// <remarks>
 /// Work items are fixed blocks of A rows by L1-sized panels of B rows, computed in 2×2 register tiles; counts
 /// are exact integers, so any thread count gives the same result. With AVX2 the tiles count with Muła's
-/// nibble lookup (about twice scalar POPCNT on rows of 13 or more words); .NET 10 exposes no AVX-512
-/// VPOPCNTDQ, so there is no wider path.
+/// nibble lookup, two to three times scalar POPCNT on rows of 13 words or more on Zen 3; .NET 10 exposes no
+/// AVX-512 VPOPCNTDQ, so there is no wider path.
 /// </remarks>
 public static class SpikePopcount
 {
@@ -24,6 +24,9 @@ public static class SpikePopcount
 
     /// <summary>The bytes of B rows a work item sweeps, sized to stay in a 32 KiB L1 cache beside the A rows.</summary>
     private const int PanelBytes = 16 * 1024;
+
+    /// <summary>A-row words split into nibbles at a time: 16 KiB of stack for the pair.</summary>
+    private const int SegmentWords = 512;
 
     /// <summary>
     /// <c>c[i*n + j] = Σ_w popcount(a[i*wordsPerRow + w] &amp; b[j*wordsPerRow + w])</c>: the number of spikes row i of
@@ -152,16 +155,24 @@ public static class SpikePopcount
             return;
         }
         int i = i0;
+        bool vector = Avx2.IsSupported && wpr >= 4;
         for (; i + 1 < i1; i += 2)
         {
             ulong* ai = a + (nint)i * wpr;
             int* ci = c + (nint)i * n;
-            int j = j0;
-            for (; j + 1 < j1; j += 2) Tile2x2(ai, b + (nint)j * wpr, wpr, ci + j, n);
-            if (j < j1)
+            int pairsEnd = j0 + ((j1 - j0) & ~1);
+            if (vector)
             {
-                ci[j] = Dot(ai, b + (nint)j * wpr, wpr);
-                ci[n + j] = Dot(ai + wpr, b + (nint)j * wpr, wpr);
+                RowPairAvx2(ai, b, wpr, ci, n, j0, pairsEnd);
+            }
+            else
+            {
+                for (int j = j0; j < pairsEnd; j += 2) Tile2x2(ai, b + (nint)j * wpr, wpr, ci + j, n);
+            }
+            if (pairsEnd < j1)
+            {
+                ci[pairsEnd] = Dot(ai, b + (nint)pairsEnd * wpr, wpr);
+                ci[n + pairsEnd] = Dot(ai + wpr, b + (nint)pairsEnd * wpr, wpr);
             }
         }
         if (i < i1)
@@ -179,15 +190,6 @@ public static class SpikePopcount
     {
         ulong* a1 = a + wpr;
         ulong* b1 = b + wpr;
-        if (Avx2.IsSupported && wpr >= 4)
-        {
-            var sums = Tile2x2Avx2(a, a1, b, b1, wpr);
-            c[0] = sums.GetElement(0);
-            c[1] = sums.GetElement(1);
-            c[n] = sums.GetElement(2);
-            c[n + 1] = sums.GetElement(3);
-            return;
-        }
         int s00 = 0, s01 = 0, s10 = 0, s11 = 0;
         for (int w = 0; w < wpr; w++)
         {
@@ -204,34 +206,88 @@ public static class SpikePopcount
     }
 
     /// <summary>
-    /// The 2×2 tile with Muła's nibble lookup: <c>popcount(x &amp; y)</c> per byte is
-    /// <c>lut[x_lo &amp; y] + lut[x_hi &amp; y &gt;&gt; 4]</c>, the A rows' nibbles split once and shared by both B rows.
-    /// Byte sums grow by at most 8 a step, so they are widened with <c>vpsadbw</c> every 31 steps, before they
-    /// can overflow; the last partial step loads with a mask, so no word is left to scalar code.
-    /// Returns <c>(s00, s01, s10, s11)</c>.
+    /// A-row pair <c>a, a + wpr</c> against B-row pairs <c>[j0, j1)</c> into rows <c>c</c> and <c>c + n</c>, with Muła's
+    /// nibble lookup: per byte, <c>popcount(x &amp; y) = lut[x_lo &amp; y] + lut[x_hi &amp; (y &gt;&gt; 4)]</c>. The A rows'
+    /// nibbles are split once into a stack buffer and reused by every B pair, in segments of
+    /// <see cref="SegmentWords"/> words whose partial counts add up. A last partial step loads under a mask, so
+    /// no word is left to scalar code and nothing past a row's end is read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static unsafe void RowPairAvx2(ulong* a, ulong* b, int wpr, int* c, int n, int j0, int j1)
+    {
+        // Every vector read is written first, so the buffer need not be cleared.
+        var split = stackalloc Vector256<byte>[Math.Min(SegmentWords, (wpr + 3) & ~3)];
+        for (int segment = 0; segment < wpr; segment += SegmentWords)
+        {
+            int words = Math.Min(SegmentWords, wpr - segment);
+            SplitNibbles(a + segment, a + wpr + segment, words, split);
+            for (int j = j0; j < j1; j += 2)
+            {
+                ulong* b0 = b + (nint)j * wpr + segment;
+                var sums = TileAvx2(split, b0, b0 + wpr, words);
+                if (segment == 0)
+                {
+                    Unsafe.WriteUnaligned(c + j, sums.GetLower());
+                    Unsafe.WriteUnaligned(c + n + j, sums.GetUpper());
+                }
+                else
+                {
+                    Unsafe.WriteUnaligned(c + j, Unsafe.ReadUnaligned<Vector64<int>>(c + j) + sums.GetLower());
+                    Unsafe.WriteUnaligned(c + n + j, Unsafe.ReadUnaligned<Vector64<int>>(c + n + j) + sums.GetUpper());
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes, per 4-word step, the low and high nibbles of both A rows: four vectors a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SplitNibbles(ulong* a0, ulong* a1, int words, Vector256<byte>* split)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        for (int w = 0; w < words; w += 4)
+        {
+            var mask = StepMask(words - w);
+            var x0 = Avx2.MaskLoad(a0 + w, mask).AsByte();
+            var x1 = Avx2.MaskLoad(a1 + w, mask).AsByte();
+            split[w] = x0 & nibble;
+            split[w + 1] = Vector256.ShiftRightLogical(x0.AsUInt16(), 4).AsByte() & nibble;
+            split[w + 2] = x1 & nibble;
+            split[w + 3] = Vector256.ShiftRightLogical(x1.AsUInt16(), 4).AsByte() & nibble;
+        }
+    }
+
+    /// <summary>
+    /// The 2×2 counts <c>(s00, s01, s10, s11)</c> of the split A pair against B rows <paramref name="b0"/> and
+    /// <paramref name="b1"/>. Byte sums grow by at most 8 a step, so they are widened with <c>vpsadbw</c> every 31
+    /// steps, before they can overflow.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector128<int> Tile2x2Avx2(ulong* a0, ulong* a1, ulong* b0, ulong* b1, int words)
+    private static unsafe Vector128<int> TileAvx2(Vector256<byte>* split, ulong* b0, ulong* b1, int words)
     {
+        var lut = Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
         Vector256<ulong> s00 = default, s01 = default, s10 = default, s11 = default;
         int full = words & ~3;
-        for (int w = 0; w < full;)
+        int w = 0;
+        while (w < words)
         {
-            int stop = Math.Min(full, w + 31 * 4);
+            int start = w;
+            int stop = Math.Min(full, start + 31 * 4);
             Vector256<byte> t00 = default, t01 = default, t10 = default, t11 = default;
             for (; w < stop; w += 4)
             {
-                Step(Vector256.Load(a0 + w), Vector256.Load(a1 + w), Vector256.Load(b0 + w), Vector256.Load(b1 + w), ref t00, ref t01, ref t10, ref t11);
+                Step(split + w, Vector256.Load(b0 + w).AsByte(), Vector256.Load(b1 + w).AsByte(), lut, ref t00, ref t01, ref t10, ref t11);
             }
-            Widen(t00, t01, t10, t11, ref s00, ref s01, ref s10, ref s11);
-        }
-        if (full < words)
-        {
-            var mask = Vector256.LessThan(Vector256.Create(0UL, 1UL, 2UL, 3UL), Vector256.Create((ulong)(words - full)));
-            Vector256<byte> t00 = default, t01 = default, t10 = default, t11 = default;
-            Step(Avx2.MaskLoad(a0 + full, mask), Avx2.MaskLoad(a1 + full, mask), Avx2.MaskLoad(b0 + full, mask), Avx2.MaskLoad(b1 + full, mask),
-                ref t00, ref t01, ref t10, ref t11);
-            Widen(t00, t01, t10, t11, ref s00, ref s01, ref s10, ref s11);
+            if (w == full && full < words && w - start < 31 * 4)
+            {
+                var mask = StepMask(words - full);
+                Step(split + w, Avx2.MaskLoad(b0 + w, mask).AsByte(), Avx2.MaskLoad(b1 + w, mask).AsByte(), lut, ref t00, ref t01, ref t10, ref t11);
+                w = words;
+            }
+            s00 += Avx2.SumAbsoluteDifferences(t00, Vector256<byte>.Zero).AsUInt64();
+            s01 += Avx2.SumAbsoluteDifferences(t01, Vector256<byte>.Zero).AsUInt64();
+            s10 += Avx2.SumAbsoluteDifferences(t10, Vector256<byte>.Zero).AsUInt64();
+            s11 += Avx2.SumAbsoluteDifferences(t11, Vector256<byte>.Zero).AsUInt64();
         }
         // Each sum fits in 32 bits, so pairs share a 64-bit lane: (s00, s01) and (s10, s11), then fold the lanes.
         var top = s00 | Vector256.ShiftLeft(s01, 32);
@@ -241,39 +297,23 @@ public static class SpikePopcount
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(
-        Vector256<ulong> a0, Vector256<ulong> a1, Vector256<ulong> b0, Vector256<ulong> b1,
+    private static unsafe void Step(
+        Vector256<byte>* x, Vector256<byte> y0, Vector256<byte> y1, Vector256<byte> lut,
         ref Vector256<byte> t00, ref Vector256<byte> t01, ref Vector256<byte> t10, ref Vector256<byte> t11)
     {
-        var lut = Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-        var nibble = Vector256.Create((byte)0x0F);
-        var x0 = a0.AsByte();
-        var x1 = a1.AsByte();
-        var y0 = b0.AsByte();
-        var y1 = b1.AsByte();
-        var x0Low = x0 & nibble;
-        var x0High = Vector256.ShiftRightLogical(x0.AsUInt16(), 4).AsByte() & nibble;
-        var x1Low = x1 & nibble;
-        var x1High = Vector256.ShiftRightLogical(x1.AsUInt16(), 4).AsByte() & nibble;
-        // Bits shifted in from the next byte are cleared by the AND with a masked high nibble.
+        // The shift pulls in bits of the next byte; the AND with a masked high nibble clears them.
         var y0High = Vector256.ShiftRightLogical(y0.AsUInt16(), 4).AsByte();
         var y1High = Vector256.ShiftRightLogical(y1.AsUInt16(), 4).AsByte();
-        t00 += Avx2.Shuffle(lut, x0Low & y0) + Avx2.Shuffle(lut, x0High & y0High);
-        t01 += Avx2.Shuffle(lut, x0Low & y1) + Avx2.Shuffle(lut, x0High & y1High);
-        t10 += Avx2.Shuffle(lut, x1Low & y0) + Avx2.Shuffle(lut, x1High & y0High);
-        t11 += Avx2.Shuffle(lut, x1Low & y1) + Avx2.Shuffle(lut, x1High & y1High);
+        t00 += Avx2.Shuffle(lut, x[0] & y0) + Avx2.Shuffle(lut, x[1] & y0High);
+        t01 += Avx2.Shuffle(lut, x[0] & y1) + Avx2.Shuffle(lut, x[1] & y1High);
+        t10 += Avx2.Shuffle(lut, x[2] & y0) + Avx2.Shuffle(lut, x[3] & y0High);
+        t11 += Avx2.Shuffle(lut, x[2] & y1) + Avx2.Shuffle(lut, x[3] & y1High);
     }
 
+    /// <summary>All-ones in the first <c>min(remaining, 4)</c> 64-bit lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Widen(
-        Vector256<byte> t00, Vector256<byte> t01, Vector256<byte> t10, Vector256<byte> t11,
-        ref Vector256<ulong> s00, ref Vector256<ulong> s01, ref Vector256<ulong> s10, ref Vector256<ulong> s11)
-    {
-        s00 += Avx2.SumAbsoluteDifferences(t00, Vector256<byte>.Zero).AsUInt64();
-        s01 += Avx2.SumAbsoluteDifferences(t01, Vector256<byte>.Zero).AsUInt64();
-        s10 += Avx2.SumAbsoluteDifferences(t10, Vector256<byte>.Zero).AsUInt64();
-        s11 += Avx2.SumAbsoluteDifferences(t11, Vector256<byte>.Zero).AsUInt64();
-    }
+    private static Vector256<ulong> StepMask(int remaining) =>
+        Vector256.LessThan(Vector256.Create(0UL, 1UL, 2UL, 3UL), Vector256.Create((ulong)remaining));
 
     private static unsafe int Dot(ulong* a, ulong* b, int wpr)
     {

@@ -28,7 +28,9 @@ public sealed class SpikePopcountTests
     [InlineData(4, 3, 9_001, 1.0)]
     [InlineData(5, 6, 16_000, 0.5)]
     [InlineData(2, 2, 8_127, 0.9)]
-    public void Long_rows_do_not_overflow_the_byte_counters(int m, int n, int d, double rate)
+    [InlineData(3, 5, 33_000, 1.0)]
+    [InlineData(2, 3, 70_001, 0.3)]
+    public void Long_rows_do_not_overflow_the_byte_counters_and_span_segments(int m, int n, int d, double rate)
     {
         var left = new SpikeCase(m, d, rate, 1);
         var right = new SpikeCase(n, d, rate, 2);
