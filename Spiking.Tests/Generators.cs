@@ -55,6 +55,17 @@ public sealed record ProductCase(int M, int K, int N, double Rate, int Seed)
     }
 }
 
+/// <summary>A binary <c>Q·Kᵀ</c> problem: spike matrices <c>[M, D]</c> and <c>[N, D]</c> at one firing rate.</summary>
+public sealed record PopcountCase(int M, int N, int D, double Rate, int Seed)
+{
+    public SpikeCase Left => new(M, D, Rate, Seed);
+
+    public SpikeCase Right => new(N, D, Rate, Seed + 1);
+}
+
+/// <summary>A run of Philox words to draw: key, stream, first block and number of words.</summary>
+public sealed record PhiloxCase(ulong Seed, ulong Stream, ulong FirstBlock, int Length);
+
 /// <summary>
 /// Two operand shapes that broadcast together under NumPy rules (either may have fewer axes, and any axis may
 /// be 1 on one side), with the seed of their normally distributed values.
@@ -140,6 +151,33 @@ public static class Generators
          from rate in Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new SpikeCase(rows, cols, rate, seed)).ToArbitrary();
+
+    /// <summary>Popcount problems whose row length spans one to about ten words, often not a multiple of 64.</summary>
+    public static Arbitrary<PopcountCase> PopcountCases() =>
+        (from m in Dim(40)
+         from n in Dim(40)
+         from d in Gen.OneOf(Dim(200), Gen.Choose(200, 700))
+         from rate in Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new PopcountCase(m, n, d, rate, seed)).ToArbitrary();
+
+    /// <summary>Any 64-bit value, often one just below a carry out of the low or high 32-bit word.</summary>
+    public static Gen<ulong> Word64() =>
+        Gen.OneOf(
+            from hi in Gen.Choose(int.MinValue, int.MaxValue)
+            from lo in Gen.Choose(int.MinValue, int.MaxValue)
+            select (ulong)(uint)hi << 32 | (uint)lo,
+            from back in Gen.Choose(1, 40)
+            from top in Gen.Elements(0x1_0000_0000UL, 0UL)
+            select top - (ulong)back);
+
+    /// <summary>Philox runs of 0–300 words, lengths not multiples of the 32-word vector group included.</summary>
+    public static Arbitrary<PhiloxCase> PhiloxCases() =>
+        (from seed in Word64()
+         from stream in Word64()
+         from block in Word64()
+         from length in Gen.OneOf(Gen.Choose(0, 300), Gen.Elements(31, 32, 33, 63, 64, 65, 96))
+         select new PhiloxCase(seed, stream, block, length)).ToArbitrary();
 
     public static Arbitrary<ProductCase> ProductCases() =>
         (from m in Dim(70)

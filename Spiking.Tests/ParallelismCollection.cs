@@ -1,8 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using Xunit;
 
 namespace Spiking.Tests;
 
-/// <summary>Tests that change <see cref="Spiking.Tensors.Parallelism.MaxThreads"/> run alone, never beside other tests.</summary>
+/// <summary>Tests that change <see cref="Spiking.Tensors.Parallelism.MaxThreads"/> run alone, so no other test sees their setting.</summary>
 [CollectionDefinition("Parallelism", DisableParallelization = true)]
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "xunit names collection definitions this way.")]
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "xunit names collection definitions ...Collection.")]
 public sealed class ParallelismCollection;
