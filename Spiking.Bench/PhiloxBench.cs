@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Spiking.Tensors;
-using Spiking.Tensors.Random;
 
 namespace Spiking.Bench;
 

@@ -3,7 +3,6 @@ using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Spiking.Tensors;
 using Spiking.Tensors.Kernels;
-using Spiking.Tensors.Random;
 
 namespace Spiking.Bench;
 

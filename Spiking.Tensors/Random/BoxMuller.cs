@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>
 /// Normals from pairs of Philox words by the Box–Muller transform, with a float log and sine/cosine of our own

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>
 /// The Philox4x32-10 counter-based bijection (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy

@@ -1,4 +1,4 @@
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>A 128-bit Philox4x32 block: four 32-bit words, used both as a counter and as an output.</summary>
 /// <param name="X0">Word 0.</param>

@@ -1,6 +1,6 @@
 using System;
 
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>
 /// A reproducible, parallel random source built on <see cref="Philox4x32"/>. The key is the seed, counter words

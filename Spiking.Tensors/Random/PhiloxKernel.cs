@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>
 /// Streams of Philox4x32-10 words: word <c>k</c> of a fill is word <c>k % 4</c> of the block whose counter is

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Spiking.Tensors.Random;
+namespace Spiking.Tensors;
 
 /// <summary>
 /// Turns Philox words into uniforms and spikes. Each output depends only on its own word, and the SIMD and

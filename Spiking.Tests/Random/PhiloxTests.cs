@@ -3,7 +3,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Spiking.Tensors;
-using Spiking.Tensors.Random;
 using Xunit;
 
 // Not Spiking.Tests.Random: that namespace would hide System.Random from the rest of the test project.

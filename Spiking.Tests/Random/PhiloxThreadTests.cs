@@ -1,6 +1,5 @@
 using System;
 using Spiking.Tensors;
-using Spiking.Tensors.Random;
 using Xunit;
 
 // Not Spiking.Tests.Random: that namespace would hide System.Random from the rest of the test project.
