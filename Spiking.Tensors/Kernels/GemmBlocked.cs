@@ -12,10 +12,10 @@ internal static class GemmBlocked
 {
     public static unsafe void Run<TSimd, TVec>(
         ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c,
-        int m, int n, int k, bool accumulate)
+        int m, int n, int k, bool accumulate, int packCapacity = GemmPlan.PackCapacity)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        var plan = new GemmPlan(m, n, k, 2 * TSimd.Count);
+        var plan = new GemmPlan(m, n, k, 2 * TSimd.Count, packCapacity);
         float[] packedA = ArrayPool<float>.Shared.Rent(plan.PackedALength);
         float[] packedB = ArrayPool<float>.Shared.Rent(plan.PackedBLength);
         try

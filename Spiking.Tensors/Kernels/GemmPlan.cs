@@ -26,10 +26,13 @@ internal readonly struct GemmPlan
     /// <summary>Enough tiles to balance a handful of threads; fewer only when tiles would get too thin.</summary>
     private const int MinTiles = 16;
 
-    /// <summary>Floats in each packed operand buffer (8 MB), so A and B of a super-block fit the L3 together.</summary>
+    /// <summary>
+    /// Floats in each packed operand buffer (8 MB), so A and B of a super-block fit the L3 together. Tests pass
+    /// a smaller capacity to exercise the super-block loops, which must not change a single bit of the result.
+    /// </summary>
     public const int PackCapacity = 1 << 21;
 
-    public GemmPlan(int m, int n, int k, int nr)
+    public GemmPlan(int m, int n, int k, int nr, int packCapacity = PackCapacity)
     {
         M = m;
         N = n;
@@ -48,10 +51,10 @@ internal readonly struct GemmPlan
         TilesN = Ceiling(n, Nc);
 
         long widest = Math.Max((long)TilesM * Mc, (long)TilesN * Nc);
-        KBlocksPerSuper = (int)Math.Clamp(PackCapacity / (widest * Kc), 1, KBlocks);
+        KBlocksPerSuper = (int)Math.Clamp(packCapacity / (widest * Kc), 1, KBlocks);
         long kRange = (long)KBlocksPerSuper * Kc;
-        TilesMPerSuper = (int)Math.Clamp(PackCapacity / (Mc * kRange), 1, TilesM);
-        TilesNPerSuper = (int)Math.Clamp(PackCapacity / (Nc * kRange), 1, TilesN);
+        TilesMPerSuper = (int)Math.Clamp(packCapacity / (Mc * kRange), 1, TilesM);
+        TilesNPerSuper = (int)Math.Clamp(packCapacity / (Nc * kRange), 1, TilesN);
     }
 
     public int M { get; }
