@@ -72,9 +72,11 @@ internal static class GemmBlocked
     {
         var plan = job.Plan;
         job.APanels = packA ? Panels(job.TileM0 * plan.Mc, job.TileM1 * plan.Mc, plan.M, GemmPlan.MR) : 0;
-        job.BPanels = packB ? Panels(job.TileN0 * plan.Nc, job.TileN1 * plan.Nc, plan.N, plan.NR) : 0;
-        int items = (job.APanels + job.BPanels) * (job.KBlock1 - job.KBlock0);
-        Parallelism.For(items, (long)plan.NR * plan.Kc, job, static (item, j) => j.PackSliver(item));
+        job.BUnits = !packB ? 0
+            : job.TransposeB ? Panels(job.TileN0 * plan.Nc, job.TileN1 * plan.Nc, plan.N, plan.NR)
+            : (plan.Kc + GemmPack.RowGroup - 1) / GemmPack.RowGroup;
+        int items = (job.APanels + job.BUnits) * (job.KBlock1 - job.KBlock0);
+        Parallelism.For(items, (long)plan.NR * plan.Kc, job, static (item, j) => j.PackUnit(item));
     }
 
     /// <summary>Slivers of width <paramref name="width"/> that cover the rows or columns [start, end) of the matrix.</summary>
@@ -103,27 +105,37 @@ internal static class GemmBlocked
         public int TileN0;
         public int TileN1;
         public int APanels;
-        public int BPanels;
+        public int BUnits;
 
-        /// <summary>Packs one MR-row sliver of A or one NR-column sliver of B for one K block.</summary>
-        public readonly void PackSliver(int item)
+        /// <summary>
+        /// Packs, for one K block, one MR-row sliver of A, or one NR-column sliver of B when B is stored
+        /// transposed, or a group of rows of B across the super-block's width when it is not.
+        /// </summary>
+        public readonly void PackUnit(int item)
         {
-            int perBlock = APanels + BPanels;
+            int perBlock = APanels + BUnits;
             int kRel = item / perBlock;
-            int panel = item % perBlock;
+            int unit = item % perBlock;
             int p0 = (KBlock0 + kRel) * Plan.Kc;
             int kc = Math.Min(Plan.Kc, Plan.K - p0);
-            if (panel < APanels)
+            if (unit < APanels)
             {
-                float* dst = PackedA + (long)kRel * Plan.PackedAStride + (long)panel * GemmPlan.MR * kc;
-                GemmPack.A(A, TransposeA, Plan.M, Plan.K, TileM0 * Plan.Mc + panel * GemmPlan.MR, p0, kc, dst);
+                float* dst = PackedA + (long)kRel * Plan.PackedAStride + (long)unit * GemmPlan.MR * kc;
+                GemmPack.A(A, TransposeA, Plan.M, Plan.K, TileM0 * Plan.Mc + unit * GemmPlan.MR, p0, kc, dst);
+                return;
             }
-            else
+            unit -= APanels;
+            float* block = PackedB + (long)kRel * Plan.PackedBStride;
+            int j0 = TileN0 * Plan.Nc;
+            if (TransposeB)
             {
-                panel -= APanels;
-                float* dst = PackedB + (long)kRel * Plan.PackedBStride + (long)panel * Plan.NR * kc;
-                GemmPack.B<TSimd, TVec>(B, TransposeB, Plan.N, Plan.K, TileN0 * Plan.Nc + panel * Plan.NR, p0, kc, dst);
+                GemmPack.BTransposed(B, Plan.N, Plan.K, j0 + unit * Plan.NR, p0, kc, Plan.NR, block + (long)unit * Plan.NR * kc);
+                return;
             }
+            int row = unit * GemmPack.RowGroup;
+            if (row >= kc) return;
+            int j1 = Math.Min(Plan.N, TileN1 * Plan.Nc);
+            GemmPack.BRows<TSimd, TVec>(B, Plan.N, j0, j1, p0 + row, Math.Min(GemmPack.RowGroup, kc - row), kc, block + (long)row * Plan.NR);
         }
 
         /// <summary>Adds the super-block's K range of one C tile, K block by K block, micro-tile by micro-tile.</summary>
