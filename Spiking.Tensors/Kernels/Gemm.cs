@@ -29,12 +29,12 @@ public static class Gemm
     /// <param name="k">Columns of op(A), rows of op(B); with K = 0, C becomes zero (or is left as is when accumulating).</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
-    /// <exception cref="ArgumentException">A span is shorter than its matrix.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, or C overlaps A or B.</exception>
     public static void Multiply(
         ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c,
         int m, int n, int k, bool accumulate = false)
     {
-        Validate(a.Length, b.Length, c.Length, m, n, k);
+        Validate(a, b, c, m, n, k);
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
@@ -69,12 +69,12 @@ public static class Gemm
     /// <param name="k">Columns of op(A), rows of op(B).</param>
     /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
-    /// <exception cref="ArgumentException">A span is shorter than its matrix.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix, or C overlaps A or B.</exception>
     public static void MultiplyReference(
         ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c,
         int m, int n, int k, bool accumulate = false)
     {
-        Validate(a.Length, b.Length, c.Length, m, n, k);
+        Validate(a, b, c, m, n, k);
         Naive(a, transposeA, b, transposeB, c, m, n, k, accumulate);
     }
 
@@ -98,14 +98,19 @@ public static class Gemm
         }
     }
 
-    private static void Validate(int aLength, int bLength, int cLength, int m, int n, int k)
+    private static void Validate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
     {
         if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), m, $"Dimension m is {m}; it must not be negative.");
         if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, $"Dimension n is {n}; it must not be negative.");
         if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, $"Dimension k is {k}; it must not be negative.");
-        CheckLength(aLength, m, k, "a", "op(A)");
-        CheckLength(bLength, k, n, "b", "op(B)");
-        CheckLength(cLength, m, n, "c", "C");
+        CheckLength(a.Length, m, k, nameof(a), "op(A)");
+        CheckLength(b.Length, k, n, nameof(b), "op(B)");
+        CheckLength(c.Length, m, n, nameof(c), "C");
+        var result = c[..(m * n)];
+        if (result.Overlaps(a[..(m * k)]) || result.Overlaps(b[..(k * n)]))
+        {
+            throw new ArgumentException($"C [{m}, {n}] overlaps an operand; it is written while they are still read.", nameof(c));
+        }
     }
 
     private static void CheckLength(int length, int rows, int cols, string paramName, string what)

@@ -124,6 +124,15 @@ public sealed class GemmTests
             () => Gemm.MultiplyReference(new float[aLength], true, new float[bLength], false, new float[cLength], 2, 4, 3));
     }
 
+    [Fact]
+    public void C_overlapping_an_operand_throws()
+    {
+        var buffer = new float[40];
+        var e = Assert.ThrowsAny<ArgumentException>(() => Gemm.Multiply(buffer.AsSpan(0, 12), false, new float[12], false, buffer.AsSpan(8, 9), 3, 3, 4));
+        Assert.Equal("c", e.ParamName);
+        Assert.ThrowsAny<ArgumentException>(() => Gemm.MultiplyReference(new float[12], false, buffer.AsSpan(0, 12), false, buffer.AsSpan(11, 9), 3, 3, 4));
+    }
+
     private static void CheckAgainstDouble(Problem q, bool ta, bool tb, bool accumulate)
     {
         var c = accumulate ? (float[])q.C0.Clone() : new float[q.M * q.N];
