@@ -52,16 +52,17 @@ internal static class GemmBlocked
                 job.TileM1 = Math.Min(plan.TilesM, tm + plan.TilesMPerSuper);
                 job.TileN0 = 0;
                 job.TileN1 = Math.Min(plan.TilesN, plan.TilesNPerSuper);
-                bool packB = !oneColumnSuper || tm == 0;
+                bool packB = !plan.StreamB && (!oneColumnSuper || tm == 0);
                 Pack(ref job, packA: true, packB);
                 for (int tn = 0; tn < plan.TilesN; tn += plan.TilesNPerSuper)
                 {
                     job.TileN0 = tn;
                     job.TileN1 = Math.Min(plan.TilesN, tn + plan.TilesNPerSuper);
-                    if (tn > 0) Pack(ref job, packA: false, packB: true);
+                    if (tn > 0 && !plan.StreamB) Pack(ref job, packA: false, packB: true);
                     int tiles = (job.TileM1 - job.TileM0) * (job.TileN1 - job.TileN0);
                     long work = 2L * plan.Mc * plan.Nc * plan.Kc * (job.KBlock1 - job.KBlock0);
-                    Parallelism.For(tiles, work, job, static (item, j) => j.ComputeTile(item));
+                    if (plan.StreamB) Parallelism.For(tiles, work, job, static (item, j) => j.ComputeStreamedTile(item));
+                    else Parallelism.For(tiles, work, job, static (item, j) => j.ComputeTile(item));
                 }
             }
         }
@@ -175,14 +176,75 @@ internal static class GemmBlocked
                             continue;
                         }
                         GemmMicroKernel.Run<TSimd, TVec>(kc, aSliver, bSliver, edge, nr, add: false);
-                        for (int r = 0; r < rows; r++)
-                        {
-                            float* cRow = cTile + (long)r * ldc;
-                            float* eRow = edge + r * nr;
-                            for (int s = 0; s < cols; s++) cRow[s] = add ? cRow[s] + eRow[s] : eRow[s];
-                        }
+                        WriteEdge(edge, nr, cTile, ldc, rows, cols, add);
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// Like <see cref="ComputeTile"/> for a plan whose single row tile covers M: each B sliver is packed
+        /// into a stack buffer just before the sweep down the rows that uses it, while that sweep prefetches
+        /// the source of the next sliver a little per micro-kernel call.
+        /// </summary>
+        public readonly void ComputeStreamedTile(int item)
+        {
+            const int mr = GemmPlan.MR;
+            int nr = Plan.NR;
+            int tn = TileN0 + item;
+            int j0 = tn * Plan.Nc, j1 = Math.Min(Plan.N, j0 + Plan.Nc);
+            int m = Plan.M;
+            int ldc = Plan.N;
+            int panels = (m + mr - 1) / mr;
+            float* edge = stackalloc float[mr * nr];
+            float* sliver = stackalloc float[Plan.Kc * nr];
+
+            for (int kb = KBlock0; kb < KBlock1; kb++)
+            {
+                int p0 = kb * Plan.Kc;
+                int kc = Math.Min(Plan.Kc, Plan.K - p0);
+                bool add = Accumulate || kb > 0;
+                float* aBlock = PackedA + (long)(kb - KBlock0) * Plan.PackedAStride;
+                for (int j = j0; j < j1; j += nr)
+                {
+                    PackB(j, p0, kc, sliver);
+                    int nextJ = j + nr < j1 ? j + nr : j0;
+                    int nextP0 = j + nr < j1 ? p0 : p0 + Plan.Kc;
+                    int nextKc = Math.Min(Plan.Kc, Plan.K - nextP0);
+                    bool prefetch = nextKc > 0 && (j + nr < j1 || kb + 1 < KBlock1);
+                    int cols = Math.Min(nr, j1 - j);
+                    for (int q = 0, i = 0; i < m; q++, i += mr)
+                    {
+                        if (prefetch) GemmPack.PrefetchB(B, TransposeB, Plan.N, Plan.K, nextJ, nextP0, nextKc, nr, q, panels);
+                        float* aSliver = aBlock + (long)i * kc;
+                        int rows = Math.Min(mr, m - i);
+                        float* cTile = C + (long)i * ldc + j;
+                        if (rows == mr && cols == nr)
+                        {
+                            GemmMicroKernel.Run<TSimd, TVec>(kc, aSliver, sliver, cTile, ldc, add);
+                            continue;
+                        }
+                        GemmMicroKernel.Run<TSimd, TVec>(kc, aSliver, sliver, edge, nr, add: false);
+                        WriteEdge(edge, nr, cTile, ldc, rows, cols, add);
+                    }
+                }
+            }
+        }
+
+        private readonly void PackB(int j, int p0, int kc, float* dst)
+        {
+            if (TransposeB) GemmPack.BTransposed(B, Plan.N, Plan.K, j, p0, kc, Plan.NR, dst);
+            else GemmPack.BSliver<TSimd, TVec>(B, Plan.N, j, p0, kc, dst);
+        }
+
+        /// <summary>Adds or stores the valid <paramref name="rows"/>×<paramref name="cols"/> corner of a register tile.</summary>
+        private static void WriteEdge(float* edge, int nr, float* cTile, int ldc, int rows, int cols, bool add)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* cRow = cTile + (long)r * ldc;
+                float* eRow = edge + r * nr;
+                for (int s = 0; s < cols; s++) cRow[s] = add ? cRow[s] + eRow[s] : eRow[s];
             }
         }
     }

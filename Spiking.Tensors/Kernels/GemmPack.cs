@@ -103,6 +103,62 @@ internal static class GemmPack
     }
 
     /// <summary>
+    /// Packs op(B)[p0..p0+kc, j..j+nr] as <c>dst[p*nr + c]</c>, nr being two vectors, where op(B) = B is
+    /// stored [k, n].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void BSliver<TSimd, TVec>(float* b, int n, int j, int p0, int kc, float* dst)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int w = TSimd.Count;
+        int nr = 2 * w;
+        int cols = Math.Min(nr, n - j);
+        float* src = b + (long)p0 * n + j;
+        if (cols == nr)
+        {
+            for (int p = 0; p < kc; p++, src += n, dst += nr)
+            {
+                TSimd.Store(TSimd.Load(ref *src), ref *dst);
+                TSimd.Store(TSimd.Load(ref src[w]), ref dst[w]);
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++, src += n, dst += nr)
+        {
+            int c = 0;
+            for (; c < cols; c++) dst[c] = src[c];
+            for (; c < nr; c++) dst[c] = 0f;
+        }
+    }
+
+    /// <summary>
+    /// Fetches into L2 the share <paramref name="part"/> of <paramref name="parts"/> of the cache lines that
+    /// packing the B sliver (j, p0, kc) will read, so a sliver's DRAM latency hides behind the previous
+    /// sliver's arithmetic.
+    /// </summary>
+    public static unsafe void PrefetchB(float* b, bool transpose, int n, int k, int j, int p0, int kc, int nr, int part, int parts)
+    {
+        if (!Sse.IsSupported) return;
+        int cols = Math.Min(nr, n - j);
+        if (transpose)
+        {
+            for (int c = cols * part / parts, end = cols * (part + 1) / parts; c < end; c++)
+            {
+                float* row = b + (long)(j + c) * k + p0;
+                for (int o = 0; o < kc; o += 16) Sse.Prefetch1(row + o);
+                Sse.Prefetch1(row + kc - 1);
+            }
+            return;
+        }
+        for (int p = kc * part / parts, end = kc * (part + 1) / parts; p < end; p++)
+        {
+            float* row = b + (long)(p0 + p) * n + j;
+            Sse.Prefetch1(row);
+            Sse.Prefetch1(row + cols - 1);
+        }
+    }
+
+    /// <summary>
     /// Packs op(B)[p0..p0+kc, j..j+nr] as <c>dst[p*nr + c]</c> where B is stored transposed, [n, k], so each
     /// sliver column is a contiguous run of a stored row.
     /// </summary>

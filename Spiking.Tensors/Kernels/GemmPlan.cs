@@ -23,6 +23,12 @@ internal readonly struct GemmPlan
     private const int NcMax = 512;
     private const int NcMin = 64;
 
+    /// <summary>
+    /// Up to this many rows, a K block of packed A (at most 288×256 floats) stays in L2 by itself, so one row
+    /// tile covers all of M and each B sliver, used by that tile alone, is packed right where it is consumed.
+    /// </summary>
+    private const int StreamRowsMax = 288;
+
     /// <summary>Enough tiles to balance a handful of threads; fewer only when tiles would get too thin.</summary>
     private const int MinTiles = 16;
 
@@ -42,7 +48,8 @@ internal readonly struct GemmPlan
         KBlocks = Blocks(k, KcMax);
         Kc = Ceiling(k, KBlocks);
 
-        int tilesM = Blocks(m, McMax);
+        StreamB = m <= StreamRowsMax;
+        int tilesM = StreamB ? 1 : Blocks(m, McMax);
         Mc = RoundUp(Ceiling(m, tilesM), MR);
         TilesM = Ceiling(m, Mc);
 
@@ -50,14 +57,22 @@ internal readonly struct GemmPlan
         Nc = RoundUp(Ceiling(n, Math.Max(tilesN, 1)), nr);
         TilesN = Ceiling(n, Nc);
 
-        long widest = Math.Max((long)TilesM * Mc, (long)TilesN * Nc);
+        long widest = StreamB ? (long)TilesM * Mc : Math.Max((long)TilesM * Mc, (long)TilesN * Nc);
         KBlocksPerSuper = (int)Math.Clamp(packCapacity / (widest * Kc), 1, KBlocks);
         long kRange = (long)KBlocksPerSuper * Kc;
         TilesMPerSuper = (int)Math.Clamp(packCapacity / (Mc * kRange), 1, TilesM);
-        TilesNPerSuper = (int)Math.Clamp(packCapacity / (Nc * kRange), 1, TilesN);
+        TilesNPerSuper = StreamB ? TilesN : (int)Math.Clamp(packCapacity / (Nc * kRange), 1, TilesN);
     }
 
     public int M { get; }
+
+    /// <summary>
+    /// Whether the compute items pack their own B slivers (one row tile, so no sliver is used twice) instead of
+    /// a separate phase packing all of B: the copy then goes to L1 and is used at once, and its DRAM reads
+    /// overlap the other threads' arithmetic.
+    /// </summary>
+    public bool StreamB { get; }
+
     public int N { get; }
     public int K { get; }
     public int NR { get; }
@@ -82,7 +97,7 @@ internal readonly struct GemmPlan
     public int PackedAStride => TilesMPerSuper * Mc * Kc;
 
     /// <summary>Floats of packed B per K block of a super-block.</summary>
-    public int PackedBStride => TilesNPerSuper * Nc * Kc;
+    public int PackedBStride => StreamB ? 0 : TilesNPerSuper * Nc * Kc;
 
     public int PackedALength => PackedAStride * KBlocksPerSuper;
     public int PackedBLength => PackedBStride * KBlocksPerSuper;

@@ -49,14 +49,22 @@ public sealed class GemmTests
         }
     }
 
+    /// <summary>
+    /// 130 rows take the path where compute items pack B themselves; 310 rows the one with a separate packing
+    /// phase and several row tiles. Both cross K blocks (1100), column tiles and ragged register tiles.
+    /// </summary>
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void A_product_crossing_every_block_boundary_matches(bool transposeA, bool transposeB)
+    [InlineData(130, false, false)]
+    [InlineData(130, false, true)]
+    [InlineData(130, true, false)]
+    [InlineData(130, true, true)]
+    [InlineData(310, false, false)]
+    [InlineData(310, false, true)]
+    [InlineData(310, true, false)]
+    [InlineData(310, true, true)]
+    public void A_product_crossing_every_block_boundary_matches(int m, bool transposeA, bool transposeB)
     {
-        var q = Problem.Create(130, 300, 1100, seed: 11);
+        var q = Problem.Create(m, 300, 1100, seed: 11);
         CheckAgainstDouble(q, transposeA, transposeB, accumulate: false);
         CheckAgainstDouble(q, transposeA, transposeB, accumulate: true);
     }

@@ -14,6 +14,8 @@ public sealed class GemmThreadingTests
     [InlineData(130, 300, 1100, true, true)]
     [InlineData(257, 515, 300, false, true)]
     [InlineData(64, 2000, 700, true, false)]
+    [InlineData(400, 333, 520, false, false)]
+    [InlineData(400, 333, 520, true, true)]
     public void One_and_several_threads_give_bitwise_equal_results(int m, int n, int k, bool transposeA, bool transposeB)
     {
         var p = new ProductCase(m, k, n, 0, 17);
