@@ -12,7 +12,7 @@ namespace Spiking.Autograd;
 /// the gradient of its membrane potential through its surrogate. A variable owns its value and its gradient; dispose
 /// it (or let the GC collect it) when it is no longer needed.
 /// </remarks>
-public sealed class Variable : IDisposable
+public sealed partial class Variable : IDisposable
 {
     private Variable(Tensor? dense, SpikeTensor? spikes, bool requiresGrad, Node? creator, string? name)
     {
