@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Spiking.Tensors;
 
@@ -21,10 +20,8 @@ public class PhiloxBench
     private uint[] _words = null!;
     private ulong[] _spikes = null!;
 
-    public enum Implementation { Fast, Reference }
 
     [Params(Implementation.Fast, Implementation.Reference)]
-    [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Every suite names this parameter Impl.")]
     public Implementation Impl { get; set; }
 
     [Params(1, 2)]

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Spiking.Tensors;
 using Spiking.Tensors.Kernels;
@@ -23,10 +22,8 @@ public class SpikePopcountBench
     private SpikeTensor _b = null!;
     private int[] _counts = null!;
 
-    public enum Implementation { Fast, Reference }
 
     [Params(Implementation.Fast, Implementation.Reference)]
-    [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Every suite names this parameter Impl.")]
     public Implementation Impl { get; set; }
 
     [ParamsSource(nameof(Shapes))]

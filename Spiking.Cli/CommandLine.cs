@@ -33,6 +33,7 @@ internal static class CommandLine
             return args[0] switch
             {
                 "info" => InfoCommand.Run(options),
+                "bench" => BenchCommand.Run(options),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

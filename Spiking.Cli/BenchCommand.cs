@@ -1,0 +1,15 @@
+namespace Spiking.Cli;
+
+/// <summary><c>spiking bench &lt;suite&gt;</c>: timings in the JSON-lines format of the PyTorch peers.</summary>
+internal static class BenchCommand
+{
+    public static int Run(Options options)
+    {
+        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels");
+        return suite switch
+        {
+            "kernels" => KernelBench.Run(options),
+            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels"),
+        };
+    }
+}
