@@ -18,6 +18,7 @@ internal static class Graph
         {
             throw new InvalidOperationException($"Backward() on {root}: it does not require grad, so no graph leads to it.");
         }
+        ThrowIfReleased(root);
         Tensor seed;
         if (gradient is null)
         {
@@ -99,6 +100,21 @@ internal static class Graph
         }
     }
 
+    /// <summary>
+    /// A variable whose graph an earlier backward released has lost the link to its inputs; backward through it
+    /// would treat it as a leaf and give its inputs nothing, so it is an error (PyTorch's "backward through the
+    /// graph a second time").
+    /// </summary>
+    private static void ThrowIfReleased(Variable v)
+    {
+        if (v.GraphReleased)
+        {
+            throw new InvalidOperationException(
+                $"Backward through {v} a second time: an earlier Backward() released the graph that produced it (and the tensors it saved). " +
+                "Pass retainGraph: true to the first Backward() to go through the graph again, or Detach() the variable to use its value as a new leaf.");
+        }
+    }
+
     /// <summary>Non-leaf variables reachable from <paramref name="root"/>, each after every variable it depends on.</summary>
     private static List<Variable> TopologicalOrder(Variable root)
     {
@@ -116,6 +132,7 @@ internal static class Graph
             {
                 stack.Push((v, next + 1));
                 var input = inputs[next];
+                ThrowIfReleased(input);
                 if (input.Creator is not null && input.RequiresGrad && visited.Add(input)) stack.Push((input, 0));
             }
             else

@@ -12,7 +12,7 @@ namespace Spiking.Autograd;
 /// the gradient of its membrane potential through its surrogate. A variable owns its value and its gradient; dispose
 /// it (or let the GC collect it) when it is no longer needed.
 /// </remarks>
-public sealed class Variable : IDisposable
+public sealed partial class Variable : IDisposable
 {
     private Variable(Tensor? dense, SpikeTensor? spikes, bool requiresGrad, Node? creator, string? name)
     {
@@ -112,8 +112,18 @@ public sealed class Variable : IDisposable
         ? new Variable(Tensor.Clone(), null, false, null, Name)
         : new Variable(null, Spikes!.Clone(), false, null, Name);
 
+    /// <summary>
+    /// True once a backward pass released the graph behind this (non-leaf) variable: it no longer leads to the
+    /// inputs that made it, so another backward through it would silently stop here.
+    /// </summary>
+    internal bool GraphReleased { get; private set; }
+
     /// <summary>Drops the link to the creator so the graph behind it can be collected (used after backward).</summary>
-    internal void Unlink() => Creator = null;
+    internal void Unlink()
+    {
+        Creator = null;
+        GraphReleased = true;
+    }
 
     /// <summary>Adds <paramref name="gradient"/> into <see cref="Grad"/>, taking ownership of it when Grad is empty.</summary>
     internal void AccumulateGrad(Tensor gradient)

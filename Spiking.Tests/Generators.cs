@@ -63,6 +63,23 @@ public sealed record PopcountCase(int M, int N, int D, double Rate, int Seed)
     public SpikeCase Right => new(N, D, Rate, Seed + 1);
 }
 
+/// <summary>A spike train <c>[T, B, N]</c>: T steps of B rows of N bits, each set with probability <paramref name="Rate"/>.</summary>
+public sealed record SpikeTrainCase(int T, int B, int N, double Rate, int Seed)
+{
+    public int[] Dims => [T, B, N];
+
+    /// <summary>The spikes as 0/1 floats, row-major <c>[T, B, N]</c>.</summary>
+    public float[] Dense() => new SpikeCase(T * B, N, Rate, Seed).Dense();
+
+    public SpikeTensor Create()
+    {
+        using var dense = Tensor.FromSpan(Dense(), new Shape(T, B, N));
+        return SpikeTensor.FromBinary(dense);
+    }
+
+    public override string ToString() => $"SpikeTrainCase([{T}, {B}, {N}], rate {Rate}, seed {Seed})";
+}
+
 /// <summary>A run of Philox words to draw: key, stream, first block and number of words.</summary>
 public sealed record PhiloxCase(ulong Seed, ulong Stream, ulong FirstBlock, int Length);
 
@@ -216,7 +233,7 @@ public static class Generators
          from seed in Gen.Choose(0, 1_000_000)
          select new BitMatrixCase(rows, cols, rate, seed)).ToArbitrary();
 
-    private static Gen<int[]> Operand(int[] output) =>
+    internal static Gen<int[]> Operand(int[] output) =>
         from drop in Gen.Choose(0, output.Length)
         from ones in Gen.ArrayOf(Gen.Elements(false, false, true), output.Length)
         select Keep(output, drop, ones);
@@ -227,4 +244,50 @@ public static class Generators
         for (int i = 0; i < dims.Length; i++) dims[i] = ones[drop + i] ? 1 : output[drop + i];
         return dims;
     }
+}
+
+/// <summary>
+/// Small problems for finite-difference gradient checks, where every input element costs two evaluations of the
+/// function: tensors of up to a few hundred elements, broadcast pairs, and matrix products whose dimensions are
+/// often not multiples of the SIMD vector width (4, 8 or 16 floats).
+/// </summary>
+public static class SmallGenerators
+{
+    /// <summary>A dimension in [1, max], often one just off a vector width.</summary>
+    public static Gen<int> Dim(int max) =>
+        Gen.OneOf(Gen.Choose(1, max), Gen.Elements(1, 3, 4, 5, 7, 8, 9, 13, 17).Where(d => d <= max));
+
+    /// <summary>Tensors of rank 1 to 4, at most about 250 elements.</summary>
+    public static Arbitrary<TensorCase> TensorCases() =>
+        (from rank in Gen.Choose(1, 4)
+         from dims in Gen.ArrayOf(Dim(rank switch { 1 => 17, 2 => 9, 3 => 5, _ => 4 }), rank)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new TensorCase(dims, seed)).ToArbitrary();
+
+    /// <summary>Broadcast operand pairs whose output has rank up to 3 and dimensions up to 5.</summary>
+    public static Arbitrary<BroadcastCase> BroadcastCases() =>
+        (from rank in Gen.Choose(1, 3)
+         from output in Gen.ArrayOf(Dim(5), rank)
+         from left in Generators.Operand(output)
+         from right in Generators.Operand(output)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new BroadcastCase(left, right, seed)).ToArbitrary();
+
+    /// <summary>Products <c>[M, K]·[K, N]</c> with every dimension in [1, 17].</summary>
+    public static Arbitrary<ProductCase> ProductCases() =>
+        (from m in Dim(17)
+         from k in Dim(17)
+         from n in Dim(17)
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new ProductCase(m, k, n, rate, seed)).ToArbitrary();
+
+    /// <summary>Spike trains of 1 to 8 steps, 1 to 6 rows and 1 to 200 neurons (often just past a 64-bit word).</summary>
+    public static Arbitrary<SpikeTrainCase> SpikeTrainCases() =>
+        (from t in Gen.Choose(1, 8)
+         from b in Gen.Choose(1, 6)
+         from n in Generators.Dim(200)
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SpikeTrainCase(t, b, n, rate, seed)).ToArbitrary();
 }

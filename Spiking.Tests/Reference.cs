@@ -200,4 +200,139 @@ public static class Reference
         }
         return (values, scale);
     }
+
+    /// <summary>The multi-index of row-major element <paramref name="flat"/> of a shape with <paramref name="dims"/>.</summary>
+    public static int[] Unravel(int flat, int[] dims)
+    {
+        var index = new int[dims.Length];
+        for (int a = dims.Length - 1; a >= 0; a--)
+        {
+            index[a] = flat % dims[a];
+            flat /= dims[a];
+        }
+        return index;
+    }
+
+    /// <summary>The row-major position of <paramref name="index"/> in a shape with <paramref name="dims"/>.</summary>
+    public static int Ravel(int[] index, int[] dims)
+    {
+        int flat = 0;
+        for (int a = 0; a < dims.Length; a++) flat = flat * dims[a] + index[a];
+        return flat;
+    }
+
+    /// <summary>The element count of <paramref name="dims"/> (1 for a scalar).</summary>
+    public static int Count(int[] dims)
+    {
+        int n = 1;
+        foreach (int d in dims) n *= d;
+        return n;
+    }
+
+    /// <summary>A binary op under NumPy broadcasting, in double, by walking every output multi-index.</summary>
+    public static (int[] Dims, double[] Values) Broadcast(float[] x, int[] xd, float[] y, int[] yd, Func<double, double, double> op)
+    {
+        int rank = Math.Max(xd.Length, yd.Length);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int a = i < rank - xd.Length ? 1 : xd[i - (rank - xd.Length)];
+            int b = i < rank - yd.Length ? 1 : yd[i - (rank - yd.Length)];
+            dims[i] = a == 1 ? b : a;
+        }
+        var values = new double[Count(dims)];
+        for (int flat = 0; flat < values.Length; flat++)
+        {
+            var index = Unravel(flat, dims);
+            values[flat] = op(x[Gather(index, xd)], y[Gather(index, yd)]);
+        }
+        return (dims, values);
+    }
+
+    /// <summary>The position in an operand of shape <paramref name="dims"/> broadcast to the output index <paramref name="index"/>.</summary>
+    private static int Gather(int[] index, int[] dims)
+    {
+        int offset = index.Length - dims.Length, flat = 0;
+        for (int a = 0; a < dims.Length; a++) flat = flat * dims[a] + (dims[a] == 1 ? 0 : index[a + offset]);
+        return flat;
+    }
+
+    /// <summary><c>y[i0.., ] = x[index with axis k of y taken from axes[k] of x]</c>: a permutation, element by element.</summary>
+    public static float[] Permute(float[] x, int[] dims, int[] axes)
+    {
+        var outDims = new int[dims.Length];
+        for (int i = 0; i < dims.Length; i++) outDims[i] = dims[axes[i]];
+        var y = new float[x.Length];
+        var src = new int[dims.Length];
+        for (int flat = 0; flat < y.Length; flat++)
+        {
+            var index = Unravel(flat, outDims);
+            for (int i = 0; i < dims.Length; i++) src[axes[i]] = index[i];
+            y[flat] = x[Ravel(src, dims)];
+        }
+        return y;
+    }
+
+    /// <summary>Softmax (or log-softmax) along <paramref name="axis"/> in double, straight from the definition with a max shift.</summary>
+    public static double[] Softmax(float[] x, int[] dims, int axis, bool log)
+    {
+        var y = new double[x.Length];
+        int n = dims[axis];
+        var index = new int[dims.Length];
+        for (int flat = 0; flat < x.Length; flat++)
+        {
+            var at = Unravel(flat, dims);
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < n; j++)
+            {
+                at.CopyTo(index, 0);
+                index[axis] = j;
+                max = Math.Max(max, x[Ravel(index, dims)]);
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++)
+            {
+                index[axis] = j;
+                sum += Math.Exp(x[Ravel(index, dims)] - max);
+            }
+            y[flat] = log ? x[flat] - max - Math.Log(sum) : Math.Exp(x[flat] - max) / sum;
+        }
+        return y;
+    }
+
+    /// <summary>Mean cross-entropy of <c>[b, c]</c> logits against labels, in double.</summary>
+    public static double CrossEntropy(float[] logits, int b, int c, int[] labels)
+    {
+        double total = 0;
+        for (int r = 0; r < b; r++)
+        {
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < c; j++) max = Math.Max(max, logits[r * c + j]);
+            double sum = 0;
+            for (int j = 0; j < c; j++) sum += Math.Exp(logits[r * c + j] - max);
+            total += -(logits[r * c + labels[r]] - max - Math.Log(sum));
+        }
+        return total / b;
+    }
+
+    /// <summary>Concatenation along <paramref name="axis"/> in double, by locating each output index in its input.</summary>
+    public static (int[] Dims, float[] Values) Concat(float[][] xs, int[][] dims, int axis)
+    {
+        var outDims = (int[])dims[0].Clone();
+        outDims[axis] = 0;
+        foreach (var d in dims) outDims[axis] += d[axis];
+        var y = new float[Count(outDims)];
+        for (int flat = 0; flat < y.Length; flat++)
+        {
+            var index = Unravel(flat, outDims);
+            int i = 0;
+            while (index[axis] >= dims[i][axis])
+            {
+                index[axis] -= dims[i][axis];
+                i++;
+            }
+            y[flat] = xs[i][Ravel(index, dims[i])];
+        }
+        return (outDims, y);
+    }
 }

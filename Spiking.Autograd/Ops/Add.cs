@@ -25,7 +25,7 @@ internal sealed class AddNode : Node
 
     public static Variable Forward(Variable a, Variable b)
     {
-        var y = a.Dense.Add(b.Dense);
+        var y = OpChecks.Dense(a, nameof(a), "Add").Add(OpChecks.Dense(b, nameof(b), "Add"));
         return Variable.FromOp(y, Record(() => new AddNode(a, b), a, b));
     }
 

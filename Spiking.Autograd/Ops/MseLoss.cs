@@ -1,0 +1,61 @@
+using System;
+using Spiking.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Spiking.Autograd;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// The mean squared error <c>mean((input - target)²)</c> as a scalar, like PyTorch's <c>F.mse_loss</c> with
+    /// mean reduction (NaN for empty tensors). <paramref name="target"/> is a constant of the same shape (a one-hot
+    /// label against a firing rate, say); no gradient flows to it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes differ, <paramref name="target"/> is disposed, or <paramref name="input"/> holds spikes.</exception>
+    public static Variable MseLoss(Variable input, Tensor target) => MseLossNode.Forward(input, target);
+}
+
+/// <summary>Mean squared error: <c>dx = G·2(x - t)/n</c>. Saves the difference <c>x - t</c>.</summary>
+internal sealed class MseLossNode : Node
+{
+    private Tensor? _difference;
+
+    private MseLossNode(Variable input) : base(input)
+    {
+    }
+
+    public override string Name => "mse loss";
+
+    public static Variable Forward(Variable input, Tensor target)
+    {
+        var x = OpChecks.Dense(input, nameof(input), "MseLoss");
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.IsDisposed) throw new ArgumentException($"MseLoss: 'target' (shape {target.Shape}) has been disposed.", nameof(target));
+        if (target.Shape != x.Shape)
+        {
+            throw new ArgumentException($"MseLoss: 'target' has shape {target.Shape} but 'input' has shape {x.Shape}; they must match.", nameof(target));
+        }
+        var difference = Tensor.Empty(x.Shape);
+        var d = difference.AsSpan();
+        TensorPrimitives.Subtract(x.AsReadOnlySpan(), target.AsReadOnlySpan(), d);
+        float loss = TensorPrimitives.SumOfSquares((ReadOnlySpan<float>)d) / d.Length;
+        var node = Record(() => new MseLossNode(input), input);
+        if (node is null) difference.Dispose();
+        else node._difference = difference;
+        return Variable.FromOp(Tensor.Scalar(loss), node);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor gradOutput)
+    {
+        var difference = _difference!;
+        var dx = Tensor.Empty(difference.Shape);
+        TensorPrimitives.Multiply(difference.AsReadOnlySpan(), 2f * gradOutput.ToScalar() / difference.Length, dx.AsSpan());
+        return [dx];
+    }
+
+    protected internal override void ReleaseSaved()
+    {
+        _difference?.Dispose();
+        _difference = null;
+    }
+}

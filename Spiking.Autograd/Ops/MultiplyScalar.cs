@@ -1,0 +1,45 @@
+using Spiking.Tensors;
+
+namespace Spiking.Autograd;
+
+public static partial class Functional
+{
+    /// <summary><c>x · value</c> for every element.</summary>
+    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    public static Variable Multiply(Variable x, float value) => MultiplyScalarNode.Forward(x, value, divide: false);
+
+    /// <summary><c>x / value</c> for every element (a true division, not a multiplication by the reciprocal).</summary>
+    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    public static Variable Divide(Variable x, float value) => MultiplyScalarNode.Forward(x, value, divide: true);
+}
+
+/// <summary>Scales every element by a constant, multiplying or dividing: <c>dx = G·value</c> or <c>G / value</c>.
+/// Saves only the constant.</summary>
+internal sealed class MultiplyScalarNode : Node
+{
+    private readonly float _value;
+    private readonly bool _divide;
+
+    private MultiplyScalarNode(Variable x, float value, bool divide) : base(x)
+    {
+        _value = value;
+        _divide = divide;
+    }
+
+    public override string Name => _divide ? "divide by scalar" : "multiply by scalar";
+
+    public static Variable Forward(Variable x, float value, bool divide)
+    {
+        var y = Apply(OpChecks.Dense(x, nameof(x), divide ? "Divide" : "Multiply"), value, divide);
+        return Variable.FromOp(y, Record(() => new MultiplyScalarNode(x, value, divide), x));
+    }
+
+    protected internal override Tensor?[] Backward(Tensor gradOutput) => [Apply(gradOutput, _value, _divide)];
+
+    private static Tensor Apply(Tensor t, float value, bool divide)
+    {
+        if (!divide) return t.Multiply(value);
+        using var divisor = Tensor.Scalar(value);
+        return t.Divide(divisor);
+    }
+}

@@ -1,0 +1,45 @@
+using System;
+using Spiking.Tensors;
+
+namespace Spiking.Autograd;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// The same elements with other dimensions (one may be -1 and is inferred), as a view: no copy, like PyTorch's
+    /// <c>view</c>. Spikes reshape too when the packed last dimension is kept (folding <c>[T, B, N]</c> into
+    /// <c>[T·B, N]</c>, say). The gradient is the output gradient viewed with the input's shape.
+    /// </summary>
+    /// <exception cref="ArgumentException">The element count differs, or spikes would change their last dimension.</exception>
+    public static Variable Reshape(Variable x, params int[] dims) => ReshapeNode.Forward(x, dims);
+
+    /// <summary>The same elements with shape <paramref name="shape"/>, as a view; see <see cref="Reshape(Variable, int[])"/>.</summary>
+    /// <exception cref="ArgumentException">The element count differs, or spikes would change their last dimension.</exception>
+    public static Variable Reshape(Variable x, Shape shape) => ReshapeNode.Forward(x, shape.Dimensions.ToArray());
+}
+
+/// <summary>A reshape (also the identity, as a fresh variable over the same storage). Saves only the input shape.</summary>
+internal sealed class ReshapeNode : Node
+{
+    private readonly Shape _input;
+
+    private ReshapeNode(Variable x) : base(x)
+    {
+        _input = x.Shape;
+    }
+
+    public override string Name => "reshape";
+
+    public static Variable Forward(Variable x, int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(dims);
+        if (x.Spikes is { } spikes) return Variable.FromOp(spikes.Reshape(dims), Record(() => new ReshapeNode(x), x));
+        return Variable.FromOp(x.Tensor!.Reshape(dims), Record(() => new ReshapeNode(x), x));
+    }
+
+    /// <summary>A new variable holding a view of <paramref name="x"/>'s value, whose gradient passes straight back.</summary>
+    public static Variable Identity(Variable x) => Forward(x, x.Shape.Dimensions.ToArray());
+
+    protected internal override Tensor?[] Backward(Tensor gradOutput) => [gradOutput.Reshape(_input)];
+}

@@ -1,0 +1,40 @@
+namespace Spiking.Autograd;
+
+public sealed partial class Variable
+{
+    /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting.</summary>
+    public static Variable operator +(Variable left, Variable right) => Functional.Add(left, right);
+
+    /// <summary><see cref="Functional.Subtract(Variable, Variable)"/>: elementwise difference with broadcasting.</summary>
+    public static Variable operator -(Variable left, Variable right) => Functional.Subtract(left, right);
+
+    /// <summary><see cref="Functional.Multiply(Variable, Variable)"/>: elementwise product with broadcasting.</summary>
+    public static Variable operator *(Variable left, Variable right) => Functional.Multiply(left, right);
+
+    /// <summary><see cref="Functional.Divide(Variable, Variable)"/>: elementwise quotient with broadcasting.</summary>
+    public static Variable operator /(Variable left, Variable right) => Functional.Divide(left, right);
+
+    /// <summary><see cref="Functional.Negate"/>: elementwise negation.</summary>
+    public static Variable operator -(Variable value) => Functional.Negate(value);
+
+    /// <summary>Adds a constant to every element.</summary>
+    public static Variable operator +(Variable left, float right) => Functional.Add(left, right);
+
+    /// <summary>Adds a constant to every element.</summary>
+    public static Variable operator +(float left, Variable right) => Functional.Add(right, left);
+
+    /// <summary>Subtracts a constant from every element.</summary>
+    public static Variable operator -(Variable left, float right) => Functional.Subtract(left, right);
+
+    /// <summary><c>left - x</c> for every element x (a negation, then an added constant).</summary>
+    public static Variable operator -(float left, Variable right) => Functional.Add(Functional.Negate(right), left);
+
+    /// <summary>Multiplies every element by a constant.</summary>
+    public static Variable operator *(Variable left, float right) => Functional.Multiply(left, right);
+
+    /// <summary>Multiplies every element by a constant.</summary>
+    public static Variable operator *(float left, Variable right) => Functional.Multiply(right, left);
+
+    /// <summary>Divides every element by a constant.</summary>
+    public static Variable operator /(Variable left, float right) => Functional.Divide(left, right);
+}
