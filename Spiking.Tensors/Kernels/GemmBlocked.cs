@@ -163,7 +163,7 @@ internal static class GemmBlocked
             }
             else
             {
-                GemmPack.A(A, Plan.M, Plan.K, i, p0, kc, dst);
+                GemmPack.ASliver(A, Plan.M, Plan.K, i, p0, kc, dst);
             }
         }
 
@@ -236,10 +236,11 @@ internal static class GemmBlocked
                 for (int j = j0; j < j1; j += nr)
                 {
                     PackB(j, p0, kc, sliver);
-                    int nextJ = j + nr < j1 ? j + nr : j0;
-                    int nextP0 = j + nr < j1 ? p0 : p0 + Plan.Kc;
+                    bool sameBlock = j + nr < j1;
+                    bool prefetch = sameBlock || kb + 1 < KBlock1;
+                    int nextJ = sameBlock ? j + nr : j0;
+                    int nextP0 = sameBlock ? p0 : p0 + Plan.Kc;
                     int nextKc = Math.Min(Plan.Kc, Plan.K - nextP0);
-                    bool prefetch = nextKc > 0 && (j + nr < j1 || kb + 1 < KBlock1);
                     int cols = Math.Min(nr, j1 - j);
                     for (int q = 0, i = 0; i < m; q++, i += mr)
                     {

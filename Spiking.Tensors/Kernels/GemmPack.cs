@@ -53,7 +53,7 @@ internal static class GemmPack
 
     /// <summary>Packs op(A)[i..i+MR, p0..p0+kc] as <c>dst[p*MR + r]</c>, where A is stored [m, k].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void A(float* a, int m, int k, int i, int p0, int kc, float* dst)
+    public static unsafe void ASliver(float* a, int m, int k, int i, int p0, int kc, float* dst)
     {
         const int mr = GemmPlan.MR;
         int rows = Math.Min(mr, m - i);
