@@ -72,11 +72,13 @@ internal static class GemmBlocked
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         var plan = job.Plan;
-        job.APanels = packA ? Panels(job.TileM0 * plan.Mc, job.TileM1 * plan.Mc, plan.M, GemmPlan.MR) : 0;
-        job.BUnits = !packB ? 0
-            : job.TransposeB ? Panels(job.TileN0 * plan.Nc, job.TileN1 * plan.Nc, plan.N, plan.NR)
-            : (plan.Kc + GemmPack.RowGroup - 1) / GemmPack.RowGroup;
-        int items = (job.APanels + job.BUnits) * (job.KBlock1 - job.KBlock0);
+        int kBlocks = job.KBlock1 - job.KBlock0;
+        int aPanels = packA ? Panels(job.TileM0 * plan.Mc, job.TileM1 * plan.Mc, plan.M, GemmPlan.MR) : 0;
+        job.AItems = job.TransposeA ? (aPanels + GemmPack.PanelGroup - 1) / GemmPack.PanelGroup * kBlocks : aPanels;
+        job.BItems = !packB ? 0
+            : job.TransposeB ? Panels(job.TileN0 * plan.Nc, job.TileN1 * plan.Nc, plan.N, plan.NR) * kBlocks
+            : (plan.Kc + GemmPack.RowGroup - 1) / GemmPack.RowGroup * kBlocks;
+        int items = job.AItems + job.BItems;
         Parallelism.For(items, (long)plan.NR * plan.Kc, job, static (item, j) => j.PackUnit(item));
     }
 
@@ -105,28 +107,36 @@ internal static class GemmBlocked
         public int TileM1;
         public int TileN0;
         public int TileN1;
-        public int APanels;
-        public int BUnits;
+        public int AItems;
+        public int BItems;
 
         /// <summary>
-        /// Packs, for one K block, one MR-row sliver of A, or one NR-column sliver of B when B is stored
-        /// transposed, or a group of rows of B across the super-block's width when it is not.
+        /// Packs one MR-row sliver of A over every K block of the super-block (reading its source rows end to
+        /// end), or for one K block: a group of A slivers when A is stored transposed (so each source row
+        /// segment is read whole), one NR-column sliver of B when B is stored transposed, or a group of rows of
+        /// B across the super-block's width when it is not.
         /// </summary>
         public readonly void PackUnit(int item)
         {
-            int perBlock = APanels + BUnits;
-            int kRel = item / perBlock;
-            int unit = item % perBlock;
-            int p0 = (KBlock0 + kRel) * Plan.Kc;
-            int kc = Math.Min(Plan.Kc, Plan.K - p0);
-            if (unit < APanels)
+            int kBlocks = KBlock1 - KBlock0;
+            if (item < AItems)
             {
-                float* dst = PackedA + (long)kRel * Plan.PackedAStride + (long)unit * GemmPlan.MR * kc;
-                GemmPack.A(A, TransposeA, Plan.M, Plan.K, TileM0 * Plan.Mc + unit * GemmPlan.MR, p0, kc, dst);
+                if (TransposeA)
+                {
+                    int groups = AItems / kBlocks;
+                    PackASlivers(item / groups, item % groups * GemmPack.PanelGroup);
+                    return;
+                }
+                for (int kRel = 0; kRel < kBlocks; kRel++) PackASlivers(kRel, item);
                 return;
             }
-            unit -= APanels;
-            float* block = PackedB + (long)kRel * Plan.PackedBStride;
+            item -= AItems;
+            int units = BItems / kBlocks;
+            int kr = item / units;
+            int unit = item % units;
+            int p0 = (KBlock0 + kr) * Plan.Kc;
+            int kc = Math.Min(Plan.Kc, Plan.K - p0);
+            float* block = PackedB + (long)kr * Plan.PackedBStride;
             int j0 = TileN0 * Plan.Nc;
             if (TransposeB)
             {
@@ -137,6 +147,24 @@ internal static class GemmBlocked
             if (row >= kc) return;
             int j1 = Math.Min(Plan.N, TileN1 * Plan.Nc);
             GemmPack.BRows<TSimd, TVec>(B, Plan.N, j0, j1, p0 + row, Math.Min(GemmPack.RowGroup, kc - row), kc, block + (long)row * Plan.NR);
+        }
+
+        /// <summary>Packs, for one K block, the A sliver <paramref name="panel"/> (counted from the super-block's first row), or the group starting there when A is stored transposed.</summary>
+        private readonly void PackASlivers(int kRel, int panel)
+        {
+            int p0 = (KBlock0 + kRel) * Plan.Kc;
+            int kc = Math.Min(Plan.Kc, Plan.K - p0);
+            float* dst = PackedA + (long)kRel * Plan.PackedAStride + (long)panel * GemmPlan.MR * kc;
+            int i = TileM0 * Plan.Mc + panel * GemmPlan.MR;
+            if (TransposeA)
+            {
+                int rowEnd = Math.Min(Plan.M, Math.Min(TileM1 * Plan.Mc, i + GemmPack.PanelGroup * GemmPlan.MR));
+                GemmPack.ATransposed(A, Plan.M, i, rowEnd, p0, kc, dst);
+            }
+            else
+            {
+                GemmPack.ASliver(A, Plan.M, Plan.K, i, p0, kc, dst);
+            }
         }
 
         /// <summary>Adds the super-block's K range of one C tile, K block by K block, micro-tile by micro-tile.</summary>
@@ -208,10 +236,11 @@ internal static class GemmBlocked
                 for (int j = j0; j < j1; j += nr)
                 {
                     PackB(j, p0, kc, sliver);
-                    int nextJ = j + nr < j1 ? j + nr : j0;
-                    int nextP0 = j + nr < j1 ? p0 : p0 + Plan.Kc;
+                    bool sameBlock = j + nr < j1;
+                    bool prefetch = sameBlock || kb + 1 < KBlock1;
+                    int nextJ = sameBlock ? j + nr : j0;
+                    int nextP0 = sameBlock ? p0 : p0 + Plan.Kc;
                     int nextKc = Math.Min(Plan.Kc, Plan.K - nextP0);
-                    bool prefetch = nextKc > 0 && (j + nr < j1 || kb + 1 < KBlock1);
                     int cols = Math.Min(nr, j1 - j);
                     for (int q = 0, i = 0; i < m; q++, i += mr)
                     {

@@ -16,27 +16,47 @@ internal static class GemmPack
     /// <summary>Rows of B (stored [k, n]) one packing work item copies across the full width.</summary>
     public const int RowGroup = 16;
 
+    /// <summary>Slivers of A (stored transposed) one packing work item fills, reading 48 contiguous floats a row.</summary>
+    public const int PanelGroup = 8;
+
     /// <summary>
-    /// Packs op(A)[i..i+MR, p0..p0+kc] as <c>dst[p*MR + r]</c>. op(A) is [m, k]: A is stored [m, k], or [k, m]
-    /// when <paramref name="transpose"/>.
+    /// Packs the MR-row slivers of op(A) rows [i, rowEnd) for the K block (p0, kc), where A is stored
+    /// transposed, [k, m]: each stored row holds the slivers' values side by side, and sliver q goes to
+    /// <c>dst + q*MR*kc</c> as <c>[p*MR + r]</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void A(float* a, bool transpose, int m, int k, int i, int p0, int kc, float* dst)
+    public static unsafe void ATransposed(float* a, int m, int i, int rowEnd, int p0, int kc, float* dst)
+    {
+        const int mr = GemmPlan.MR;
+        int rows = rowEnd - i;
+        int full = rows / mr;
+        int rest = rows - full * mr;
+        long panelStride = (long)mr * kc;
+        float* src = a + (long)p0 * m + i;
+        for (int p = 0; p < kc; p++, src += m)
+        {
+            float* d = dst + p * mr;
+            float* s = src;
+            for (int q = 0; q < full; q++, d += panelStride, s += mr)
+            {
+                Unsafe.WriteUnaligned(d, Unsafe.ReadUnaligned<Vector128<float>>(s));
+                Unsafe.WriteUnaligned(d + 4, Unsafe.ReadUnaligned<long>(s + 4));
+            }
+            if (rest > 0)
+            {
+                int r = 0;
+                for (; r < rest; r++) d[r] = s[r];
+                for (; r < mr; r++) d[r] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[i..i+MR, p0..p0+kc] as <c>dst[p*MR + r]</c>, where A is stored [m, k].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void ASliver(float* a, int m, int k, int i, int p0, int kc, float* dst)
     {
         const int mr = GemmPlan.MR;
         int rows = Math.Min(mr, m - i);
-        if (transpose)
-        {
-            float* src = a + (long)p0 * m + i;
-            for (int p = 0; p < kc; p++, src += m, dst += mr)
-            {
-                int r = 0;
-                for (; r < rows; r++) dst[r] = src[r];
-                for (; r < mr; r++) dst[r] = 0f;
-            }
-            return;
-        }
-
         float* row = a + (long)i * k + p0;
         if (rows == mr)
         {
