@@ -15,7 +15,8 @@ namespace Spiking.Autograd.Neurons;
 /// pass, and the backward through time. The neurons are split into chunks of whole rows (the last axis, which the
 /// spikes pack into words), fixed by the shape alone; each chunk runs every step with its membrane state in a small
 /// pooled buffer, so the result is bitwise the same for any thread count. The per-step work is SIMD over
-/// <see cref="ISimd{TVec}"/>; spikes go straight from the compare mask into the packed words.
+/// <see cref="ISimd{TVec}"/>; the compare masks become the spikes' bits (collected per chunk, then laid into the
+/// tensor's word-aligned rows), with no float 0/1 tensor in between.
 /// </summary>
 internal static class NeuronKernel
 {
@@ -97,6 +98,7 @@ internal static class NeuronKernel
         {
             var (start, length) = Range(chunk);
             var rented = ArrayPool<float>.Shared.Rent(2 * length);
+            var bits = ArrayPool<ulong>.Shared.Rent((length + 63) >> 6);
             try
             {
                 var state = rented.AsSpan(0, length);
@@ -110,6 +112,7 @@ internal static class NeuronKernel
                     Scratch = scratch,
                     State = state,
                     VSeq = vSeq is null ? default : vSeq.AsSpan(),
+                    Bits = bits.AsSpan(0, (length + 63) >> 6),
                     Words = spikes.Words,
                 };
                 switch (SimdWidth.Bits)
@@ -121,6 +124,7 @@ internal static class NeuronKernel
             }
             finally
             {
+                ArrayPool<ulong>.Shared.Return(bits);
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
@@ -153,21 +157,23 @@ internal static class NeuronKernel
             var one = TSimd.Broadcast(1f);
             float kS = p.K, vrS = p.VReset, thetaS = p.Threshold;
             int wpr = SpikeTensor.WordsFor(RowLength);
+            int rows = length / RowLength;
             ref float v = ref MemoryMarshal.GetReference(s.State);
+            ref ulong bits = ref MemoryMarshal.GetReference(s.Bits);
             for (int t = 0; t < StepCount; t++)
             {
                 int offset = t * PerStep + start;
                 ref float xt = ref Unsafe.Add(ref MemoryMarshal.GetReference(s.X), offset);
                 ref float ht = ref s.H.IsEmpty ? ref MemoryMarshal.GetReference(s.Scratch) : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.H), offset);
-                int wordBase = offset / RowLength * wpr;
-                int column = 0;
+                s.Bits.Clear();
                 int i = 0;
                 for (; i <= length - TSimd.Count; i += TSimd.Count)
                 {
                     var h = TCharge.Charge<TSimd, TVec>(TSimd.Load(ref Unsafe.Add(ref v, i)), TSimd.Load(ref Unsafe.Add(ref xt, i)), k, vr);
                     TSimd.Store(h, ref Unsafe.Add(ref ht, i));
                     ulong mask = TSimd.GreaterThanOrEqualMask(h, theta);
-                    SpikeBits.Scatter(s.Words, mask, TSimd.Count, ref wordBase, ref column, RowLength, wpr);
+                    // Count divides 64 and i is a multiple of Count, so a mask never straddles two words.
+                    Unsafe.Add(ref bits, i >> 6) |= mask << (i & 63);
                     TSimd.Store(TReset.Reset<TSimd, TVec>(h, TSimd.ExpandBits((uint)mask), one, vr, theta), ref Unsafe.Add(ref v, i));
                 }
                 for (; i < length; i++)
@@ -175,9 +181,10 @@ internal static class NeuronKernel
                     float h = TCharge.Charge(Unsafe.Add(ref v, i), Unsafe.Add(ref xt, i), kS, vrS);
                     Unsafe.Add(ref ht, i) = h;
                     float spike = h >= thetaS ? 1f : 0f;
-                    SpikeBits.Scatter(s.Words, spike != 0f ? 1UL : 0UL, 1, ref wordBase, ref column, RowLength, wpr);
+                    if (spike != 0f) Unsafe.Add(ref bits, i >> 6) |= 1UL << (i & 63);
                     Unsafe.Add(ref v, i) = TReset.Reset(h, spike, vrS, thetaS);
                 }
+                SpikeBits.CopyRows(s.Bits, rows, RowLength, s.Words.Slice(offset / RowLength * wpr, rows * wpr));
                 if (!s.VSeq.IsEmpty) s.State.CopyTo(s.VSeq.Slice(offset, length));
             }
         }
@@ -190,6 +197,7 @@ internal static class NeuronKernel
         public Span<float> Scratch;
         public Span<float> State;
         public Span<float> VSeq;
+        public Span<ulong> Bits;
         public Span<ulong> Words;
     }
 

@@ -1,33 +1,38 @@
 using System;
-using System.Runtime.CompilerServices;
 
 namespace Spiking.Autograd.Neurons;
 
-/// <summary>Writes compare masks into a spike tensor's packed words while walking its rows.</summary>
+/// <summary>
+/// Moves spike bits from a chunk's bit stream (one bit per neuron of consecutive whole rows, least significant first,
+/// as the SIMD compare masks come out) into a spike tensor's rows, which start on a word and are zero-padded.
+/// </summary>
 internal static class SpikeBits
 {
     /// <summary>
-    /// ORs the low <paramref name="lanes"/> bits of <paramref name="bits"/> (one per consecutive neuron, lowest first)
-    /// into <paramref name="words"/> at row <paramref name="wordBase"/>/<paramref name="wordsPerRow"/>, column
-    /// <paramref name="column"/>, and advances the position, splitting at word and row ends (rows start on a word).
+    /// Writes <paramref name="rows"/> rows of <paramref name="rowLength"/> bits from <paramref name="stream"/> into
+    /// <paramref name="words"/> (<c>rows · ceil(rowLength/64)</c> words, overwritten, padding zero).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Scatter(Span<ulong> words, ulong bits, int lanes, ref int wordBase, ref int column, int rowLength, int wordsPerRow)
+    public static void CopyRows(ReadOnlySpan<ulong> stream, int rows, int rowLength, Span<ulong> words)
     {
-        while (true)
+        if ((rowLength & 63) == 0)
         {
-            int room = Math.Min(rowLength - column, 64 - (column & 63));
-            int take = lanes < room ? lanes : room;
-            if (bits != 0) words[wordBase + (column >> 6)] |= (bits & ((1UL << take) - 1)) << (column & 63);
-            bits >>= take;
-            lanes -= take;
-            column += take;
-            if (column == rowLength)
+            stream[..(rows * (rowLength >> 6))].CopyTo(words);
+            return;
+        }
+        int wordsPerRow = (rowLength + 63) >> 6;
+        int o = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            long bit = (long)r * rowLength;
+            for (int w = 0; w < wordsPerRow; w++, bit += 64)
             {
-                column = 0;
-                wordBase += wordsPerRow;
+                int n = Math.Min(64, rowLength - (w << 6));
+                int index = (int)(bit >> 6), shift = (int)(bit & 63);
+                ulong word = stream[index] >> shift;
+                if (shift + n > 64) word |= stream[index + 1] << (64 - shift);
+                if (n < 64) word &= (1UL << n) - 1;
+                words[o++] = word;
             }
-            if (lanes == 0) return;
         }
     }
 }
