@@ -220,6 +220,26 @@ public static class Generators
          from length in Gen.OneOf(Gen.Choose(0, 300), Gen.Elements(31, 32, 33, 63, 64, 65, 96))
          select new PhiloxCase(seed, stream, block, length)).ToArbitrary();
 
+    /// <summary>
+    /// Neuron problems: T from 1 to 8, one to three neuron axes whose last one is often not a multiple of 64 (so rows
+    /// end inside words and vectors), every model, reset and surrogate.
+    /// </summary>
+    public static Arbitrary<NeuronCase> NeuronCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from model in Gen.Elements(NeuronModel.IntegrateAndFire, NeuronModel.LeakyIntegrateAndFire, NeuronModel.ParametricLeakyIntegrateAndFire)
+         from decay in Gen.Elements(true, false)
+         from hard in Gen.Elements(true, false)
+         from detach in Gen.Elements(true, false)
+         from surrogate in Gen.Elements<string>([.. Autograd.Surrogates.Surrogate.KnownNames])
+         from threshold in Gen.Elements(1f, 0.5f, 2f)
+         from reset in Gen.Elements(0f, -0.25f)
+         from tau in Gen.Elements(2.0, 1.5, 10.0)
+         from w in Gen.Elements(0.0, -1.0, 1.5)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new NeuronCase([steps, .. inner], model, decay, hard, detach, surrogate, threshold, reset, tau, w, seed)).ToArbitrary();
+
     public static Arbitrary<ProductCase> ProductCases() =>
         (from m in Dim(70)
          from k in Dim(200)
@@ -256,26 +276,6 @@ public static class Generators
          from rate in Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new BitMatrixCase(rows, cols, rate, seed)).ToArbitrary();
-
-    /// <summary>
-    /// Neuron problems: T from 1 to 8, one to three neuron axes whose last one is often not a multiple of 64 (so rows
-    /// end inside words and vectors), every model, reset and surrogate.
-    /// </summary>
-    public static Arbitrary<NeuronCase> NeuronCases() =>
-        (from steps in Gen.Choose(1, 8)
-         from rank in Gen.Choose(1, 3)
-         from inner in Gen.ArrayOf(Dim(70), rank)
-         from model in Gen.Elements(NeuronModel.IntegrateAndFire, NeuronModel.LeakyIntegrateAndFire, NeuronModel.ParametricLeakyIntegrateAndFire)
-         from decay in Gen.Elements(true, false)
-         from hard in Gen.Elements(true, false)
-         from detach in Gen.Elements(true, false)
-         from surrogate in Gen.Elements<string>([.. Autograd.Surrogates.Surrogate.KnownNames])
-         from threshold in Gen.Elements(1f, 0.5f, 2f)
-         from reset in Gen.Elements(0f, -0.25f)
-         from tau in Gen.Elements(2.0, 1.5, 10.0)
-         from w in Gen.Elements(0.0, -1.0, 1.5)
-         from seed in Gen.Choose(0, 1_000_000)
-         select new NeuronCase([steps, .. inner], model, decay, hard, detach, surrogate, threshold, reset, tau, w, seed)).ToArbitrary();
 
     private static Gen<int[]> Operand(int[] output) =>
         from drop in Gen.Choose(0, output.Length)
