@@ -143,7 +143,7 @@ public sealed record NeuronCase(int[] Dims, NeuronModel Model, bool DecayInput, 
         VThreshold = Threshold,
         VReset = Hard ? Reset : null,
         DetachReset = Detach,
-        Surrogate = Autograd.Surrogates.Surrogate.Create(Surrogate),
+        Surrogate = global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate),
     };
 
     /// <summary>The input current (about a third of the neurons fire per step) and the upstream gradient.</summary>
@@ -232,7 +232,7 @@ public static class Generators
          from decay in Gen.Elements(true, false)
          from hard in Gen.Elements(true, false)
          from detach in Gen.Elements(true, false)
-         from surrogate in Gen.Elements<string>([.. Autograd.Surrogates.Surrogate.KnownNames])
+         from surrogate in Gen.Elements<string>([.. global::Spiking.Autograd.Surrogates.Surrogate.KnownNames])
          from threshold in Gen.Elements(1f, 0.5f, 2f)
          from reset in Gen.Elements(0f, -0.25f)
          from tau in Gen.Elements(2.0, 1.5, 10.0)

@@ -107,7 +107,9 @@ public static class NeuronReference
 
     /// <summary>
     /// Nudges <paramref name="x"/> until every pre-reset potential is at least <paramref name="margin"/> from the
-    /// threshold (as the golden generator did), so float32 rounding cannot flip a spike.
+    /// threshold (as the golden generator did), so float32 rounding cannot flip a spike, and as far from the jumps of
+    /// a piecewise surrogate (<c>|h − θ| = w</c> for PiecewiseLeakyReLU, <c>0.5/alpha</c> for Rect), where float32 and
+    /// double could pick different pieces.
     /// </summary>
     public static void EnsureMargin(NeuronOptions options, double w, float[] x, int steps, double margin = 1e-3)
     {
@@ -115,6 +117,12 @@ public static class NeuronReference
         double theta = options.VThreshold, vr = options.VReset ?? 0.0;
         bool hard = options.VReset is not null;
         double k = options.Model == NeuronModel.LeakyIntegrateAndFire ? 1.0 / options.Tau : 1.0 / (1.0 + Math.Exp(-w));
+        double jump = options.Surrogate switch
+        {
+            PiecewiseLeakyReLU p => p.W,
+            Rect r => 0.5 / r.Alpha,
+            _ => double.NaN,
+        };
         for (int i = 0; i < m; i++)
         {
             for (int attempt = 0; attempt < 1000; attempt++)
@@ -125,7 +133,8 @@ public static class NeuronReference
                 {
                     int e = t * m + i;
                     double hv = Charge(options, state, x[e], k, vr);
-                    if (Math.Abs(hv - theta) < margin) bad = e;
+                    double distance = Math.Abs(hv - theta);
+                    if (distance < margin || Math.Abs(distance - jump) < margin) bad = e;
                     bool spike = hv >= theta;
                     state = hard ? (spike ? vr : hv) : (spike ? hv - theta : hv);
                 }
