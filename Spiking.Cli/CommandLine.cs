@@ -11,6 +11,7 @@ internal static class CommandLine
 
         commands:
           info                       the machine, SIMD width and thread count the engine sees
+          conformance DIR [--family F] [--file NAME]   recompute the golden SpikingJelly cases in DIR/*.json and compare
           bench kernels [options]    time the spike and dense kernels at DESIGN.md's shapes and rates
               --threads N              threads for the kernels (default: all cores)
               --json FILE              append one JSON line per measurement (torch_kernels.py's keys)
@@ -32,6 +33,7 @@ internal static class CommandLine
             var options = Options.Parse(args.AsSpan(1));
             return args[0] switch
             {
+                "conformance" => ConformanceCommand.Run(options),
                 "info" => InfoCommand.Run(options),
                 "bench" => BenchCommand.Run(options),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),

@@ -1,6 +1,7 @@
 using System;
 using FsCheck;
 using FsCheck.Fluent;
+using Spiking.Autograd.Neurons;
 using Spiking.Tensors;
 
 namespace Spiking.Tests;
@@ -140,6 +141,46 @@ public sealed record BitMatrixCase(int Rows, int Cols, double Rate, int Seed)
 }
 
 /// <summary>
+/// A multi-step neuron problem: input dimensions <c>[T, ...]</c>, the model and its settings, the surrogate by
+/// SpikingJelly name, the parametric LIF's <c>w</c>, and the seed of the input current and upstream gradient. The
+/// input is nudged so every pre-reset potential stays 1e-3 away from the threshold.
+/// </summary>
+public sealed record NeuronCase(int[] Dims, NeuronModel Model, bool DecayInput, bool Hard, bool Detach, string Surrogate,
+    float Threshold, float Reset, double Tau, double W, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public NeuronOptions Options() => new()
+    {
+        Model = Model,
+        Tau = Tau,
+        DecayInput = DecayInput,
+        VThreshold = Threshold,
+        VReset = Hard ? Reset : null,
+        DetachReset = Detach,
+        Surrogate = global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate),
+    };
+
+    /// <summary>The input current (about a third of the neurons fire per step) and the upstream gradient.</summary>
+    public (float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        int n = Shape.ElementCount;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(0.45 * Threshold + 0.6 * Reference.Normal(rng));
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        Neurons.NeuronReference.EnsureMargin(Options(), W, x, Steps);
+        return (x, g);
+    }
+
+    public override string ToString() =>
+        $"NeuronCase({Shape.Format(Dims)}, {Model}, decay_input {DecayInput}, {(Hard ? $"hard {Reset}" : "soft")}, detach {Detach}, {Surrogate}, θ {Threshold}, tau {Tau}, w {W}, seed {Seed})";
+}
+
+/// <summary>
 /// The FsCheck generators every property reuses: shapes, dense tensors, spike matrices at a given firing rate
 /// (including 0 and 1), and matrix-product problems whose inner dimension is often not a multiple of 64.
 /// </summary>
@@ -195,6 +236,26 @@ public static class Generators
          from block in Word64()
          from length in Gen.OneOf(Gen.Choose(0, 300), Gen.Elements(31, 32, 33, 63, 64, 65, 96))
          select new PhiloxCase(seed, stream, block, length)).ToArbitrary();
+
+    /// <summary>
+    /// Neuron problems: T from 1 to 8, one to three neuron axes whose last one is often not a multiple of 64 (so rows
+    /// end inside words and vectors), every model, reset and surrogate.
+    /// </summary>
+    public static Arbitrary<NeuronCase> NeuronCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from model in Gen.Elements(NeuronModel.IntegrateAndFire, NeuronModel.LeakyIntegrateAndFire, NeuronModel.ParametricLeakyIntegrateAndFire)
+         from decay in Gen.Elements(true, false)
+         from hard in Gen.Elements(true, false)
+         from detach in Gen.Elements(true, false)
+         from surrogate in Gen.Elements<string>([.. global::Spiking.Autograd.Surrogates.Surrogate.KnownNames])
+         from threshold in Gen.Elements(1f, 0.5f, 2f)
+         from reset in Gen.Elements(0f, -0.25f)
+         from tau in Gen.Elements(2.0, 1.5, 10.0)
+         from w in Gen.Elements(0.0, -1.0, 1.5)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new NeuronCase([steps, .. inner], model, decay, hard, detach, surrogate, threshold, reset, tau, w, seed)).ToArbitrary();
 
     public static Arbitrary<ProductCase> ProductCases() =>
         (from m in Dim(70)

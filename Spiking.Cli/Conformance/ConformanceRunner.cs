@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace Spiking.Cli.Conformance;
+
+/// <summary>The totals of a conformance run.</summary>
+/// <param name="Passed">Cases that matched the reference.</param>
+/// <param name="Failed">Cases that did not, or could not be run (unknown family, node or surrogate; a malformed case or file).</param>
+public sealed record ConformanceSummary(int Passed, int Failed);
+
+/// <summary>
+/// Recomputes golden reference cases (<c>../shared/golden/*.json</c>, made with SpikingJelly) in float32 with this
+/// engine and compares: spikes exactly, everything else within <c>|a − b| &lt;= 1e-6 + 1e-5·|b|</c>. Each file says
+/// what it holds in <c>meta.family</c>; a family, node or surrogate this runner does not know is an error that names
+/// it, counted as a failure, never skipped.
+/// </summary>
+public static class ConformanceRunner
+{
+    private delegate void CaseHandler(JsonElement c, string context, CaseCheck check);
+
+    private static readonly Dictionary<string, CaseHandler> s_families = new(StringComparer.Ordinal)
+    {
+        ["surrogate"] = SurrogateCases.Check,
+        ["neurons"] = NeuronCases.Check,
+    };
+
+    /// <summary>The families this runner can check.</summary>
+    public static IReadOnlyCollection<string> KnownFamilies => s_families.Keys;
+
+    /// <summary>
+    /// Checks every <c>*.json</c> file of <paramref name="directory"/> (in name order), or only those of
+    /// <paramref name="family"/> or named <paramref name="file"/>, writing one line per case to <paramref name="output"/>
+    /// and a final <c>N passed, M failed</c>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    public static ConformanceSummary Run(string directory, TextWriter output, string? family = null, string? file = null)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(output);
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"no such directory: {directory}");
+        var files = Directory.GetFiles(directory, "*.json").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();
+        if (file is not null)
+        {
+            files = files.Where(f => string.Equals(Path.GetFileName(f), Path.GetFileName(file), StringComparison.Ordinal)).ToList();
+        }
+        int passed = 0, failed = 0;
+        if (files.Count == 0)
+        {
+            output.WriteLine(file is null ? $"ERROR no *.json files in {directory}" : $"ERROR no file {file} in {directory}");
+            failed++;
+        }
+        foreach (var path in files)
+        {
+            var (p, f) = RunFile(path, output, family);
+            passed += p;
+            failed += f;
+        }
+        output.WriteLine($"{passed} passed, {failed} failed");
+        return new ConformanceSummary(passed, failed);
+    }
+
+    private static (int Passed, int Failed) RunFile(string path, TextWriter output, string? familyFilter)
+    {
+        string name = Path.GetFileName(path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            output.WriteLine($"{name,-44} FAIL ERROR cannot read {name}: {e.Message}");
+            return (0, 1);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            string? family = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+                && meta.TryGetProperty("family", out var fam) && fam.ValueKind == JsonValueKind.String ? fam.GetString() : null;
+            if (familyFilter is not null && !string.Equals(family, familyFilter, StringComparison.Ordinal)) return (0, 0);
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("cases", out var cases) || cases.ValueKind != JsonValueKind.Array)
+            {
+                output.WriteLine($"{name,-44} FAIL ERROR {name} has no \"cases\" list");
+                return (0, 1);
+            }
+            output.WriteLine($"# {name}: family {family ?? "(none)"}, {cases.GetArrayLength()} cases");
+            CaseHandler? handler = null;
+            string? fileError = family is null
+                ? $"{name} has no meta.family"
+                : s_families.TryGetValue(family, out handler) ? null
+                : $"unknown family '{family}' in {name} (known: {string.Join(", ", KnownFamilies)})";
+            int passed = 0, failed = 0, index = 0;
+            foreach (var c in cases.EnumerateArray())
+            {
+                string id = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
+                    ? idElement.GetString()! : $"{name}[{index}]";
+                index++;
+                if (fileError is not null)
+                {
+                    output.WriteLine($"{id,-44} {"-",9} {"-",9}  FAIL  ERROR {fileError}");
+                    failed++;
+                    continue;
+                }
+                var check = new CaseCheck();
+                string? error = null;
+                try
+                {
+                    handler!(c, $"case {id} of {name}", check);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+                {
+                    error = e.Message;
+                }
+                if (error is null && check.Passed)
+                {
+                    output.WriteLine(Line(id, check, "PASS", null));
+                    passed++;
+                }
+                else
+                {
+                    output.WriteLine(Line(id, check, "FAIL", error is null ? string.Join("; ", check.Failures) : $"ERROR {error}"));
+                    failed++;
+                }
+            }
+            return (passed, failed);
+        }
+    }
+
+    private static string Line(string id, CaseCheck check, string verdict, string? detail) =>
+        string.Create(CultureInfo.InvariantCulture, $"{id,-44} {check.MaxAbsError,9:0.00e+00} {check.MaxRelError,9:0.00e+00}  {verdict}{(detail is null ? "" : "  " + detail)}");
+}

@@ -1,0 +1,76 @@
+using System;
+using System.IO;
+using Spiking.Cli.Conformance;
+using Xunit;
+
+namespace Spiking.Tests.Cli;
+
+/// <summary>The <c>spiking conformance</c> runner, in process.</summary>
+public sealed class ConformanceTests
+{
+    [Theory]
+    [InlineData("surrogate.json", 14)]
+    [InlineData("neurons.json", 14)]
+    public void Every_golden_case_passes(string file, int atLeast)
+    {
+        var output = new StringWriter();
+        var summary = ConformanceRunner.Run(Golden.Directory, output, file: file);
+        Assert.True(summary.Failed == 0, output.ToString());
+        Assert.True(summary.Passed >= atLeast, output.ToString());
+        Assert.EndsWith($"{summary.Passed} passed, 0 failed{Environment.NewLine}", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_family_filter_picks_files_by_meta_family()
+    {
+        var output = new StringWriter();
+        var summary = ConformanceRunner.Run(Golden.Directory, output, family: "surrogate");
+        Assert.Equal(0, summary.Failed);
+        Assert.DoesNotContain("neurons.json", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"meta": {"family": "quantum"}, "cases": [{"id": "q1"}, {"id": "q2"}]}""", "unknown family 'quantum'", 2)]
+    [InlineData("""{"meta": {"family": "neurons"}, "cases": [{"id": "n1", "node": "QIFNode", "params": {}}]}""", "unknown node 'QIFNode'", 1)]
+    [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s1", "surrogate": "Gaussian", "params": {}, "x": [0], "spike": [1], "grad": [1]}]}""", "Unknown surrogate 'Gaussian'", 1)]
+    [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s2", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 0], "grad": [1, 0.0920]}]}""", "spike: 1 of 2 spikes differ", 1)]
+    [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s3", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 1], "grad": [1, 0.1]}]}""", "grad: 1 of 2 values out of tolerance", 1)]
+    [InlineData("""{"meta": {}, "cases": [{"id": "m1"}]}""", "has no meta.family", 1)]
+    [InlineData("""not json""", "cannot read", 1)]
+    public void Unknown_or_wrong_cases_fail_with_a_message_naming_them(string json, string message, int failures)
+    {
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "case.json"), json);
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output);
+            Assert.Equal(failures, summary.Failed);
+            Assert.Equal(0, summary.Passed);
+            Assert.Contains(message, output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("FAIL", output.ToString(), StringComparison.Ordinal);
+            Assert.EndsWith($"0 passed, {failures} failed{Environment.NewLine}", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_missing_directory_throws_and_an_empty_one_fails()
+    {
+        Assert.Throws<DirectoryNotFoundException>(() => ConformanceRunner.Run("/no/such/golden/dir", new StringWriter()));
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            var output = new StringWriter();
+            Assert.Equal(1, ConformanceRunner.Run(dir.FullName, output).Failed);
+            Assert.Contains("no *.json files", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
