@@ -5,11 +5,12 @@ internal static class BenchCommand
 {
     public static int Run(Options options)
     {
-        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels");
+        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels or neurons");
         return suite switch
         {
             "kernels" => KernelBench.Run(options),
-            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels"),
+            "neurons" => NeuronBench.Run(options),
+            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels, neurons"),
         };
     }
 }

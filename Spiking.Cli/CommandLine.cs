@@ -19,6 +19,8 @@ internal static class CommandLine
               --rates p,...            spike rates (default: 0.05,0.1,0.2,0.3)
               --reps N --min-time S --warmup N   timing loop, as torch_kernels.py
               --impl fast|reference    which kernel implementation to time (default: fast)
+          bench neurons [options]    time the fused LIF forward and forward+backward over [8,64,512] and [4,64,32,28,28]
+              --threads N --json FILE --reps N --min-time S --warmup N
         """;
 
     public static int Run(string[] args)

@@ -32,9 +32,7 @@ public static class SpikeLinear
         cache ??= new TransposedWeightCache();
         try
         {
-            var (transposed, sums) = cache.Get(weight);
-            SpikeAccumulate.Forward(input.Words, input.RowCount, k, transposed.AsReadOnlySpan(), n,
-                bias is null ? default : bias.AsReadOnlySpan(), output.AsSpan(), accumulate: false, sums.AsReadOnlySpan());
+            SpikeAccumulate.Forward(input.Words, input.RowCount, cache.Get(weight), bias is null ? default : bias.AsReadOnlySpan(), output.AsSpan());
         }
         finally
         {

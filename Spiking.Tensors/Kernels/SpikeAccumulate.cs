@@ -22,7 +22,7 @@ namespace Spiking.Tensors.Kernels;
 /// </summary>
 public static class SpikeAccumulate
 {
-    private const int RowBlock = 32;
+    private const int RowBlock = 64;
     private const int VectorsPerBlock = 8;
 
     /// <summary>Bits of a row summed per pass: 512 source rows of one column block (128 KiB for AVX2) stay in L2.</summary>
@@ -39,7 +39,35 @@ public static class SpikeAccumulate
         ReadOnlySpan<float> bias, Span<float> output, bool accumulate = false, ReadOnlySpan<float> columnSums = default)
     {
         CheckForward(spikes, m, k, weightTransposed, n, bias, output, columnSums);
-        Run(spikes, m, k, weightTransposed, n, bias, columnSums, output, transposedOutput: false, accumulate);
+        if (m == 0 || n == 0) return;
+        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(k, n)));
+        try
+        {
+            SpikeWeightPanels.PackRows(weightTransposed, k, n, panels);
+            Run(spikes, m, k, panels, n, bias, columnSums, output, transposedOutput: false, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panels);
+        }
+    }
+
+    /// <summary>
+    /// <c>output[M,N] = spikes[M,K]·Wᵀ + bias</c> (or <c>+=</c>) from a weight already packed into panels with its
+    /// column sums (see <see cref="TransposedWeightCache"/>): the form a layer uses, which packs once per update.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span's length does not match the dimensions.</exception>
+    public static void Forward(ReadOnlySpan<ulong> spikes, int m, SpikeWeightPanels weight, ReadOnlySpan<float> bias, Span<float> output, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        int k = weight.InFeatures, n = weight.OutFeatures;
+        CheckDims(m, k, n);
+        long words = (long)m * SpikeTensor.WordsFor(k);
+        if (spikes.Length < words) throw new ArgumentException($"Spikes hold {spikes.Length} words; [{m}, {k}] bits need {words}.", nameof(spikes));
+        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"Bias has length {bias.Length}; expected {n} (or none).", nameof(bias));
+        if (output.Length < (long)m * n) throw new ArgumentException($"Output holds {output.Length} floats; [{m}, {n}] needs {(long)m * n}.", nameof(output));
+        if (m == 0 || n == 0) return;
+        Run(spikes, m, k, weight.Panels, n, bias, weight.ColumnSums, output, transposedOutput: false, accumulate);
     }
 
     /// <summary>
@@ -54,18 +82,21 @@ public static class SpikeAccumulate
         int wordsT = SpikeTensor.WordsFor(m);
         var transposed = ArrayPool<ulong>.Shared.Rent(Math.Max(1, k * wordsT));
         var sums = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
+        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(m, n)));
         try
         {
             BitTranspose.Transpose(spikes, m, k, transposed);
             var colSums = sums.AsSpan(0, n);
             colSums.Clear();
             for (int r = 0; r < m; r++) System.Numerics.Tensors.TensorPrimitives.Add(colSums, gradOutput.Slice(r * n, n), colSums);
-            Run(transposed.AsSpan(0, k * wordsT), k, m, gradOutput, n, default, colSums, weightGradient, transposedOutput: true, accumulate);
+            SpikeWeightPanels.PackRows(gradOutput, m, n, panels);
+            Run(transposed.AsSpan(0, k * wordsT), k, m, panels, n, default, colSums, weightGradient, transposedOutput: true, accumulate);
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(transposed);
             ArrayPool<float>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(panels);
         }
     }
 
@@ -148,6 +179,7 @@ public static class SpikeAccumulate
     {
         public int Rows;
         public float* Source;
+        public long PanelStride;
         public int Width;
         public float* Bias;
         public float* ColumnSums;
@@ -161,7 +193,7 @@ public static class SpikeAccumulate
         public byte* Complement;
     }
 
-    private static unsafe void Run(ReadOnlySpan<ulong> bits, int rows, int bitsPerRow, ReadOnlySpan<float> source, int width,
+    private static unsafe void Run(ReadOnlySpan<ulong> bits, int rows, int bitsPerRow, ReadOnlySpan<float> panels, int width,
         ReadOnlySpan<float> bias, ReadOnlySpan<float> columnSums, Span<float> output, bool transposedOutput, bool accumulate)
     {
         if (rows == 0 || width == 0) return;
@@ -201,7 +233,7 @@ public static class SpikeAccumulate
                 }
                 for (int c = (wpr + ChunkBits / 64 - 1) / (ChunkBits / 64); c <= chunks; c++) chunkStarts[cs + c] = at;
             }
-            fixed (float* ps = source, pbias = bias, pcs = columnSums, po = output)
+            fixed (float* ps = panels, pbias = bias, pcs = columnSums, po = output)
             fixed (int* pi = indices, pc = chunkStarts)
             fixed (byte* pf = complement)
             {
@@ -209,6 +241,7 @@ public static class SpikeAccumulate
                 {
                     Rows = rows,
                     Source = ps,
+                    PanelStride = (long)bitsPerRow * SpikeWeightPanels.PanelWidth,
                     Width = width,
                     Bias = bias.IsEmpty ? null : pbias,
                     ColumnSums = columnSums.IsEmpty ? null : pcs,
@@ -240,14 +273,16 @@ public static class SpikeAccumulate
 
     private static void Dispatch<TSimd, TVec>(Job job, long workPerItem) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int blockWidth = VectorsPerBlock * TSimd.Count;
+        int blockWidth = SpikeWeightPanels.PanelWidth;
         int columnBlocks = (job.Width + blockWidth - 1) / blockWidth;
         Parallelism.For(job.RowBlocks * columnBlocks, workPerItem, job, static (item, j) => Item<TSimd, TVec>(j, item));
     }
 
     /// <summary>
-    /// One (row block, column block) tile: chunk by chunk of the summed index range, so the slice of the source
-    /// a chunk touches stays in L2 while every row of the block walks it; partial sums wait in a scratch tile.
+    /// One (row block, column panel) tile: chunk by chunk of the summed index range, so the slice of the panel a
+    /// chunk touches stays in L2 while every row of the block walks it; partial sums wait in a scratch tile. Panels
+    /// are contiguous and zero-padded to the full width, so every tile runs the eight-accumulator loop and only
+    /// the write-back looks at the real width.
     /// </summary>
     private static unsafe void Item<TSimd, TVec>(Job job, int item) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -258,7 +293,12 @@ public static class SpikeAccumulate
         int r1 = Math.Min(job.Rows, r0 + RowBlock);
         int j0 = cb * blockWidth;
         int j1 = Math.Min(job.Width, j0 + blockWidth);
+        float* panel = job.Source + cb * job.PanelStride;
         float* scratch = stackalloc float[RowBlock * blockWidth];
+        float* sumsBuffer = stackalloc float[blockWidth];
+        float* biasBuffer = stackalloc float[blockWidth];
+        float* sums = Padded(job.ColumnSums, j0, j1, sumsBuffer, blockWidth);
+        float* bias = Padded(job.Bias, j0, j1, biasBuffer, blockWidth);
         for (int c = 0; c < job.Chunks; c++)
         {
             for (int r = r0; r < r1; r++)
@@ -267,35 +307,26 @@ public static class SpikeAccumulate
                 int* starts = job.ChunkStarts + r * (job.Chunks + 1) + c;
                 int* first = job.Indices + starts[0];
                 int count = starts[1] - starts[0];
-                bool complement = job.Complement[r] != 0;
-                float* initial = c > 0 ? partial : complement ? job.ColumnSums + j0 : job.Bias != null ? job.Bias + j0 : null;
-                int j = j0;
-                if (j1 - j0 == blockWidth)
+                if (job.Complement[r] != 0)
                 {
-                    if (complement) SumBlock<TSimd, TVec, Subtract<TSimd, TVec>>(job.Source + j, job.Width, first, count, initial, partial);
-                    else SumBlock<TSimd, TVec, Add<TSimd, TVec>>(job.Source + j, job.Width, first, count, initial, partial);
-                    j = j1;
+                    SumBlock<TSimd, TVec, Subtract<TSimd, TVec>>(panel, blockWidth, first, count, c > 0 ? partial : sums, partial);
                 }
-                for (; j + TSimd.Count <= j1; j += TSimd.Count)
+                else
                 {
-                    float* init = initial == null ? null : initial + (j - j0);
-                    if (complement) SumVector<TSimd, TVec, Subtract<TSimd, TVec>>(job.Source + j, job.Width, first, count, init, partial + (j - j0));
-                    else SumVector<TSimd, TVec, Add<TSimd, TVec>>(job.Source + j, job.Width, first, count, init, partial + (j - j0));
-                }
-                for (; j < j1; j++)
-                {
-                    float s = initial == null ? 0f : initial[j - j0];
-                    float* src = job.Source + j;
-                    for (int i = 0; i < count; i++)
-                    {
-                        float v = src[(long)first[i] * job.Width];
-                        s = complement ? s - v : s + v;
-                    }
-                    partial[j - j0] = s;
+                    SumBlock<TSimd, TVec, Add<TSimd, TVec>>(panel, blockWidth, first, count, c > 0 ? partial : bias, partial);
                 }
             }
         }
         for (int r = r0; r < r1; r++) Write(job, r, j0, j1, scratch + (r - r0) * blockWidth, job.Complement[r] != 0);
+    }
+
+    /// <summary><paramref name="values"/> + j0 when the block is full, else a zero-padded copy in <paramref name="buffer"/>; null stays null.</summary>
+    private static unsafe float* Padded(float* values, int j0, int j1, float* buffer, int blockWidth)
+    {
+        if (values == null) return null;
+        if (j1 - j0 == blockWidth) return values + j0;
+        for (int j = 0; j < blockWidth; j++) buffer[j] = j0 + j < j1 ? values[j0 + j] : 0f;
+        return buffer;
     }
 
     /// <summary>Sums the listed source rows over one full block of output columns in eight register accumulators.</summary>
@@ -328,14 +359,6 @@ public static class SpikeAccumulate
         }
         TSimd.Store(a0, ref result[0]); TSimd.Store(a1, ref result[n]); TSimd.Store(a2, ref result[2 * n]); TSimd.Store(a3, ref result[3 * n]);
         TSimd.Store(a4, ref result[4 * n]); TSimd.Store(a5, ref result[5 * n]); TSimd.Store(a6, ref result[6 * n]); TSimd.Store(a7, ref result[7 * n]);
-    }
-
-    private static unsafe void SumVector<TSimd, TVec, TOp>(float* source, int width, int* indices, int count, float* initial, float* result)
-        where TSimd : struct, ISimd<TVec> where TVec : struct where TOp : struct, IAccumulateOp<TVec>
-    {
-        TVec acc = initial != null ? TSimd.Load(ref initial[0]) : TSimd.Zero;
-        for (int i = 0; i < count; i++) acc = TOp.Apply(acc, TSimd.Load(ref source[(long)indices[i] * width]));
-        TSimd.Store(acc, ref result[0]);
     }
 
     private static unsafe void Write(Job job, int r, int j0, int j1, float* results, bool complement)

@@ -45,13 +45,20 @@ public sealed class SpikeAccumulateTests
         public int K => Case.K;
         public int N => Case.N;
 
-        /// <summary>The column sums from the engine's cache, after checking its transpose against the naive one.</summary>
+        /// <summary>The column sums from the engine's cache, after checking its packed panels against the naive transpose.</summary>
         public float[] ColumnSums()
         {
             using var w = Tensor.FromArray(Weight, N, K);
             using var cache = new TransposedWeightCache();
-            var (t, sums) = cache.Get(w);
-            Reference.AssertBitwise(WeightT, t.AsReadOnlySpan(), "cached transpose");
+            var packed = cache.Get(w);
+            int b = SpikeWeightPanels.PanelWidth;
+            var expectedPanels = new float[SpikeWeightPanels.PanelLength(K, N)];
+            for (int k = 0; k < K; k++)
+            {
+                for (int j = 0; j < N; j++) expectedPanels[j / b * K * b + k * b + j % b] = WeightT[k * N + j];
+            }
+            Reference.AssertBitwise(expectedPanels, packed.Panels, "cached panels (transposed, zero-padded)");
+            var sums = packed.ColumnSums;
             var expected = new double[N];
             var scale = new double[N];
             for (int j = 0; j < N; j++)
@@ -62,7 +69,7 @@ public sealed class SpikeAccumulateTests
                     scale[j] += Math.Abs(Weight[j * K + k]);
                 }
             }
-            Reference.AssertClose(expected, sums.AsReadOnlySpan(), scale, 1e-6, 1e-7, "cached column sums");
+            Reference.AssertClose(expected, sums, scale, 1e-6, 1e-7, "cached column sums");
             return sums.ToArray();
         }
 
