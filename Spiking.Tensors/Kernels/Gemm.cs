@@ -13,6 +13,9 @@ public static class Gemm
     /// <summary>Below this many multiply-adds, packing costs more than it saves.</summary>
     private const long SmallWork = 32_768;
 
+    /// <summary>Beyond this, rounding M or N up to whole tiles could overflow the blocked driver's int arithmetic.</summary>
+    private const int MaxBlockedDimension = int.MaxValue - 4096;
+
     /// <summary>
     /// <c>C[M,N] = op(A)·op(B)</c>, or <c>C += op(A)·op(B)</c> when <paramref name="accumulate"/>, all row-major
     /// and contiguous. op(A) is [M,K]: A is stored [M,K], or [K,M] when <paramref name="transposeA"/>. op(B) is
@@ -41,7 +44,7 @@ public static class Gemm
             if (!accumulate) c[..(m * n)].Clear();
             return;
         }
-        if ((long)m * n * k < SmallWork)
+        if ((long)m * n * k < SmallWork || m > MaxBlockedDimension || n > MaxBlockedDimension)
         {
             Naive(a, transposeA, b, transposeB, c, m, n, k, accumulate);
             return;

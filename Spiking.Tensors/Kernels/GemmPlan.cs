@@ -18,8 +18,13 @@ internal readonly struct GemmPlan
     /// <summary>Rows of the register tile; 6 rows × 2 vectors leave 3 of 16 vector registers for operands.</summary>
     public const int MR = 6;
 
+    /// <summary>A 256×NR sliver of packed B is 16 KB with AVX2: half of a 32 KB L1d, the rest for A and C.</summary>
     private const int KcMax = 256;
+
+    /// <summary>A 144×256 block of packed A is 144 KB: well inside a 512 KB L2 beside the streaming B and C.</summary>
     private const int McMax = 144;
+
+    /// <summary>Tile widths: wide enough that a tile's A block is reused across many B slivers, narrow enough to share out.</summary>
     private const int NcMax = 512;
     private const int NcMin = 64;
 
@@ -54,7 +59,7 @@ internal readonly struct GemmPlan
         TilesM = Ceiling(m, Mc);
 
         int tilesN = Math.Max(Blocks(n, NcMax), Math.Min(Ceiling(MinTiles, TilesM), n / NcMin));
-        Nc = RoundUp(Ceiling(n, Math.Max(tilesN, 1)), nr);
+        Nc = RoundUp(Ceiling(n, tilesN), nr);
         TilesN = Ceiling(n, Nc);
 
         long widest = StreamB ? (long)TilesM * Mc : Math.Max((long)TilesM * Mc, (long)TilesN * Nc);
@@ -65,6 +70,9 @@ internal readonly struct GemmPlan
     }
 
     public int M { get; }
+    public int N { get; }
+    public int K { get; }
+    public int NR { get; }
 
     /// <summary>
     /// Whether the compute items pack their own B slivers (one row tile, so no sliver is used twice) instead of
@@ -72,10 +80,6 @@ internal readonly struct GemmPlan
     /// overlap the other threads' arithmetic.
     /// </summary>
     public bool StreamB { get; }
-
-    public int N { get; }
-    public int K { get; }
-    public int NR { get; }
 
     /// <summary>The length of every K block but possibly the last.</summary>
     public int Kc { get; }
@@ -104,7 +108,7 @@ internal readonly struct GemmPlan
 
     private static int Blocks(int length, int max) => Math.Max(1, Ceiling(length, max));
 
-    private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
+    private static int Ceiling(int value, int divisor) => (int)(((long)value + divisor - 1) / divisor);
 
     private static int RoundUp(int value, int multiple) => Ceiling(value, multiple) * multiple;
 }

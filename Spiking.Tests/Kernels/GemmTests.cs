@@ -1,6 +1,4 @@
 using System;
-using FsCheck;
-using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Spiking.Tensors.Kernels;
 using Xunit;
@@ -28,6 +26,14 @@ public sealed class GemmTests
                 CheckAgainstDouble(Problem.From(p), ta, tb, accumulate);
             }
         }
+    }
+
+    /// <summary>Past 288 rows the driver switches to a separate packing phase and several row tiles.</summary>
+    [Property(Arbitrary = new[] { typeof(Generators) }, MaxTest = 12)]
+    public void Multiply_with_many_rows_matches_the_double_reference(ProductCase p)
+    {
+        var q = Problem.From(p with { M = 289 + p.M * 3 });
+        foreach (var (ta, tb) in s_transposes) CheckAgainstDouble(q, ta, tb, accumulate: p.Seed % 2 == 0);
     }
 
     [Property(Arbitrary = new[] { typeof(Generators) })]
