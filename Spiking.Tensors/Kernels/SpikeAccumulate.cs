@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -88,7 +89,7 @@ public static class SpikeAccumulate
             BitTranspose.Transpose(spikes, m, k, transposed);
             var colSums = sums.AsSpan(0, n);
             colSums.Clear();
-            for (int r = 0; r < m; r++) System.Numerics.Tensors.TensorPrimitives.Add(colSums, gradOutput.Slice(r * n, n), colSums);
+            for (int r = 0; r < m; r++) TensorPrimitives.Add(colSums, gradOutput.Slice(r * n, n), colSums);
             SpikeWeightPanels.PackRows(gradOutput, m, n, panels);
             Run(transposed.AsSpan(0, k * wordsT), k, m, panels, n, default, colSums, weightGradient, transposedOutput: true, accumulate);
         }
@@ -284,6 +285,7 @@ public static class SpikeAccumulate
     /// are contiguous and zero-padded to the full width, so every tile runs the eight-accumulator loop and only
     /// the write-back looks at the real width.
     /// </summary>
+    [SkipLocalsInit]
     private static unsafe void Item<TSimd, TVec>(Job job, int item) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int blockWidth = VectorsPerBlock * TSimd.Count;
@@ -361,11 +363,12 @@ public static class SpikeAccumulate
         TSimd.Store(a4, ref result[4 * n]); TSimd.Store(a5, ref result[5 * n]); TSimd.Store(a6, ref result[6 * n]); TSimd.Store(a7, ref result[7 * n]);
     }
 
-    private static unsafe void Write(Job job, int r, int j0, int j1, float* results, bool complement)
+    private static unsafe void Write(in Job job, int r, int j0, int j1, float* results, bool complement)
     {
+        var values = new Span<float>(results, j1 - j0);
         if (complement && job.Bias != null)
         {
-            for (int j = j0; j < j1; j++) results[j - j0] += job.Bias[j];
+            TensorPrimitives.Add(values, new ReadOnlySpan<float>(job.Bias + j0, j1 - j0), values);
         }
         if (job.TransposedOutput)
         {
@@ -378,8 +381,9 @@ public static class SpikeAccumulate
         }
         else
         {
-            float* o = job.Output + (long)r * job.Width;
-            for (int j = j0; j < j1; j++) o[j] = job.Accumulate ? o[j] + results[j - j0] : results[j - j0];
+            var o = new Span<float>(job.Output + (long)r * job.Width + j0, j1 - j0);
+            if (job.Accumulate) TensorPrimitives.Add(o, values, o);
+            else values.CopyTo(o);
         }
     }
 
