@@ -14,7 +14,7 @@ namespace Spiking.Bench;
 public abstract class SpikeAccumulateBenchBase
 {
     private float[] _weight = [];
-    private float[] _columnSums = [];
+    private readonly SpikeWeightPanels _panels = new();
     private float[] _grad = [];
     private float[] _output = [];
     private float[] _weightGrad = [];
@@ -37,8 +37,7 @@ public abstract class SpikeAccumulateBenchBase
         _grad = KernelShapes.Normal(rng, _m * _n);
         _output = new float[_m * _n];
         _weightGrad = new float[_n * _k];
-        _columnSums = new float[_n];
-        for (int p = 0; p < _k; p++) System.Numerics.Tensors.TensorPrimitives.Add(_columnSums, _weight.AsSpan(p * _n, _n), _columnSums);
+        _panels.PackTransposed(_weight, _k, _n);
         using var dense = Tensor.FromArray(KernelShapes.Bernoulli(rng, _m * _k, Rate), _m, _k);
         _spikes = SpikeTensor.FromBinary(dense);
     }
@@ -49,7 +48,7 @@ public abstract class SpikeAccumulateBenchBase
     [Benchmark]
     public void Forward()
     {
-        if (Impl == Implementation.Fast) SpikeAccumulate.Forward(_spikes!.Words, _m, _k, _weight, _n, default, _output, false, _columnSums);
+        if (Impl == Implementation.Fast) SpikeAccumulate.Forward(_spikes!.Words, _m, _panels, default, _output);
         else SpikeAccumulate.ForwardReference(_spikes!.Words, _m, _k, _weight, _n, default, _output);
     }
 

@@ -66,7 +66,27 @@ public sealed class SpikeWeightPanels : IDisposable
         for (int j = 0; j < outFeatures; j++) sums[j] = TensorPrimitives.Sum(weight.Slice(j * inFeatures, inFeatures));
     }
 
-    /// <summary>Drops the packed buffers (plain arrays, kept for reuse across repacks until now).</summary>
+    /// <summary>
+    /// Packs a weight given already transposed, <c>Wᵀ[K, N]</c> row-major (the right operand of <c>S·Wᵀ</c>, the layout
+    /// of a <c>torch.mm(S, W)</c> operand).
+    /// </summary>
+    /// <exception cref="ArgumentException">The span holds fewer than K·N floats, or a dimension is negative.</exception>
+    public void PackTransposed(ReadOnlySpan<float> weightTransposed, int inFeatures, int outFeatures)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outFeatures);
+        ArgumentOutOfRangeException.ThrowIfNegative(inFeatures);
+        if (weightTransposed.Length < (long)outFeatures * inFeatures)
+        {
+            throw new ArgumentException($"Transposed weight holds {weightTransposed.Length} floats; [{inFeatures}, {outFeatures}] needs {(long)outFeatures * inFeatures}.", nameof(weightTransposed));
+        }
+        Resize(inFeatures, outFeatures);
+        PackRows(weightTransposed, inFeatures, outFeatures, _panels);
+        var sums = _sums.AsSpan(0, outFeatures);
+        sums.Clear();
+        for (int k = 0; k < inFeatures; k++) TensorPrimitives.Add(sums, weightTransposed.Slice(k * outFeatures, outFeatures), sums);
+    }
+
+    /// <summary>Drops the packed buffers; the next pack allocates them again.</summary>
     public void Dispose()
     {
         _panels = [];

@@ -378,6 +378,67 @@ public sealed class SpikeAccumulateTests
 }
 
 [Collection("Parallelism")]
+/// <summary>Packing a weight from either layout gives the same panels, and the packed forward equals the reference.</summary>
+public sealed class SpikeWeightPanelsTests
+{
+    [Property(Arbitrary = new[] { typeof(Generators) }, MaxTest = 40)]
+    public void Packing_from_W_or_its_transpose_agrees_and_the_packed_forward_matches_the_reference(ProductCase c)
+    {
+        int m = c.M, k = c.K, n = c.N;
+        var w = c.Normal(n * k, salt: 1);
+        var wt = new float[k * n];
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < k; i++) wt[i * n + j] = w[j * k + i];
+        }
+        using var fromW = new SpikeWeightPanels();
+        using var fromWt = new SpikeWeightPanels();
+        fromW.PackWeight(w, n, k);
+        fromWt.PackTransposed(wt, k, n);
+        Assert.Equal(fromW.Panels.ToArray(), fromWt.Panels.ToArray());
+        Reference.AssertClose(ToDouble(fromW.ColumnSums), fromWt.ColumnSums, default, 1e-5, 1e-5, "column sums from either layout");
+
+        using var spikes = c.Spikes(m, k).Create();
+        var fast = new float[m * n];
+        var reference = new float[m * n];
+        SpikeAccumulate.Forward(spikes.Words, m, fromW, default, fast);
+        SpikeAccumulate.ForwardReference(spikes.Words, m, k, wt, n, default, reference);
+        for (int r = 0; r < m; r++)
+        {
+            int count = 0;
+            foreach (ulong word in spikes.Row(r)) count += System.Numerics.BitOperations.PopCount(word);
+            var expected = reference.AsSpan(r * n, n);
+            var actual = fast.AsSpan(r * n, n);
+            if (2 * count <= k)
+            {
+                Assert.True(expected.SequenceEqual(actual), $"row {r} (sparse path) differs from the reference");
+            }
+            else
+            {
+                var scale = new double[n];
+                scale.AsSpan().Fill(k);
+                Reference.AssertClose(ToDouble(expected), actual, scale, 1e-5, 1e-5, $"row {r} (complement path)");
+            }
+        }
+    }
+
+    [Fact]
+    public void Packing_rejects_a_short_weight_naming_the_shape()
+    {
+        using var panels = new SpikeWeightPanels();
+        var e = Assert.Throws<ArgumentException>(() => panels.PackTransposed(new float[10], 4, 3));
+        Assert.Contains("[4, 3]", e.Message, StringComparison.Ordinal);
+        Assert.Equal("weightTransposed", e.ParamName);
+    }
+
+    private static double[] ToDouble(ReadOnlySpan<float> values)
+    {
+        var d = new double[values.Length];
+        for (int i = 0; i < d.Length; i++) d[i] = values[i];
+        return d;
+    }
+}
+
 public sealed class SpikeLinearTests
 {
     [Property(Arbitrary = new[] { typeof(Generators) }, MaxTest = 50)]
