@@ -15,14 +15,11 @@ public static class KernelShapes
                 int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Standard normal values from the engine's own generator, seeded from <paramref name="rng"/>.</summary>
     public static float[] Normal(Random rng, int count)
     {
         var v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            v[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
+        new Spiking.Tensors.PhiloxGenerator((ulong)rng.Next()).FillNormal(v);
         return v;
     }
 

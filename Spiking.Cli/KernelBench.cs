@@ -40,14 +40,18 @@ internal static class KernelBench
 
         Parallelism.MaxThreads = threads;
         string cpu = MachineInfo.CpuName();
-        Console.WriteLine($"# spiking bench kernels  threads={threads}  impl={impl}  simd={SimdInfo()}  cpu={cpu}");
+        Console.WriteLine($"# spiking bench kernels  threads={threads}  impl={impl}  simd={MachineInfo.SimdName()}  cpu={cpu}");
         Console.WriteLine($"{"workload",11}  {"M",5}  {"K",5}  {"N",5}  {"rate",5}  {"reps",5}  {"median_ms",10}  {"min_ms",10}  {"GFLOP/s",8}  {"dense/this",10}");
         var rng = new Random(seed);
+        var philox = new PhiloxGenerator((ulong)seed);
         foreach (var (m, k, n) in shapes)
         {
-            var w = Normal(rng, k * n);
-            var g = Normal(rng, m * n);
-            var a = Normal(rng, m * k);
+            var w = new float[k * n];
+            var g = new float[m * n];
+            var a = new float[m * k];
+            philox.FillNormal(w);
+            philox.FillNormal(g);
+            philox.FillNormal(a);
             var outF = new float[m * n];
             var outG = new float[n * k];
             using var panels = new SpikeWeightPanels();
@@ -90,7 +94,7 @@ internal static class KernelBench
                 [
                     new("workload", name), new("M", m), new("K", k), new("N", n), new("rate", rate), new("threads", threads),
                     new("median_ms", median), new("min_ms", min), new("gflops", gflops), new("reps", times[i].Count),
-                    new("interleaved", true), new("engine", "spiking"), new("impl", impl), new("simd", SimdInfo()), new("cpu", cpu),
+                    new("interleaved", true), new("engine", "spiking"), new("impl", impl), new("simd", MachineInfo.SimdName()), new("cpu", cpu),
                 ]);
             }
             foreach (var s in spikeTensors) s.Dispose();
@@ -98,20 +102,7 @@ internal static class KernelBench
         return 0;
     }
 
-    private static string SimdInfo() =>
-        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "avx512" :
-        System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "avx2" : "vector128";
 
-    private static float[] Normal(Random rng, int count)
-    {
-        var v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            v[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-        return v;
-    }
 
     private static List<(int M, int K, int N)> ParseShapes(string text)
     {

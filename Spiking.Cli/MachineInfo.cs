@@ -24,6 +24,11 @@ internal static class MachineInfo
         return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "unknown";
     }
 
+    /// <summary>The widest SIMD width the kernels run at, as benchmark records name it.</summary>
+    public static string SimdName() =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "avx512" :
+        System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "avx2" : "vector128";
+
     /// <summary>The process's peak resident set in MiB, from /proc (Linux), or the current working set elsewhere.</summary>
     public static double PeakRssMib()
     {

@@ -34,10 +34,10 @@ internal static class NeuronBench
 
         Parallelism.MaxThreads = threads;
         string cpu = MachineInfo.CpuName();
-        string simd = SimdInfo();
+        string simd = MachineInfo.SimdName();
         Console.WriteLine($"# spiking bench neurons  threads={threads}  simd={simd}  cpu={cpu}");
         Console.WriteLine($"{"workload",11}  {"T",2}  {"B",3}  {"N",6}  {"shape",18}  {"reps",5}  {"median_ms",10}  {"min_ms",10}  {"Melem/s",9}");
-        var rng = new Random(seed);
+        var philox = new PhiloxGenerator((ulong)seed);
         var surrogate = new ATan();
         foreach (var (t, b, neuron) in s_shapes)
         {
@@ -45,8 +45,8 @@ internal static class NeuronBench
             foreach (int d in neuron) n *= d;
             int[] dims = [t, b, .. neuron];
             var shape = new Shape(dims);
-            using var x = Variable.Input(Tensor.FromSpan(Normal(rng, shape.ElementCount, 0.6, 0.8), shape));
-            using var g = Tensor.FromSpan(Normal(rng, shape.ElementCount, 0, 1), shape);
+            using var x = Variable.Input(philox.Normal(shape, 0.6f, 0.8f));
+            using var g = philox.Normal(shape);
             var names = new List<string> { "lif_fwd_bwd", "lif_fwd" };
             var fns = new List<Action>
             {
@@ -82,18 +82,5 @@ internal static class NeuronBench
         return 0;
     }
 
-    private static string SimdInfo() =>
-        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "avx512" :
-        System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "avx2" : "vector128";
 
-    private static float[] Normal(Random rng, int count, double mean, double std)
-    {
-        var v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            v[i] = (float)(mean + std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-        return v;
-    }
 }

@@ -42,6 +42,6 @@ public static class Parallelism
         Parallel.For(0, count, options, i => body(i, state));
     }
 
-    /// <summary>Splits <paramref name="length"/> into chunks of about <paramref name="chunk"/>, aligned to <paramref name="align"/>.</summary>
+    /// <summary>The number of chunks of <paramref name="chunk"/> elements that cover <paramref name="length"/> (the last may be short).</summary>
     internal static int ChunkCount(int length, int chunk) => length == 0 ? 0 : (length + chunk - 1) / chunk;
 }

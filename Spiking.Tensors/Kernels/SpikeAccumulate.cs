@@ -24,7 +24,6 @@ namespace Spiking.Tensors.Kernels;
 public static class SpikeAccumulate
 {
     private const int RowBlock = 64;
-    private const int VectorsPerBlock = 8;
 
     /// <summary>Bits of a row summed per pass: 512 source rows of one column block (128 KiB for AVX2) stay in L2.</summary>
     private const int ChunkBits = 512;
@@ -173,8 +172,9 @@ public static class SpikeAccumulate
 
     /// <summary>
     /// Pointers to pinned operands and the index lists, valid while <see cref="Run"/> blocks on the parallel loop.
-    /// Row r's summed source rows are <c>Indices[Offsets[r]..Offsets[r+1])</c> (its set bits, or its unset bits
-    /// when <c>Complement[r]</c>), ascending; <c>ChunkStarts[r*(Chunks+1)+c]</c> is where chunk c of those begins.
+    /// Row r's summed source rows (its set bits, or its unset bits when <c>Complement[r]</c>), ascending, are
+    /// <c>Indices[ChunkStarts[r*(Chunks+1)] .. ChunkStarts[r*(Chunks+1)+Chunks])</c>; entry c of that run of
+    /// <c>ChunkStarts</c> is where chunk c begins.
     /// </summary>
     private unsafe struct Job
     {
@@ -288,7 +288,7 @@ public static class SpikeAccumulate
     [SkipLocalsInit]
     private static unsafe void Item<TSimd, TVec>(Job job, int item) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int blockWidth = VectorsPerBlock * TSimd.Count;
+        int blockWidth = SpikeWeightPanels.PanelWidth;
         int cb = item / job.RowBlocks;
         int rb = item % job.RowBlocks;
         int r0 = rb * RowBlock;

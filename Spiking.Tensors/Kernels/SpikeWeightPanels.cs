@@ -19,7 +19,7 @@ public sealed class SpikeWeightPanels : IDisposable
     private float[] _panels = [];
     private float[] _sums = [];
 
-    /// <summary>The width of one panel: eight vectors of the widest accelerated SIMD width.</summary>
+    /// <summary>The width of one panel: eight vectors of the width the kernels dispatch to (the accumulate loop keeps eight vector accumulators).</summary>
     public static int PanelWidth { get; } = 8 * (SimdWidth.Bits == 0 ? 4 : SimdWidth.Bits / 32);
 
     /// <summary>K, the number of rows of <c>Wᵀ</c> (the layer's in-features).</summary>
