@@ -99,7 +99,10 @@ public sealed partial class Tensor
     public Tensor Square() => Map(this, 0f, static (x, _, d) => TensorPrimitives.Multiply(x, x, d));
 
     /// <summary>The sum of all elements.</summary>
-    public float Sum() => TensorPrimitives.Sum(AsReadOnlySpan());
+    public float Sum() => Reduce.Sum(AsReadOnlySpan());
+
+    /// <summary>The sum of the squares of all elements.</summary>
+    public float SumOfSquares() => Reduce.SumOfSquares(AsReadOnlySpan());
 
     /// <summary>The mean of all elements.</summary>
     /// <exception cref="InvalidOperationException">The tensor is empty.</exception>

@@ -38,7 +38,7 @@ internal sealed class MseLossNode : Node
         var difference = Tensor.Empty(x.Shape);
         var d = difference.AsSpan();
         TensorPrimitives.Subtract(x.AsReadOnlySpan(), target.AsReadOnlySpan(), d);
-        float loss = TensorPrimitives.SumOfSquares((ReadOnlySpan<float>)d) / d.Length;
+        float loss = difference.SumOfSquares() / d.Length;
         var node = Record(() => new MseLossNode(input), input);
         if (node is null) difference.Dispose();
         else node._difference = difference;

@@ -42,6 +42,28 @@ internal static class Reduce
         }
     }
 
+    private const int Block = 1024;
+
+    /// <summary>
+    /// The sum of all elements, accurate whatever the vector width: vectorised float sums over blocks of 1024,
+    /// accumulated in double. A single float accumulator per lane loses about <c>n/lanes · ε</c> over a long
+    /// span (1.6e-5 relative for 730k squares on 128-bit vectors), more than float32 results should.
+    /// </summary>
+    public static float Sum(ReadOnlySpan<float> source)
+    {
+        double total = 0;
+        for (int i = 0; i < source.Length; i += Block) total += TensorPrimitives.Sum(source.Slice(i, Math.Min(Block, source.Length - i)));
+        return (float)total;
+    }
+
+    /// <summary>The sum of squares of all elements, blocked and accumulated like <see cref="Sum"/>.</summary>
+    public static float SumOfSquares(ReadOnlySpan<float> source)
+    {
+        double total = 0;
+        for (int i = 0; i < source.Length; i += Block) total += TensorPrimitives.SumOfSquares(source.Slice(i, Math.Min(Block, source.Length - i)));
+        return (float)total;
+    }
+
     /// <summary>The index of the largest element of each row of length <paramref name="rowLength"/> (first on ties).</summary>
     public static void ArgMaxRows(ReadOnlySpan<float> source, int rowLength, Span<int> destination)
     {
