@@ -1,5 +1,6 @@
 using System;
 using Spiking.Tensors;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd;
 
@@ -34,7 +35,12 @@ internal sealed class ReshapeNode : Node
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(dims);
-        if (x.Spikes is { } spikes) return Variable.FromOp(spikes.Reshape(dims), Record(() => new ReshapeNode(x), x));
+        if (x.Spikes is { } spikes)
+        {
+            var target = Shape.Resolve(dims, spikes.Shape, nameof(dims));
+            var reshaped = target.Rank > 0 && target.LastDimension == spikes.RowLength ? spikes.Reshape(dims) : Repacked(spikes, target);
+            return Variable.FromOp(reshaped, Record(() => new ReshapeNode(x), x));
+        }
         return Variable.FromOp(x.Tensor!.Reshape(dims), Record(() => new ReshapeNode(x), x));
     }
 
@@ -42,4 +48,15 @@ internal sealed class ReshapeNode : Node
     public static Variable Identity(Variable x) => Forward(x, x.Shape.Dimensions.ToArray());
 
     protected internal override Tensor?[] Backward(Tensor gradOutput) => [gradOutput.Reshape(_input)];
+
+    // A reshape that changes the packed last axis copies the bit stream into the new row layout.
+    private static SpikeTensor Repacked(SpikeTensor spikes, Shape target)
+    {
+        var result = SpikeTensor.Zeros(target);
+        if (target.ElementCount > 0)
+        {
+            BitRepack.Repack(spikes.Words, spikes.RowLength, result.Words, target.Rank == 0 ? 1 : target.LastDimension, target.ElementCount);
+        }
+        return result;
+    }
 }
