@@ -79,10 +79,16 @@ public sealed partial class Variable : IDisposable
     /// otherwise a plain constant, so inference builds no graph.
     /// </summary>
     internal static Variable FromOp(Tensor value, Node? creator) =>
-        creator is null ? new Variable(value, null, false, null, null) : new Variable(value, null, true, creator, null);
+        Tracked(creator is null ? new Variable(value, null, false, null, null) : new Variable(value, null, true, creator, null));
 
     internal static Variable FromOp(SpikeTensor value, Node? creator) =>
-        creator is null ? new Variable(null, value, false, null, null) : new Variable(null, value, true, creator, null);
+        Tracked(creator is null ? new Variable(null, value, false, null, null) : new Variable(null, value, true, creator, null));
+
+    private static Variable Tracked(Variable variable)
+    {
+        DisposeScope.Track(variable);
+        return variable;
+    }
 
     /// <summary>The dense value; throws when the value is spikes (use <see cref="ToDense"/> to unpack explicitly).</summary>
     /// <exception cref="InvalidOperationException">The value is a spike tensor.</exception>
