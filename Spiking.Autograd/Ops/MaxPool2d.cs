@@ -1,0 +1,71 @@
+using System;
+using Spiking.Tensors;
+using Spiking.Tensors.Kernels;
+
+namespace Spiking.Autograd;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// 2-D max pooling as PyTorch's <c>max_pool2d</c> with no padding and floor mode: <paramref name="x"/>
+    /// <c>[N, C, H, W]</c> gives <c>[N, C, (H − k) / s + 1, (W − k) / s + 1]</c>, the stride defaulting to the
+    /// kernel. Spikes in give spikes out, ORed as bits; dense in gives dense out. Fold a time axis into N first.
+    /// </summary>
+    /// <remarks>
+    /// Backward: each output gradient goes to the position of its window's maximum, the first maximal element in
+    /// row-major window order as in PyTorch; for spikes, the first set bit, or the window's first element when
+    /// none is set. Overlapping windows (stride below the kernel) add up.
+    /// </remarks>
+    /// <exception cref="ArgumentException">x is not rank 4, the kernel or stride is below 1, or the window is larger than the input.</exception>
+    public static Variable MaxPool2d(Variable x, int kernel, int? stride = null) => MaxPool2dNode.Forward(x, kernel, stride);
+}
+
+/// <summary>Max pooling on dense or spike input. Saves the input (a dense view, or the bits), from which backward finds each maximum again.</summary>
+internal sealed class MaxPool2dNode : Node
+{
+    private readonly ConvGeometry _g;
+    private SavedTensor? _x;
+    private SpikeTensor? _spikes;
+
+    private MaxPool2dNode(Variable x, ConvGeometry g) : base(x)
+    {
+        _g = g;
+        if (x.Spikes is { } spikes) _spikes = SavedTensor.Keep(spikes);
+        else _x = new SavedTensor(x.Tensor!, "max_pool2d's input");
+    }
+
+    public override string Name => "max_pool2d";
+
+    public static Variable Forward(Variable x, int kernel, int? stride)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var g = PoolWindow.Of(x.Shape, kernel, stride, "MaxPool2d");
+        var outShape = new Shape(x.Shape[0], x.Shape[1], g.OutHeight, g.OutWidth);
+        var node = Record(() => new MaxPool2dNode(x, g), x);
+        if (x.Spikes is { } spikes)
+        {
+            var y = SpikeTensor.Zeros(outShape);
+            Pool.MaxForwardBits(spikes, g.Channels, g, y);
+            return Variable.FromOp(y, node);
+        }
+        var dense = Tensor.Empty(outShape);
+        Pool.MaxForward(x.Tensor!, g.Channels, g, dense);
+        return Variable.FromOp(dense, node);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor gradOutput)
+    {
+        var dx = Tensor.Empty(Inputs[0].Shape);
+        if (_spikes is not null) Pool.MaxBackwardBits(gradOutput, _spikes, _g.Channels, _g, dx);
+        else Pool.MaxBackward(gradOutput, _x!.Value, _g.Channels, _g, dx);
+        return [dx];
+    }
+
+    protected internal override void ReleaseSaved()
+    {
+        _x?.Release();
+        _spikes?.Dispose();
+        _x = null;
+        _spikes = null;
+    }
+}

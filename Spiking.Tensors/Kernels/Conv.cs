@@ -1,0 +1,336 @@
+using System;
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace Spiking.Tensors.Kernels;
+
+/// <summary>
+/// 2-D convolution (PyTorch's cross-correlation with zero padding) on NCHW tensors and a PyTorch-layout weight
+/// <c>[O, C, kh, kw]</c> seen as <c>W[O, K]</c> with <c>K = C·kh·kw</c>.
+/// <list type="bullet">
+/// <item>Dense: each image is unrolled into <c>cols[K, P]</c> (P output positions) in a pooled buffer and
+/// multiplied by the SGEMM, <c>Y[O, P] = W·cols</c>, which is already the image's NCHW output.</item>
+/// <item>Spikes: the patches are gathered straight from the packed input rows into a bit matrix
+/// <c>[N·P, K]</c>, the left operand of the spike product, so the input never becomes floats.</item>
+/// </list>
+/// Work items are fixed blocks of images (a partition by shape only); the weight gradient sums one partial per
+/// block in block order, so every result is bitwise the same for any thread count.
+/// </summary>
+internal static class Conv
+{
+    /// <summary>Images per work item: enough work per item to amortise the dispatch, few enough partial weight gradients.</summary>
+    private const int ImageBlock = 4;
+
+    /// <summary><c>y[N, O, Ho, Wo] = conv(x[N, C, H, W], w[O, K]) + bias</c>.</summary>
+    public static void Forward(Tensor x, Tensor weight, Tensor? bias, int images, int outChannels, ConvGeometry g, Tensor y)
+    {
+        var state = (x, weight, bias, images, outChannels, g, y);
+        Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * outChannels * g.Patch * g.Positions, state, static (block, s) =>
+        {
+            int k = s.g.Patch, p = s.g.Positions, o = s.outChannels;
+            var cols = ArrayPool<float>.Shared.Rent(Math.Max(1, k * p));
+            try
+            {
+                ReadOnlySpan<float> xs = Raw(s.x), w = Raw(s.weight);
+                Span<float> ys = Raw(s.y);
+                int end = Math.Min(s.images, (block + 1) * ImageBlock);
+                for (int n = block * ImageBlock; n < end; n++)
+                {
+                    Im2Col(xs.Slice(n * s.g.ImageSize, s.g.ImageSize), s.g, cols);
+                    var yn = ys.Slice(n * o * p, o * p);
+                    Gemm.Multiply(w, false, cols.AsSpan(0, k * p), false, yn, o, p, k);
+                    if (s.bias is not null)
+                    {
+                        ReadOnlySpan<float> b = Raw(s.bias);
+                        for (int c = 0; c < o; c++) TensorPrimitives.Add(yn.Slice(c * p, p), b[c], yn.Slice(c * p, p));
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(cols);
+            }
+        });
+    }
+
+    /// <summary><c>dx[N, C, H, W] = col2im(Wᵀ·G)</c> per image, for a gradient <c>G[N, O, P]</c>.</summary>
+    public static void InputGradient(Tensor gradOutput, Tensor weight, int images, int outChannels, ConvGeometry g, Tensor dx)
+    {
+        var state = (gradOutput, weight, images, outChannels, g, dx);
+        Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * outChannels * g.Patch * g.Positions, state, static (block, s) =>
+        {
+            int k = s.g.Patch, p = s.g.Positions, o = s.outChannels, size = s.g.ImageSize;
+            var cols = ArrayPool<float>.Shared.Rent(Math.Max(1, k * p));
+            try
+            {
+                ReadOnlySpan<float> gs = Raw(s.gradOutput), w = Raw(s.weight);
+                Span<float> dxs = Raw(s.dx);
+                int end = Math.Min(s.images, (block + 1) * ImageBlock);
+                for (int n = block * ImageBlock; n < end; n++)
+                {
+                    Gemm.Multiply(w, true, gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), k, p, o);
+                    var image = dxs.Slice(n * size, size);
+                    image.Clear();
+                    Col2ImAdd(cols, s.g, image);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(cols);
+            }
+        });
+    }
+
+    /// <summary><c>dW[O, K] = Σ_n G_n[O, P]·cols_nᵀ</c>, the patches re-unrolled from the saved input.</summary>
+    public static void WeightGradient(Tensor gradOutput, Tensor x, int images, int outChannels, ConvGeometry g, Span<float> weightGradient)
+    {
+        int blocks = Parallelism.ChunkCount(images, ImageBlock);
+        int ok = outChannels * g.Patch;
+        var partials = ArrayPool<float>.Shared.Rent(Math.Max(1, blocks * ok));
+        try
+        {
+            var state = (gradOutput, x, images, outChannels, g, partials);
+            Parallelism.For(blocks, (long)ImageBlock * outChannels * g.Patch * g.Positions, state, static (block, s) =>
+            {
+                int k = s.g.Patch, p = s.g.Positions, o = s.outChannels;
+                var cols = ArrayPool<float>.Shared.Rent(Math.Max(1, k * p));
+                try
+                {
+                    ReadOnlySpan<float> gs = Raw(s.gradOutput), xs = Raw(s.x);
+                    var partial = s.partials.AsSpan(block * o * k, o * k);
+                    int start = block * ImageBlock, end = Math.Min(s.images, start + ImageBlock);
+                    for (int n = start; n < end; n++)
+                    {
+                        Im2Col(xs.Slice(n * s.g.ImageSize, s.g.ImageSize), s.g, cols);
+                        Gemm.Multiply(gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), true, partial, o, k, p, accumulate: n > start);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(cols);
+                }
+            });
+            var dw = weightGradient[..ok];
+            partials.AsSpan(0, ok).CopyTo(dw);
+            for (int b = 1; b < blocks; b++) TensorPrimitives.Add(dw, partials.AsSpan(b * ok, ok), dw);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
+        }
+    }
+
+    /// <summary><c>db[o] = Σ_{n,p} G[n, o, p]</c>, per image and channel then over images in order.</summary>
+    public static void BiasGradient(ReadOnlySpan<float> gradOutput, int images, int outChannels, int positions, Span<float> biasGradient)
+    {
+        var db = biasGradient[..outChannels];
+        db.Clear();
+        for (int n = 0; n < images; n++)
+        {
+            for (int o = 0; o < outChannels; o++) db[o] += TensorPrimitives.Sum(gradOutput.Slice((n * outChannels + o) * positions, positions));
+        }
+    }
+
+    /// <summary>Unrolls one image <c>[C, H, W]</c> into <c>cols[K, P]</c>: row <c>(c, i, j)</c> holds the input under kernel tap (i, j) at every output position, zero where it falls in the padding.</summary>
+    public static void Im2Col(ReadOnlySpan<float> image, ConvGeometry g, Span<float> cols)
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, p = g.Positions, s = g.Stride;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int i = 0; i < g.KernelHeight; i++)
+            {
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    var row = cols.Slice(((c * g.KernelHeight + i) * g.KernelWidth + j) * p, p);
+                    var (lo, hi) = g.InsideColumns(j);
+                    for (int oy = 0; oy < ho; oy++)
+                    {
+                        var seg = row.Slice(oy * wo, wo);
+                        int y = oy * s - g.Padding + i;
+                        if ((uint)y >= (uint)g.Height)
+                        {
+                            seg.Clear();
+                            continue;
+                        }
+                        var src = image.Slice((c * g.Height + y) * g.Width, g.Width);
+                        seg[..lo].Clear();
+                        seg[hi..].Clear();
+                        int x0 = lo * s - g.Padding + j;
+                        if (s == 1)
+                        {
+                            src.Slice(x0, hi - lo).CopyTo(seg[lo..hi]);
+                        }
+                        else
+                        {
+                            for (int ox = lo; ox < hi; ox++) seg[ox] = src[x0 + (ox - lo) * s];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The plain per-element version of <see cref="Im2Col"/>.</summary>
+    public static void Im2ColReference(ReadOnlySpan<float> image, ConvGeometry g, Span<float> cols)
+    {
+        int ho = g.OutHeight, wo = g.OutWidth;
+        for (int c = 0; c < g.Channels; c++)
+        for (int i = 0; i < g.KernelHeight; i++)
+        for (int j = 0; j < g.KernelWidth; j++)
+        for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++)
+        {
+            int y = oy * g.Stride - g.Padding + i, x = ox * g.Stride - g.Padding + j;
+            bool inside = y >= 0 && y < g.Height && x >= 0 && x < g.Width;
+            cols[(((c * g.KernelHeight + i) * g.KernelWidth + j) * ho + oy) * wo + ox] = inside ? image[(c * g.Height + y) * g.Width + x] : 0f;
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds each entry of <c>cols[K, P]</c> to the input element it was read from (padding entries are dropped).</summary>
+    public static void Col2ImAdd(ReadOnlySpan<float> cols, ConvGeometry g, Span<float> image)
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, p = g.Positions, s = g.Stride;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int i = 0; i < g.KernelHeight; i++)
+            {
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    var row = cols.Slice(((c * g.KernelHeight + i) * g.KernelWidth + j) * p, p);
+                    var (lo, hi) = g.InsideColumns(j);
+                    if (hi == lo) continue;
+                    for (int oy = 0; oy < ho; oy++)
+                    {
+                        int y = oy * s - g.Padding + i;
+                        if ((uint)y >= (uint)g.Height) continue;
+                        var seg = row.Slice(oy * wo, wo);
+                        var dst = image.Slice((c * g.Height + y) * g.Width, g.Width);
+                        int x0 = lo * s - g.Padding + j;
+                        if (s == 1)
+                        {
+                            var d = dst.Slice(x0, hi - lo);
+                            TensorPrimitives.Add(d, seg[lo..hi], d);
+                        }
+                        else
+                        {
+                            for (int ox = lo; ox < hi; ox++) dst[x0 + (ox - lo) * s] += seg[ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The plain per-element version of <see cref="Col2ImAdd"/>, in the same order.</summary>
+    public static void Col2ImAddReference(ReadOnlySpan<float> cols, ConvGeometry g, Span<float> image)
+    {
+        int ho = g.OutHeight, wo = g.OutWidth;
+        for (int c = 0; c < g.Channels; c++)
+        for (int i = 0; i < g.KernelHeight; i++)
+        for (int j = 0; j < g.KernelWidth; j++)
+        for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++)
+        {
+            int y = oy * g.Stride - g.Padding + i, x = ox * g.Stride - g.Padding + j;
+            if (y >= 0 && y < g.Height && x >= 0 && x < g.Width)
+            {
+                image[(c * g.Height + y) * g.Width + x] += cols[(((c * g.KernelHeight + i) * g.KernelWidth + j) * ho + oy) * wo + ox];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gathers the patches of spike input <c>x[N, C, H, W]</c> into the bit matrix <c>cols[N·P, K]</c>: row
+    /// <c>(n, oy, ox)</c>, bit <c>(c, i, j)</c>. Each kernel row of a patch is one run of kw input bits, moved as
+    /// a word; positions in the padding read as zero.
+    /// </summary>
+    public static void Im2ColBits(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
+    {
+        var state = (x, images, g, cols);
+        Parallelism.For(images, (long)g.Positions * g.Channels * g.KernelHeight, state, static (n, s) =>
+        {
+            var g = s.g;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            int wIn = s.x.WordsPerRow, wCol = s.cols.WordsPerRow, wo = g.OutWidth, kw = g.KernelWidth;
+            var dst = s.cols.Words.Slice(n * g.Positions * wCol, g.Positions * wCol);
+            dst.Clear();
+            for (int oy = 0; oy < g.OutHeight; oy++)
+            {
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    for (int i = 0; i < g.KernelHeight; i++)
+                    {
+                        int y = oy * g.Stride - g.Padding + i;
+                        if ((uint)y >= (uint)g.Height) continue;
+                        var row = src.Slice(((n * g.Channels + c) * g.Height + y) * wIn, wIn);
+                        int bit = (c * g.KernelHeight + i) * kw;
+                        for (int ox = 0; ox < wo; ox++)
+                        {
+                            var col = dst.Slice((oy * wo + ox) * wCol, wCol);
+                            int x0 = ox * g.Stride - g.Padding;
+                            for (int done = 0; done < kw; done += 64)
+                            {
+                                int len = Math.Min(64, kw - done);
+                                ulong bits = BitRange.Extract(row, x0 + done, len);
+                                if (bits != 0) BitRange.Deposit(col, bit + done, bits, len);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>The plain one-bit-at-a-time version of <see cref="Im2ColBits"/>.</summary>
+    public static void Im2ColBitsReference(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
+    {
+        cols.Words.Clear();
+        for (int n = 0; n < images; n++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        for (int c = 0; c < g.Channels; c++)
+        for (int i = 0; i < g.KernelHeight; i++)
+        for (int j = 0; j < g.KernelWidth; j++)
+        {
+            int y = oy * g.Stride - g.Padding + i, xx = ox * g.Stride - g.Padding + j;
+            if (y >= 0 && y < g.Height && xx >= 0 && xx < g.Width && x[n, c, y, xx])
+            {
+                cols[(n * g.OutHeight + oy) * g.OutWidth + ox, (c * g.KernelHeight + i) * g.KernelWidth + j] = true;
+            }
+        }
+    }
+
+    /// <summary><c>channels[n, o, p] = rows[n·P + p, o]</c>: the spike product's row-per-position output laid out as NCHW.</summary>
+    public static void RowsToChannels(Tensor rows, int images, int outChannels, int positions, Tensor channels)
+    {
+        var state = (rows, outChannels, positions, channels);
+        Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
+        {
+            int o = s.outChannels, p = s.positions;
+            ReadOnlySpan<float> src = Raw(s.rows).Slice(n * o * p, o * p);
+            var dst = Raw(s.channels).Slice(n * o * p, o * p);
+            for (int q = 0; q < p; q++)
+            {
+                for (int c = 0; c < o; c++) dst[c * p + q] = src[q * o + c];
+            }
+        });
+    }
+
+    /// <summary><c>rows[n·P + p, o] = channels[n, o, p]</c>: the inverse of <see cref="RowsToChannels"/>.</summary>
+    public static void ChannelsToRows(Tensor channels, int images, int outChannels, int positions, Tensor rows)
+    {
+        var state = (channels, outChannels, positions, rows);
+        Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
+        {
+            int o = s.outChannels, p = s.positions;
+            ReadOnlySpan<float> src = Raw(s.channels).Slice(n * o * p, o * p);
+            var dst = Raw(s.rows).Slice(n * o * p, o * p);
+            for (int c = 0; c < o; c++)
+            {
+                for (int q = 0; q < p; q++) dst[q * o + c] = src[c * p + q];
+            }
+        });
+    }
+
+    private static Span<float> Raw(Tensor t) => t.StorageArray.AsSpan(t.StorageOffset, t.Length);
+}

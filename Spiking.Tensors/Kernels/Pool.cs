@@ -1,0 +1,289 @@
+using System;
+using System.Buffers;
+
+namespace Spiking.Tensors.Kernels;
+
+/// <summary>
+/// Max and average pooling over <c>[planes, H, W]</c> (planes = N·C), no padding, floor mode. Max pooling of
+/// spikes ORs bits: the kernel rows of a window are ORed word by word and each output bit tests a run of k bits,
+/// so spikes never become floats. The maximum's position follows PyTorch: the first maximal element in row-major
+/// window order (for a window of zeros, its first element). Work items are fixed blocks of planes; each output or
+/// gradient element is written by one item.
+/// </summary>
+internal static class Pool
+{
+    private const int PlaneBlock = 16;
+
+    /// <summary><c>y[plane, oy, ox] = max</c> of the window, for dense input.</summary>
+    public static void MaxForward(Tensor x, int planes, ConvGeometry g, Tensor y)
+    {
+        var state = (x, planes, g, y);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight * g.KernelWidth, state, static (block, s) =>
+        {
+            var g = s.g;
+            ReadOnlySpan<float> xs = Raw(s.x);
+            var ys = Raw(s.y);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var img = xs.Slice(plane * g.Height * g.Width, g.Height * g.Width);
+                var outp = ys.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++) outp[oy * g.OutWidth + ox] = img[ArgMax(img, g, oy, ox)];
+                }
+            }
+        });
+    }
+
+    /// <summary>Adds each output gradient to the position of its window's maximum in <paramref name="dx"/>, which this clears first.</summary>
+    public static void MaxBackward(Tensor gradOutput, Tensor x, int planes, ConvGeometry g, Tensor dx)
+    {
+        var state = (gradOutput, x, planes, g, dx);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight * g.KernelWidth, state, static (block, s) =>
+        {
+            var g = s.g;
+            int size = g.Height * g.Width;
+            ReadOnlySpan<float> xs = Raw(s.x), gs = Raw(s.gradOutput);
+            var dxs = Raw(s.dx);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var img = xs.Slice(plane * size, size);
+                var d = dxs.Slice(plane * size, size);
+                d.Clear();
+                var go = gs.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++) d[ArgMax(img, g, oy, ox)] += go[oy * g.OutWidth + ox];
+                }
+            }
+        });
+    }
+
+    /// <summary>The flat index within the plane of the window's first maximal element (strict comparison keeps the first); a NaN wins, as in PyTorch.</summary>
+    private static int ArgMax(ReadOnlySpan<float> plane, ConvGeometry g, int oy, int ox)
+    {
+        int y0 = oy * g.Stride, x0 = ox * g.Stride;
+        int best = y0 * g.Width + x0;
+        float max = plane[best];
+        for (int i = 0; i < g.KernelHeight; i++)
+        {
+            var row = plane.Slice((y0 + i) * g.Width + x0, g.KernelWidth);
+            for (int j = 0; j < row.Length; j++)
+            {
+                if (row[j] > max || float.IsNaN(row[j]))
+                {
+                    max = row[j];
+                    best = (y0 + i) * g.Width + x0 + j;
+                }
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Spike max pooling: an output bit is set when any bit of its window is, computed on words.</summary>
+    public static void MaxForwardBits(SpikeTensor x, int planes, ConvGeometry g, SpikeTensor y)
+    {
+        var state = (x, planes, g, y);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.OutHeight * (g.KernelHeight * x.WordsPerRow + g.OutWidth), state, static (block, s) =>
+        {
+            var g = s.g;
+            int wIn = s.x.WordsPerRow, wOut = s.y.WordsPerRow;
+            var merged = ArrayPool<ulong>.Shared.Rent(Math.Max(1, wIn));
+            try
+            {
+                ReadOnlySpan<ulong> src = s.x.Words;
+                var dst = s.y.Words;
+                var or = merged.AsSpan(0, wIn);
+                int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+                for (int plane = block * PlaneBlock; plane < end; plane++)
+                {
+                    for (int oy = 0; oy < g.OutHeight; oy++)
+                    {
+                        or.Clear();
+                        for (int i = 0; i < g.KernelHeight; i++)
+                        {
+                            var row = src.Slice((plane * g.Height + oy * g.Stride + i) * wIn, wIn);
+                            for (int w = 0; w < wIn; w++) or[w] |= row[w];
+                        }
+                        var outRow = dst.Slice((plane * g.OutHeight + oy) * wOut, wOut);
+                        outRow.Clear();
+                        for (int ox = 0; ox < g.OutWidth; ox++)
+                        {
+                            if (BitRange.FirstSet(or, ox * g.Stride, g.KernelWidth) >= 0) outRow[ox >> 6] |= 1UL << (ox & 63);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<ulong>.Shared.Return(merged);
+            }
+        });
+    }
+
+    /// <summary>The plain one-bit-at-a-time version of <see cref="MaxForwardBits"/>.</summary>
+    public static void MaxForwardBitsReference(SpikeTensor x, int planes, ConvGeometry g, SpikeTensor y)
+    {
+        y.Words.Clear();
+        var xr = x.Reshape(planes, g.Height, g.Width);
+        var yr = y.Reshape(planes, g.OutHeight, g.OutWidth);
+        for (int plane = 0; plane < planes; plane++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            bool any = false;
+            for (int i = 0; i < g.KernelHeight; i++)
+            for (int j = 0; j < g.KernelWidth; j++) any |= xr[plane, oy * g.Stride + i, ox * g.Stride + j];
+            yr[plane, oy, ox] = any;
+        }
+        xr.Dispose();
+        yr.Dispose();
+    }
+
+    /// <summary>
+    /// The max-pool gradient for spike input: each window's gradient goes to its first set bit in row-major
+    /// order, or to its first element when no bit is set, the position PyTorch's max pooling picks on 0/1 values.
+    /// </summary>
+    public static void MaxBackwardBits(Tensor gradOutput, SpikeTensor x, int planes, ConvGeometry g, Tensor dx)
+    {
+        var state = (gradOutput, x, planes, g, dx);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight, state, static (block, s) =>
+        {
+            var g = s.g;
+            int size = g.Height * g.Width, wIn = s.x.WordsPerRow;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            ReadOnlySpan<float> gs = Raw(s.gradOutput);
+            var dxs = Raw(s.dx);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var d = dxs.Slice(plane * size, size);
+                d.Clear();
+                var go = gs.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        int x0 = ox * g.Stride, at = oy * g.Stride * g.Width + x0;
+                        for (int i = 0; i < g.KernelHeight; i++)
+                        {
+                            int y = oy * g.Stride + i;
+                            int j = BitRange.FirstSet(src.Slice((plane * g.Height + y) * wIn, wIn), x0, g.KernelWidth);
+                            if (j >= 0)
+                            {
+                                at = y * g.Width + x0 + j;
+                                break;
+                            }
+                        }
+                        d[at] += go[oy * g.OutWidth + ox];
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary><c>y = mean</c> of each window, for dense input.</summary>
+    public static void AvgForward(Tensor x, int planes, ConvGeometry g, Tensor y)
+    {
+        var state = (x, planes, g, y);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight * g.KernelWidth, state, static (block, s) =>
+        {
+            var g = s.g;
+            int size = g.Height * g.Width;
+            float scale = 1f / (g.KernelHeight * g.KernelWidth);
+            ReadOnlySpan<float> xs = Raw(s.x);
+            var ys = Raw(s.y);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var img = xs.Slice(plane * size, size);
+                var outp = ys.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        float sum = 0f;
+                        for (int i = 0; i < g.KernelHeight; i++)
+                        {
+                            var row = img.Slice((oy * g.Stride + i) * g.Width + ox * g.Stride, g.KernelWidth);
+                            for (int j = 0; j < row.Length; j++) sum += row[j];
+                        }
+                        outp[oy * g.OutWidth + ox] = sum * scale;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Average pooling of spikes: the count of set bits in each window over k², counted on words.</summary>
+    public static void AvgForwardBits(SpikeTensor x, int planes, ConvGeometry g, Tensor y)
+    {
+        var state = (x, planes, g, y);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight, state, static (block, s) =>
+        {
+            var g = s.g;
+            int wIn = s.x.WordsPerRow;
+            float scale = 1f / (g.KernelHeight * g.KernelWidth);
+            ReadOnlySpan<ulong> src = s.x.Words;
+            var ys = Raw(s.y);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var outp = ys.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        int count = 0;
+                        for (int i = 0; i < g.KernelHeight; i++)
+                        {
+                            var row = src.Slice((plane * g.Height + oy * g.Stride + i) * wIn, wIn);
+                            for (int done = 0; done < g.KernelWidth; done += 64)
+                            {
+                                count += System.Numerics.BitOperations.PopCount(BitRange.Extract(row, ox * g.Stride + done, Math.Min(64, g.KernelWidth - done)));
+                            }
+                        }
+                        outp[oy * g.OutWidth + ox] = count * scale;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Spreads each output gradient over its window as <c>g / k²</c> into <paramref name="dx"/>, which this clears first.</summary>
+    public static void AvgBackward(Tensor gradOutput, int planes, ConvGeometry g, Tensor dx)
+    {
+        var state = (gradOutput, planes, g, dx);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight * g.KernelWidth, state, static (block, s) =>
+        {
+            var g = s.g;
+            int size = g.Height * g.Width;
+            float scale = 1f / (g.KernelHeight * g.KernelWidth);
+            ReadOnlySpan<float> gs = Raw(s.gradOutput);
+            var dxs = Raw(s.dx);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var d = dxs.Slice(plane * size, size);
+                d.Clear();
+                var go = gs.Slice(plane * g.Positions, g.Positions);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        float v = go[oy * g.OutWidth + ox] * scale;
+                        for (int i = 0; i < g.KernelHeight; i++)
+                        {
+                            var row = d.Slice((oy * g.Stride + i) * g.Width + ox * g.Stride, g.KernelWidth);
+                            for (int j = 0; j < row.Length; j++) row[j] += v;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static Span<float> Raw(Tensor t) => t.StorageArray.AsSpan(t.StorageOffset, t.Length);
+}
