@@ -1,0 +1,117 @@
+using System;
+using Spiking.Autograd;
+using Spiking.Tensors;
+
+namespace Spiking.Layers;
+
+/// <summary>
+/// Trains and evaluates a spiking classifier whose output layer emits spikes <c>[T, B, classes]</c>: each step
+/// encodes a batch, runs the model over all T steps, takes the loss on the output, back-propagates through time
+/// and updates the parameters. The prediction is the class with the highest firing rate (the first on ties, as
+/// <c>argmax</c>). Every activation of a step returns to the pool when the step ends.
+/// </summary>
+public sealed class ClassifierTrainer
+{
+    private readonly Module _model;
+    private readonly Optimizer _optimizer;
+    private readonly Func<Tensor, Variable> _encode;
+    private readonly Func<Variable, int[], int, Variable> _loss;
+    private int[] _labels = [];
+
+    /// <summary>
+    /// A trainer for <paramref name="model"/>: <paramref name="encode"/> turns a batch of images <c>[B, …]</c> into
+    /// the model's input (it may return spikes); <paramref name="loss"/> takes the output, the labels and the batch
+    /// size and returns a scalar.
+    /// </summary>
+    public ClassifierTrainer(Module model, Optimizer optimizer, Func<Tensor, Variable> encode, Func<Variable, int[], int, Variable> loss)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        _encode = encode ?? throw new ArgumentNullException(nameof(encode));
+        _loss = loss ?? throw new ArgumentNullException(nameof(loss));
+    }
+
+    /// <summary>One optimisation step on <paramref name="images"/> <c>[B, …]</c> with their labels.</summary>
+    /// <returns>The loss and the number of correct predictions in the batch.</returns>
+    /// <exception cref="ArgumentException">The label count differs from the batch size.</exception>
+    public (double Loss, int Correct) TrainStep(Tensor images, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        int batch = CheckBatch(images, labels);
+        _model.Train();
+        using var scope = DisposeScope.Begin();
+        using var input = _encode(images);
+        var output = _model.Forward(input);
+        var loss = _loss(output, _labels, batch);
+        loss.Backward();
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return (loss.Dense.AsReadOnlySpan()[0], CountCorrect(output, labels));
+    }
+
+    /// <summary>Predicts <paramref name="images"/> without building a graph; the model is put in evaluation mode.</summary>
+    /// <returns>The number of correct predictions.</returns>
+    public int EvaluateBatch(Tensor images, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        CheckBatch(images, labels);
+        _model.Eval();
+        using var noGrad = GradMode.NoGrad();
+        using var scope = DisposeScope.Begin();
+        using var input = _encode(images);
+        var output = _model.Forward(input);
+        return CountCorrect(output, labels);
+    }
+
+    private int CheckBatch(Tensor images, ReadOnlySpan<int> labels)
+    {
+        int batch = images.Shape[0];
+        if (labels.Length != batch)
+        {
+            throw new ArgumentException($"The batch has {batch} images (shape {images.Shape}) but {labels.Length} labels.", nameof(labels));
+        }
+        if (_labels.Length != batch) _labels = new int[batch];
+        labels.CopyTo(_labels);
+        return batch;
+    }
+
+    /// <summary>Counts the samples whose most frequently firing output equals the label (first index on ties).</summary>
+    /// <exception cref="ArgumentException">The output is not <c>[T, B, classes]</c> with B labels.</exception>
+    public static int CountCorrect(Variable output, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var shape = output.Shape;
+        if (shape.Rank != 3 || shape[1] != labels.Length)
+        {
+            throw new ArgumentException($"Predictions need an output of [T, {labels.Length}, classes]; it has shape {shape}.", nameof(output));
+        }
+        int steps = shape[0], batch = shape[1], classes = shape[2];
+        Span<float> totals = classes <= 256 ? stackalloc float[classes] : new float[classes];
+        int correct = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            totals.Clear();
+            for (int t = 0; t < steps; t++)
+            {
+                int row = t * batch + b;
+                if (output.Spikes is { } spikes)
+                {
+                    var words = spikes.Row(row);
+                    for (int c = 0; c < classes; c++) totals[c] += (words[c >> 6] >> (c & 63)) & 1;
+                }
+                else
+                {
+                    var values = output.Tensor!.AsReadOnlySpan().Slice(row * classes, classes);
+                    for (int c = 0; c < classes; c++) totals[c] += values[c];
+                }
+            }
+            int best = 0;
+            for (int c = 1; c < classes; c++)
+            {
+                if (totals[c] > totals[best]) best = c;
+            }
+            if (best == labels[b]) correct++;
+        }
+        return correct;
+    }
+}
