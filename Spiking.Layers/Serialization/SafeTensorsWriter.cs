@@ -85,7 +85,7 @@ public sealed class SafeTensorsWriter
         }
         catch
         {
-            File.Delete(tmp);
+            if (File.Exists(tmp)) File.Delete(tmp);
             throw;
         }
     }

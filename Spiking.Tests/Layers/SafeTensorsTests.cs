@@ -272,6 +272,9 @@ public sealed class SafeTensorsTests
         Assert.Equal(new[] { "ckpt.safetensors" }, dir.Names());
         Assert.Equal(new Shape(2), SafeTensors.Read(path)["a"].Shape);
         Assert.NotEqual(original, File.ReadAllBytes(path));
+
+        var e = Assert.Throws<DirectoryNotFoundException>(() => first.Save(dir.File("absent/ckpt.safetensors")));
+        Assert.Contains("absent", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
