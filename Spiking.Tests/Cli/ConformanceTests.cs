@@ -11,6 +11,7 @@ public sealed class ConformanceTests
     [Theory]
     [InlineData("surrogate.json", 14)]
     [InlineData("neurons.json", 14)]
+    [InlineData("tiny_network.json", 4)]
     public void Every_golden_case_passes(string file, int atLeast)
     {
         var output = new StringWriter();
@@ -26,6 +27,20 @@ public sealed class ConformanceTests
         var output = new StringWriter();
         var summary = ConformanceRunner.Run(Golden.Directory, output, family: "surrogate");
         Assert.Equal(0, summary.Failed);
+        Assert.DoesNotContain("neurons.json", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tiny_network_family_passes_every_case_and_names_each()
+    {
+        var output = new StringWriter();
+        var summary = ConformanceRunner.Run(Golden.Directory, output, family: "tiny_network");
+        Assert.True(summary.Failed == 0, output.ToString());
+        Assert.Equal(4, summary.Passed);
+        foreach (var id in new[] { "tiny_analog_hard_atan", "tiny_binary_hard_atan", "tiny_analog_soft_sigmoid_detach", "tiny_binary_soft_atan_decayF" })
+        {
+            Assert.Contains(id, output.ToString(), StringComparison.Ordinal);
+        }
         Assert.DoesNotContain("neurons.json", output.ToString(), StringComparison.Ordinal);
     }
 
