@@ -27,13 +27,17 @@ internal static class TinyNetworkCases
         var (xValues, xShape) = JsonArrays.Read(JsonArrays.Property(c, "x_seq", context), "x_seq");
         if (xShape.Length != 3) throw new FormatException($"field 'x_seq' of {context} must be [T, B, in]; it has shape [{string.Join(", ", xShape)}]");
         int t = xShape[0], b = xShape[1], inputs = xShape[2];
-        var (w1Values, w1Shape) = JsonArrays.Read(JsonArrays.Property(c, "W1", context), "W1");
-        var (w2Values, w2Shape) = JsonArrays.Read(JsonArrays.Property(c, "W2", context), "W2");
+        if (binary && Array.FindIndex(xValues, v => v is not (0.0 or 1.0)) is int nonBinary and >= 0)
+        {
+            throw new FormatException($"{context} says binary_input but x_seq element {nonBinary} is {xValues[nonBinary]}, not 0 or 1");
+        }
+        var (_, w1Shape) = JsonArrays.Read(JsonArrays.Property(c, "W1", context), "W1");
         if (w1Shape.Length != 2 || w1Shape[1] != inputs)
         {
             throw new FormatException($"field 'W1' of {context} must be [hidden, {inputs}]; it has shape [{string.Join(", ", w1Shape)}]");
         }
         int hidden = w1Shape[0];
+        var (_, w2Shape) = JsonArrays.Read(JsonArrays.Property(c, "W2", context), "W2");
         if (w2Shape.Length != 2 || w2Shape[1] != hidden)
         {
             throw new FormatException($"field 'W2' of {context} must be [out, {hidden}]; it has shape [{string.Join(", ", w2Shape)}]");

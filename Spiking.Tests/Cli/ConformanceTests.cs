@@ -50,6 +50,8 @@ public sealed class ConformanceTests
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s1", "surrogate": "Gaussian", "params": {}, "x": [0], "spike": [1], "grad": [1]}]}""", "Unknown surrogate 'Gaussian'", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s2", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 0], "grad": [1, 0.0920]}]}""", "spike: 1 of 2 spikes differ", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s3", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 1], "grad": [1, 0.1]}]}""", "grad: 1 of 2 values out of tolerance", 1)]
+    [InlineData("""{"meta": {"family": "tiny_network"}, "cases": [{"id": "t1", "lif_params": {"v_reset": 0.0, "surrogate": {"name": "ATan", "params": {}}}, "binary_input": true, "x_seq": [[[0.5]]]}]}""", "x_seq element 0 is 0.5, not 0 or 1", 1)]
+    [InlineData("""{"meta": {"family": "tiny_network"}, "cases": [{"id": "t2", "lif_params": {"v_reset": 0.0, "surrogate": {"name": "ATan", "params": {}}}, "binary_input": false, "x_seq": [[[0.5]]], "W1": [[1, 2]]}]}""", "field 'W1' of case t2 of case.json must be [hidden, 1]", 1)]
     [InlineData("""{"meta": {}, "cases": [{"id": "m1"}]}""", "has no meta.family", 1)]
     [InlineData("""not json""", "cannot read", 1)]
     public void Unknown_or_wrong_cases_fail_with_a_message_naming_them(string json, string message, int failures)
