@@ -26,6 +26,7 @@ public static class ConformanceRunner
     {
         ["surrogate"] = SurrogateCases.Check,
         ["neurons"] = NeuronCases.Check,
+        ["tiny_network"] = TinyNetworkCases.Check,
     };
 
     /// <summary>The families this runner can check.</summary>

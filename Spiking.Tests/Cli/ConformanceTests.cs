@@ -11,6 +11,7 @@ public sealed class ConformanceTests
     [Theory]
     [InlineData("surrogate.json", 14)]
     [InlineData("neurons.json", 14)]
+    [InlineData("tiny_network.json", 4)]
     public void Every_golden_case_passes(string file, int atLeast)
     {
         var output = new StringWriter();
@@ -29,12 +30,28 @@ public sealed class ConformanceTests
         Assert.DoesNotContain("neurons.json", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_tiny_network_family_passes_every_case_and_names_each()
+    {
+        var output = new StringWriter();
+        var summary = ConformanceRunner.Run(Golden.Directory, output, family: "tiny_network");
+        Assert.True(summary.Failed == 0, output.ToString());
+        Assert.Equal(4, summary.Passed);
+        foreach (var id in new[] { "tiny_analog_hard_atan", "tiny_binary_hard_atan", "tiny_analog_soft_sigmoid_detach", "tiny_binary_soft_atan_decayF" })
+        {
+            Assert.Contains(id, output.ToString(), StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("neurons.json", output.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"meta": {"family": "quantum"}, "cases": [{"id": "q1"}, {"id": "q2"}]}""", "unknown family 'quantum'", 2)]
     [InlineData("""{"meta": {"family": "neurons"}, "cases": [{"id": "n1", "node": "QIFNode", "params": {}}]}""", "unknown node 'QIFNode'", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s1", "surrogate": "Gaussian", "params": {}, "x": [0], "spike": [1], "grad": [1]}]}""", "Unknown surrogate 'Gaussian'", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s2", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 0], "grad": [1, 0.0920]}]}""", "spike: 1 of 2 spikes differ", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s3", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 1], "grad": [1, 0.1]}]}""", "grad: 1 of 2 values out of tolerance", 1)]
+    [InlineData("""{"meta": {"family": "tiny_network"}, "cases": [{"id": "t1", "lif_params": {"v_reset": 0.0, "surrogate": {"name": "ATan", "params": {}}}, "binary_input": true, "x_seq": [[[0.5]]]}]}""", "x_seq element 0 is 0.5, not 0 or 1", 1)]
+    [InlineData("""{"meta": {"family": "tiny_network"}, "cases": [{"id": "t2", "lif_params": {"v_reset": 0.0, "surrogate": {"name": "ATan", "params": {}}}, "binary_input": false, "x_seq": [[[0.5]]], "W1": [[1, 2]]}]}""", "field 'W1' of case t2 of case.json must be [hidden, 1]", 1)]
     [InlineData("""{"meta": {}, "cases": [{"id": "m1"}]}""", "has no meta.family", 1)]
     [InlineData("""not json""", "cannot read", 1)]
     public void Unknown_or_wrong_cases_fail_with_a_message_naming_them(string json, string message, int failures)
