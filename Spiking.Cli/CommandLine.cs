@@ -10,6 +10,16 @@ internal static class CommandLine
         usage: spiking <command> [options]
 
         commands:
+          train [options]            train W1 (--model mlp, default) or W2 (--model cnn) on Fashion-MNIST
+              --model mlp|cnn --epochs N (1) --batch N (64) --timesteps T (8 mlp, 4 cnn) --lr X (1e-3)
+              --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
+              --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
+              --limit N --test-limit N   use only the first N train / test samples
+              --out FILE                 write the trained model as safetensors (PyTorch state-dict names)
+              --json FILE                append the final metrics as one JSON line
+              --plot DIR                 write training.png, firing_rates.png and raster.png
+          eval --checkpoint FILE [--model mlp|cnn] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
+                                     test accuracy, firing rates and energy of a saved W1/W2 model (ours or PyTorch's)
           info                       the machine, SIMD width and thread count the engine sees
           conformance DIR [--family F] [--file NAME]   recompute the golden SpikingJelly cases in DIR/*.json and compare
           bench kernels [options]    time the spike and dense kernels at DESIGN.md's shapes and rates
@@ -35,6 +45,8 @@ internal static class CommandLine
             var options = Options.Parse(args.AsSpan(1));
             return args[0] switch
             {
+                "train" => Training.TrainCommand.Run(options),
+                "eval" => Training.EvalCommand.Run(options),
                 "conformance" => ConformanceCommand.Run(options),
                 "info" => InfoCommand.Run(options),
                 "bench" => BenchCommand.Run(options),

@@ -27,6 +27,7 @@ public static class ConformanceRunner
         ["surrogate"] = SurrogateCases.Check,
         ["neurons"] = NeuronCases.Check,
         ["tiny_network"] = TinyNetworkCases.Check,
+        ["batchnorm"] = BatchNormCases.Check,
     };
 
     /// <summary>The families this runner can check.</summary>

@@ -8,7 +8,7 @@ namespace Spiking.Cli.Training;
 
 /// <summary>The spiking activity of one layer over an evaluation.</summary>
 /// <param name="Layer">The layer's name, e.g. <c>fc1.lif</c>.</param>
-/// <param name="FiringRate">Spikes per neuron per time step, a fraction.</param>
+/// <param name="FiringRate">Spikes per neuron per time step, a fraction; NaN when not measured (encoded input).</param>
 /// <param name="SynapticOperations">Synaptic operations (accumulates driven by spikes) into the next layer, per sample.</param>
 public sealed record LayerActivity(string Layer, double FiringRate, double SynapticOperations);
 
@@ -21,8 +21,9 @@ public sealed record LayerActivity(string Layer, double FiringRate, double Synap
 /// <param name="Layers">Firing rate and synaptic operations of each spiking layer.</param>
 /// <param name="EnergyJoules">The estimated energy per sample in joules (null when not estimated).</param>
 /// <param name="Elapsed">Wall time of the epoch.</param>
+/// <param name="MultiplyAccumulates">Multiply–accumulates on dense input per sample (a directly encoded first layer).</param>
 public sealed record EpochSummary(int Epoch, int Epochs, double TrainLoss, double TrainAccuracy, double TestAccuracy,
-    IReadOnlyList<LayerActivity> Layers, double? EnergyJoules, TimeSpan Elapsed)
+    IReadOnlyList<LayerActivity> Layers, double? EnergyJoules, TimeSpan Elapsed, double MultiplyAccumulates = 0)
 {
     /// <summary>The synaptic operations of all layers, per sample.</summary>
     public double SynapticOperations
@@ -46,6 +47,7 @@ public sealed record EpochSummary(int Epoch, int Epochs, double TrainLoss, doubl
         AddRow(results, "train accuracy", Percent(TrainAccuracy));
         AddRow(results, "test accuracy", Percent(TestAccuracy));
         AddRow(results, "synaptic ops / sample", Si(SynapticOperations, ""));
+        AddRow(results, "MACs / sample", Si(MultiplyAccumulates, ""));
         AddRow(results, "energy / sample", EnergyJoules is { } e ? Si(e, "J") : "-");
         AddRow(results, "time", ProgressReporter.Format(Elapsed));
 
@@ -55,7 +57,7 @@ public sealed record EpochSummary(int Epoch, int Epochs, double TrainLoss, doubl
             .AddColumn(new TableColumn("synaptic ops / sample").RightAligned());
         foreach (var layer in Layers)
         {
-            layers.AddRow(new Text(layer.Layer), new Text(layer.FiringRate.ToString("0.0000", CultureInfo.InvariantCulture)), new Text(Si(layer.SynapticOperations, "")));
+            layers.AddRow(new Text(layer.Layer), new Text(double.IsNaN(layer.FiringRate) ? "-" : layer.FiringRate.ToString("0.0000", CultureInfo.InvariantCulture)), new Text(Si(layer.SynapticOperations, "")));
         }
         return new Columns(results, layers).Collapse();
     }

@@ -58,6 +58,7 @@ public static class EnergyModel
         System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         var layers = new List<LayerEnergy>();
         var rates = new List<LayerFiringRate>();
+        string? lastNeuron = null;
         foreach (var (name, module) in model.NamedModules())
         {
             if (module is IOperationCounter counter)
@@ -65,9 +66,14 @@ public static class EnergyModel
                 double sops = (double)counter.Operations.SynapticOperations / samples;
                 double macs = (double)counter.Operations.MultiplyAccumulates / samples;
                 layers.Add(new LayerEnergy(name, module.GetType().Name, sops, macs,
-                    (sops * AccumulatePicojoules + macs * MultiplyAccumulatePicojoules) * 1e-6));
+                    (sops * AccumulatePicojoules + macs * MultiplyAccumulatePicojoules) * 1e-6, lastNeuron));
+                lastNeuron = null;
             }
-            if (module is SpikingNeuron neuron) rates.Add(new LayerFiringRate(name, module.GetType().Name, neuron.FiringRate));
+            if (module is SpikingNeuron neuron)
+            {
+                rates.Add(new LayerFiringRate(name, module.GetType().Name, neuron.FiringRate));
+                lastNeuron = name;
+            }
         }
         return new EnergyReport(layers, rates);
     }
@@ -79,7 +85,9 @@ public static class EnergyModel
 /// <param name="SynapticOperations">Accumulates on spike input per sample.</param>
 /// <param name="MultiplyAccumulates">MACs on dense input per sample.</param>
 /// <param name="Microjoules">Estimated energy per sample, in µJ.</param>
-public sealed record LayerEnergy(string Name, string Kind, double SynapticOperations, double MultiplyAccumulates, double Microjoules);
+/// <param name="FedBy">The spiking layer just before it in module order (whose spikes it receives in a sequential
+/// model), or null when none comes between it and the previous synaptic layer or the input.</param>
+public sealed record LayerEnergy(string Name, string Kind, double SynapticOperations, double MultiplyAccumulates, double Microjoules, string? FedBy);
 
 /// <summary>One spiking layer's firing rate: spikes per neuron per time step.</summary>
 /// <param name="Name">The layer's dotted name.</param>

@@ -1,0 +1,60 @@
+using System;
+using Spiking.Autograd;
+using Spiking.Layers;
+using Spiking.Layers.Data;
+using Spiking.Layers.Serialization;
+using Spiking.Tensors;
+
+namespace Spiking.Cli.Training;
+
+/// <summary>
+/// A reference workload of DESIGN.md as the CLI runs it: the network, its default number of time steps and how a
+/// batch of images becomes its input (Poisson spikes for W1, the image as current at every step for W2).
+/// </summary>
+internal sealed class ModelKind
+{
+    private ModelKind(string name, string workload, int defaultTimeSteps, Func<Sequential> build)
+    {
+        (Name, Workload, DefaultTimeSteps, Build) = (name, workload, defaultTimeSteps, build);
+    }
+
+    public string Name { get; }
+
+    public string Workload { get; }
+
+    public int DefaultTimeSteps { get; }
+
+    public Func<Sequential> Build { get; }
+
+    public bool PoissonInput => Name == "mlp";
+
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, () => ReferenceModels.SpikingMlp());
+
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, () => ReferenceModels.SpikingCnn());
+
+    public static ModelKind Parse(string? name) => name switch
+    {
+        null or "mlp" or "w1" or "W1" => Mlp,
+        "cnn" or "w2" or "W2" => Cnn,
+        _ => throw new UsageException($"--model expects mlp or cnn, got '{name}'"),
+    };
+
+    /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>
+    public static ModelKind FromCheckpoint(SafeTensorsFile file) => file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
+
+    /// <summary>The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps.</summary>
+    public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed)
+    {
+        if (PoissonInput)
+        {
+            var poisson = new PoissonEncoder(seed, stream: 0x9015);
+            return images =>
+            {
+                int batch = images.Shape[0];
+                using var flat = images.Reshape(batch, images.Length / batch);
+                return Variable.Constant(poisson.Encode(flat, timeSteps));
+            };
+        }
+        return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
+    }
+}

@@ -1,0 +1,285 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+using Spectre.Console;
+using Spiking.Layers;
+using Spiking.Layers.Data;
+using Spiking.Layers.Serialization;
+using Spiking.Tensors;
+
+namespace Spiking.Cli.Training;
+
+/// <summary>
+/// <c>spiking train</c>: trains W1 (<c>--model mlp</c>, the default) or W2 (<c>--model cnn</c>) on Fashion-MNIST
+/// with a live progress bar, evaluates after every epoch (test accuracy, firing rate per layer, synaptic
+/// operations, energy), and optionally writes a checkpoint, JSON metrics and PNG plots.
+/// </summary>
+internal static class TrainCommand
+{
+    public static int Run(Options options)
+    {
+        var model = ModelKind.Parse(options.String("model"));
+        int epochs = options.Int("epochs", 1, min: 1);
+        int batch = options.Int("batch", 64, min: 1);
+        int timeSteps = options.Int("timesteps", model.DefaultTimeSteps, min: 1);
+        double lr = options.Double("lr", 1e-3, min: 0);
+        string optimizerName = options.String("optimizer") ?? "adam";
+        string schedule = options.String("schedule") ?? "none";
+        ulong seed = (ulong)options.Int("seed", 0, min: 0);
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
+        int limit = options.Int("limit", 0, min: 0);
+        int testLimit = options.Int("test-limit", 0, min: 0);
+        string dataDir = options.String("data") ?? ImageDataset.FashionMnistDirectory;
+        string? outPath = options.String("out");
+        string? jsonPath = options.String("json");
+        string? plotDir = options.String("plot");
+        options.RejectUnknown();
+        Parallelism.MaxThreads = threads;
+
+        var (train, test) = LoadData(dataDir, limit, testLimit);
+        if (train is null || test is null) return 1;
+
+        ModelSeed.Seed(seed);
+        using var net = model.Build();
+        var optimizer = CreateOptimizer(optimizerName, net, lr);
+        LearningRateSchedule? scheduler = schedule switch
+        {
+            "none" => null,
+            "cosine" => new CosineAnnealingLR(optimizer, epochs),
+            "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
+            _ => throw new UsageException($"--schedule expects none, cosine or step, got '{schedule}'"),
+        };
+        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed), static (output, labels, _) => Losses.FiringRateMse(output, labels));
+        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED), static (output, labels, _) => Losses.FiringRateMse(output, labels));
+        using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
+        using var testLoader = new DataLoader(test, 256, shuffle: false);
+
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, {5} lr {6}, {7} threads, {8} train / {9} test samples from {10}",
+            model.Workload, model.Name, epochs, batch, timeSteps, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir));
+
+        var stepLoss = new List<double>();
+        var stepAccuracy = new List<double>();
+        var testAccuracies = new List<double>();
+        var epochSeconds = new List<double>();
+        EnergyReport? lastReport = null;
+        double samplesPerSecond = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var reporter = TrainingProgress.Run($"epoch {epoch + 1}/{epochs}", trainLoader.BatchCount, progress =>
+            {
+                int step = 0, seen = 0;
+                foreach (var b in trainLoader.Epoch(epoch))
+                {
+                    var (loss, correct) = trainer.TrainStep(b.Images, b.Labels);
+                    seen += b.Count;
+                    stepLoss.Add(loss);
+                    stepAccuracy.Add((double)correct / b.Count);
+                    progress.Report(++step, loss, (double)correct / b.Count, seen / clock.Elapsed.TotalSeconds);
+                }
+            });
+            double seconds = clock.Elapsed.TotalSeconds;
+            epochSeconds.Add(seconds);
+            samplesPerSecond = train.Count / seconds;
+            scheduler?.Step();
+
+            var (accuracy, report, evalSeconds) = Evaluate(net, evaluator, testLoader);
+            lastReport = report;
+            testAccuracies.Add(accuracy);
+            var summary = new EpochSummary(epoch + 1, epochs, reporter.MeanLoss, reporter.MeanAccuracy, accuracy,
+                Activities(report), report.Microjoules * 1e-6, TimeSpan.FromSeconds(seconds), report.MultiplyAccumulates);
+            summary.Write();
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+                "epoch {0}: train {1:F1} s ({2:F0} samples/s), test accuracy [bold]{3:P2}[/] (eval {4:F1} s), {5}",
+                epoch + 1, seconds, samplesPerSecond, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
+        }
+
+        if (outPath is not null)
+        {
+            Checkpoint.Save(net, outPath, new Dictionary<string, string> { ["model"] = model.Name, ["workload"] = model.Workload, ["T"] = timeSteps.ToString(CultureInfo.InvariantCulture) });
+            AnsiConsole.MarkupLine($"checkpoint written to {Markup.Escape(outPath)}");
+        }
+        if (plotDir is not null) WritePlots(plotDir, net, evaluator, test, model, stepLoss, stepAccuracy, testAccuracies, trainLoader.BatchCount, lastReport!);
+        if (jsonPath is not null)
+        {
+            WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies[^1], samplesPerSecond, epochSeconds, stepLoss, lastReport!);
+        }
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
+        return 0;
+    }
+
+    /// <summary>Loads train and test data, printing the loader's explanation (and returning nulls) when it is missing.</summary>
+    internal static (ImageDataset? Train, ImageDataset? Test) LoadData(string directory, int limit, int testLimit)
+    {
+        try
+        {
+            var train = ImageDataset.LoadFashionMnist(directory, train: true);
+            var test = ImageDataset.LoadFashionMnist(directory, train: false);
+            return (Limit(train, limit), Limit(test, testLimit));
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"spiking: {e.Message}");
+            return (null, null);
+        }
+    }
+
+    private static ImageDataset Limit(ImageDataset data, int count)
+    {
+        if (count <= 0 || count >= data.Count) return data;
+        return new ImageDataset(data.Pixels[..(count * data.PixelsPerImage)].ToArray(), data.Labels[..count].ToArray(), data.Rows, data.Columns);
+    }
+
+    private static Optimizer CreateOptimizer(string name, Module net, double lr) => name switch
+    {
+        "adam" => new Adam(net.Parameters(), lr),
+        "adamw" => new AdamW(net.Parameters(), lr),
+        "sgd" => new Sgd(net.Parameters(), lr, momentum: 0.9),
+        _ => throw new UsageException($"--optimizer expects adam, adamw or sgd, got '{name}'"),
+    };
+
+    /// <summary>Test accuracy, with operations and firing rates counted over the whole test set.</summary>
+    internal static (double Accuracy, EnergyReport Report, double Seconds) Evaluate(Module net, ClassifierTrainer evaluator, DataLoader loader)
+    {
+        var clock = Stopwatch.StartNew();
+        EnergyModel.StartCounting(net);
+        int correct = 0, seen = 0;
+        foreach (var b in loader.Epoch(0))
+        {
+            correct += evaluator.EvaluateBatch(b.Images, b.Labels);
+            seen += b.Count;
+        }
+        EnergyModel.StopCounting(net);
+        return ((double)correct / seen, EnergyModel.Report(net, seen), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// One row per spiking layer with the synaptic operations its spikes cause in the layer it feeds, in model
+    /// order, after a row for the encoded input when the first synaptic layer receives spikes from the encoder.
+    /// </summary>
+    private static List<LayerActivity> Activities(EnergyReport report)
+    {
+        var layers = new List<LayerActivity>();
+        var fed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rate in report.FiringRates)
+        {
+            double sops = 0;
+            foreach (var layer in report.Layers)
+            {
+                if (layer.FedBy == rate.Name && fed.Add(layer.Name)) sops = layer.SynapticOperations;
+            }
+            layers.Add(new LayerActivity($"{rate.Name} ({rate.Kind})", rate.Rate, sops));
+        }
+        foreach (var layer in report.Layers)
+        {
+            if (!fed.Contains(layer.Name) && layer.SynapticOperations > 0)
+            {
+                layers.Insert(0, new LayerActivity($"input spikes → {layer.Name} ({layer.Kind})", double.NaN, layer.SynapticOperations));
+            }
+        }
+        return layers;
+    }
+
+    internal static string EnergyLine(EnergyReport report) => string.Create(CultureInfo.InvariantCulture,
+        $"per sample: {report.SynapticOperations / 1e6:F3} M SOPs, {report.MultiplyAccumulates / 1e6:F3} M MACs, {report.Microjoules:F3} µJ (0.9 pJ/AC, 4.6 pJ/MAC)");
+
+    private static void WritePlots(string dir, Sequential net, ClassifierTrainer evaluator, ImageDataset test, ModelKind model,
+        List<double> stepLoss, List<double> stepAccuracy, List<double> testAccuracies, int stepsPerEpoch, EnergyReport report)
+    {
+        Directory.CreateDirectory(dir);
+        Plots.TrainingCurves(Path.Combine(dir, "training.png"), stepLoss, stepAccuracy, testAccuracies, stepsPerEpoch, $"{model.Workload} ({model.Name}) on Fashion-MNIST");
+        var rates = new List<(string, double)>();
+        foreach (var r in report.FiringRates) rates.Add((r.Name, r.Rate));
+        Plots.FiringRates(Path.Combine(dir, "firing_rates.png"), rates);
+
+        var neurons = new List<(string Name, SpikingNeuron Neuron)>();
+        foreach (var (name, module) in net.NamedModules())
+        {
+            if (module is SpikingNeuron neuron)
+            {
+                neuron.KeepLastSpikes = true;
+                neurons.Add((name, neuron));
+            }
+        }
+        var one = new ImageDataset(test.Image(0).ToArray(), [test.Labels[0]], test.Rows, test.Columns);
+        using (var loader = new DataLoader(one, 1, shuffle: false))
+        {
+            foreach (var b in loader.Epoch(0)) evaluator.EvaluateBatch(b.Images, b.Labels);
+        }
+        var layers = new List<(string, bool[,])>();
+        foreach (var (name, neuron) in neurons)
+        {
+            var spikes = neuron.LastSpikes!;
+            int steps = spikes.Shape[0], count = spikes.Length / steps;
+            var raster = new bool[steps, count];
+            using var dense = spikes.ToTensor();
+            var values = dense.AsReadOnlySpan();
+            for (int t = 0; t < steps; t++)
+            {
+                for (int i = 0; i < count; i++) raster[t, i] = values[t * count + i] != 0;
+            }
+            layers.Add(($"layer {name}", raster));
+            neuron.KeepLastSpikes = false;
+        }
+        Plots.SpikeRaster(Path.Combine(dir, "raster.png"), $"Spikes of test sample 0 (label {test.Labels[0]})", layers);
+        AnsiConsole.MarkupLine($"plots written to {Markup.Escape(dir)}: training.png, firing_rates.png, raster.png");
+    }
+
+    private static void WriteJson(string path, ModelKind model, int epochs, int batch, int timeSteps, int threads, int samples,
+        double testAccuracy, double samplesPerSecond, List<double> epochSeconds, List<double> stepLoss, EnergyReport report)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("workload", model.Workload);
+            w.WriteString("model", model.Name);
+            w.WriteString("engine", "spiking");
+            w.WriteNumber("epochs", epochs);
+            w.WriteNumber("batch", batch);
+            w.WriteNumber("T", timeSteps);
+            w.WriteNumber("threads", threads);
+            w.WriteNumber("train_samples", samples);
+            w.WriteNumber("test_acc", testAccuracy);
+            w.WriteNumber("samples_per_s", samplesPerSecond);
+            w.WriteNumber("peak_rss_mb", MachineInfo.PeakRssMib());
+            w.WriteStartArray("epoch_seconds");
+            foreach (var s in epochSeconds) w.WriteNumberValue(s);
+            w.WriteEndArray();
+            w.WriteNumber("final_loss", stepLoss[^1]);
+            w.WriteStartObject("firing_rates");
+            foreach (var r in report.FiringRates) w.WriteNumber(r.Name, r.Rate);
+            w.WriteEndObject();
+            w.WriteStartObject("energy");
+            w.WriteNumber("sops_per_sample", report.SynapticOperations);
+            w.WriteNumber("macs_per_sample", report.MultiplyAccumulates);
+            w.WriteNumber("microjoules_per_sample", report.Microjoules);
+            w.WriteNumber("e_ac_pj", EnergyModel.AccumulatePicojoules);
+            w.WriteNumber("e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
+            w.WriteStartArray("layers");
+            foreach (var l in report.Layers)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", l.Name);
+                w.WriteString("kind", l.Kind);
+                w.WriteNumber("sops", l.SynapticOperations);
+                w.WriteNumber("macs", l.MultiplyAccumulates);
+                w.WriteNumber("microjoules", l.Microjoules);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteString("cpu", MachineInfo.CpuName());
+            w.WriteString("simd", MachineInfo.SimdName());
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+        using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
+        stream.Position = 0;
+        stream.CopyTo(file);
+    }
+}
