@@ -8,10 +8,11 @@ public static partial class Functional
 {
     /// <summary>
     /// The same elements with other dimensions (one may be -1 and is inferred), as a view: no copy, like PyTorch's
-    /// <c>view</c>. Spikes reshape too when the packed last dimension is kept (folding <c>[T, B, N]</c> into
-    /// <c>[T·B, N]</c>, say). The gradient is the output gradient viewed with the input's shape.
+    /// <c>view</c>. Spikes reshape without copying when the packed last dimension is kept (folding <c>[T, B, N]</c>
+    /// into <c>[T·B, N]</c>, say) and are repacked into a new bit layout when it changes (flattening
+    /// <c>[N, C, H, W]</c> into <c>[N, C·H·W]</c>). The gradient is the output gradient viewed with the input's shape.
     /// </summary>
-    /// <exception cref="ArgumentException">The element count differs, or spikes would change their last dimension.</exception>
+    /// <exception cref="ArgumentException">The element count differs.</exception>
     public static Variable Reshape(Variable x, params int[] dims) => ReshapeNode.Forward(x, dims);
 
     /// <summary>The same elements with shape <paramref name="shape"/>, as a view; see <see cref="Reshape(Variable, int[])"/>.</summary>
