@@ -25,6 +25,7 @@ internal static class EvalCommand
         int testLimit = options.Int("test-limit", 0, min: 0);
         int batch = options.Int("batch", 256, min: 1);
         string? timeStepsText = options.String("timesteps");
+        string? jsonPath = options.String("json");
         options.RejectUnknown();
         Parallelism.MaxThreads = threads;
 
@@ -46,7 +47,7 @@ internal static class EvalCommand
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, {6:F1} s",
             model.Workload, model.Name, Markup.Escape(path), accuracy, test.Count, timeSteps, seconds);
         AnsiConsole.MarkupLine(Markup.Escape($"firing rates: {string.Join(", ", rates)}; {TrainCommand.EnergyLine(report)}"));
-        new JsonLines(options.String("json")).Write(
+        new JsonLines(jsonPath).Write(
         [
             new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
             new("T", timeSteps), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
