@@ -184,8 +184,19 @@ internal static class TrainCommand
         return layers;
     }
 
-    internal static string EnergyLine(EnergyReport report) => string.Create(CultureInfo.InvariantCulture,
-        $"per sample: {report.SynapticOperations / 1e6:F3} M SOPs, {report.MultiplyAccumulates / 1e6:F3} M MACs, {report.Microjoules:F3} µJ (0.9 pJ/AC, 4.6 pJ/MAC)");
+    /// <summary>The energy estimate with each synaptic layer's count and whether it was charged as AC or MAC.</summary>
+    internal static string EnergyLine(EnergyReport report)
+    {
+        var parts = new List<string>();
+        foreach (var l in report.Layers)
+        {
+            parts.Add(l.MultiplyAccumulates > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Kind} {l.MultiplyAccumulates / 1e6:F3} M MACs (dense input)")
+                : string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Kind} {l.SynapticOperations / 1e6:F3} M SOPs (spike input)"));
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"energy per sample {report.Microjoules:F3} µJ = {string.Join(" + ", parts)}; 0.9 pJ per SOP, 4.6 pJ per MAC (45 nm); BN, pooling and neuron updates not counted");
+    }
 
     private static void WritePlots(string dir, Sequential net, ClassifierTrainer evaluator, ImageDataset test, ModelKind model,
         List<double> stepLoss, List<double> stepAccuracy, List<double> testAccuracies, int stepsPerEpoch, EnergyReport report)
