@@ -109,7 +109,7 @@ public sealed class LinearTests
     [Fact]
     public void The_saved_spikes_outlive_the_spike_variable_and_the_cache_is_reused()
     {
-        var c = new ProductCase(6, 100, 7, 0.3, 5);
+        var c = new ProductCase(6, 100, 7, 0.1, 5);
         var bits = c.Spikes(6, 100).Dense();
         using var weight = Variable.Parameter(Tensor.FromArray(c.Normal(700, 1), 7, 100));
         using var cache = new TransposedWeightCache();

@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using FsCheck;
 using FsCheck.Fluent;
@@ -480,6 +481,31 @@ public sealed class SpikeLinearTests
         Reference.AssertClose(dwExpected, dw.AsReadOnlySpan(), dwScale, 1e-5, 1e-5, $"weight gradient {c}");
     }
 
+    [Theory]
+    [InlineData(0.1, false)]
+    [InlineData(0.24, false)]
+    [InlineData(0.26, true)]
+    [InlineData(0.9, true)]
+    public void Dense_spikes_take_the_sgemm_path_and_agree_with_the_reference(double rate, bool dense)
+    {
+        var c = new ProductCase(64, 200, 33, rate, 17);
+        var bits = c.Spikes(c.M, c.K).Dense();
+        double measured = bits.Average(b => (double)b);
+        using var spikes = c.Spikes(c.M, c.K).Create();
+        Assert.Equal(measured >= SpikeLinear.DenseRate, SpikeLinear.IsDense(spikes));
+        Assert.Equal(dense, SpikeLinear.IsDense(spikes));
+        var w = c.Normal(c.N * c.K, 1);
+        var g = c.Normal(c.M * c.N, 2);
+        using var weight = Tensor.FromArray(w, c.N, c.K);
+        using var y = SpikeLinear.Forward(spikes, weight);
+        var (expected, scale) = Reference.SpikeForward(bits, w, null, c.M, c.K, c.N);
+        Reference.AssertClose(expected, y.AsReadOnlySpan(), scale, 1e-5, 1e-5, $"forward at rate {rate}");
+        using var grad = Tensor.FromArray(g, c.M, c.N);
+        using var dw = SpikeLinear.WeightGradient(grad, spikes);
+        var (dwExpected, dwScale) = Reference.SpikeWeightGradient(g, bits, c.M, c.K, c.N);
+        Reference.AssertClose(dwExpected, dw.AsReadOnlySpan(), dwScale, 1e-5, 1e-5, $"weight gradient at rate {rate}");
+    }
+
     [Fact]
     public void A_rank_one_input_is_one_row()
     {
@@ -495,7 +521,7 @@ public sealed class SpikeLinearTests
     [Fact]
     public void The_cache_is_rebuilt_only_when_the_weight_changes()
     {
-        var c = new ProductCase(12, 150, 20, 0.6, 5);
+        var c = new ProductCase(12, 150, 20, 0.1, 5);
         var dense = c.Spikes(c.M, c.K).Dense();
         var w = c.Normal(c.N * c.K, 1);
         using var spikes = c.Spikes(c.M, c.K).Create();
