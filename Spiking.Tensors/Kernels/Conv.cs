@@ -246,6 +246,11 @@ internal static class Conv
     /// </summary>
     public static void Im2ColBits(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
     {
+        if (g.Width + 2 * g.Padding <= 64)
+        {
+            Im2ColBitsNarrow(x, images, g, cols);
+            return;
+        }
         var state = (x, images, g, cols);
         Parallelism.For(images, (long)g.Positions * g.Channels * g.KernelHeight, state, static (n, s) =>
         {
@@ -274,6 +279,48 @@ internal static class Conv
                                 ulong bits = BitRange.Extract(row, x0 + done, len);
                                 if (bits != 0) BitRange.Deposit(col, bit + done, bits, len);
                             }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="Im2ColBits"/> for inputs whose padded rows fit one word: each input row is shifted into its
+    /// padded place once, every patch run is a shift and a mask of that word, and all-zero rows (most of them,
+    /// spikes being sparse) are skipped.
+    /// </summary>
+    private static void Im2ColBitsNarrow(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
+    {
+        var state = (x, images, g, cols);
+        Parallelism.For(images, (long)g.Positions * g.Channels * g.KernelHeight, state, static (n, s) =>
+        {
+            var g = s.g;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            int wIn = s.x.WordsPerRow, wCol = s.cols.WordsPerRow, wo = g.OutWidth, kw = g.KernelWidth, stride = g.Stride;
+            ulong runMask = kw == 64 ? ulong.MaxValue : (1UL << kw) - 1;
+            var dst = s.cols.Words.Slice(n * g.Positions * wCol, g.Positions * wCol);
+            dst.Clear();
+            for (int oy = 0; oy < g.OutHeight; oy++)
+            {
+                var outRows = dst.Slice(oy * wo * wCol, wo * wCol);
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    for (int i = 0; i < g.KernelHeight; i++)
+                    {
+                        int y = oy * g.Stride - g.Padding + i;
+                        if ((uint)y >= (uint)g.Height) continue;
+                        ulong padded = src[((n * g.Channels + c) * g.Height + y) * wIn] << g.Padding;
+                        if (padded == 0) continue;
+                        int bit = (c * g.KernelHeight + i) * kw, word = bit >> 6, shift = bit & 63;
+                        bool straddles = shift + kw > 64;
+                        for (int ox = 0, at = word; ox < wo; ox++, at += wCol)
+                        {
+                            ulong run = (padded >> (ox * stride)) & runMask;
+                            if (run == 0) continue;
+                            outRows[at] |= run << shift;
+                            if (straddles) outRows[at + 1] |= run >> (64 - shift);
                         }
                     }
                 }
