@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Spiking.Tensors.Kernels;
@@ -208,8 +209,7 @@ internal static class Conv
                         int x0 = lo * s - g.Padding + j;
                         if (s == 1)
                         {
-                            var d = dst.Slice(x0, hi - lo);
-                            TensorPrimitives.Add(d, seg[lo..hi], d);
+                            AddShort(seg[lo..hi], dst.Slice(x0, hi - lo));
                         }
                         else
                         {
@@ -219,6 +219,20 @@ internal static class Conv
                 }
             }
         }
+    }
+
+    /// <summary><c>d += a</c> for the short runs of one output row, where a library call per run costs more than the adds.</summary>
+    private static void AddShort(ReadOnlySpan<float> a, Span<float> d)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(d[i..]) + new Vector<float>(a[i..])).CopyTo(d[i..]);
+            }
+        }
+        for (; i < a.Length; i++) d[i] += a[i];
     }
 
     /// <summary>The plain per-element version of <see cref="Col2ImAdd"/>, in the same order.</summary>
