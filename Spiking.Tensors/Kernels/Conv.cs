@@ -82,6 +82,9 @@ internal static class Conv
         });
     }
 
+    /// <summary>Patches at most this long (a one-channel input's first layer) take plain dot products for the weight gradient, where the SGEMM's blocking does not pay.</summary>
+    private const int FewTaps = 32;
+
     /// <summary><c>dW[O, K] = Σ_n G_n[O, P]·cols_nᵀ</c>, the patches re-unrolled from the saved input.</summary>
     public static void WeightGradient(Tensor gradOutput, Tensor x, int images, int outChannels, ConvGeometry g, Span<float> weightGradient)
     {
@@ -103,7 +106,21 @@ internal static class Conv
                     for (int n = start; n < end; n++)
                     {
                         Im2Col(xs.Slice(n * s.g.ImageSize, s.g.ImageSize), s.g, cols);
-                        Gemm.Multiply(gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), true, partial, o, k, p, accumulate: n > start);
+                        if (k > FewTaps)
+                        {
+                            Gemm.Multiply(gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), true, partial, o, k, p, accumulate: n > start);
+                            continue;
+                        }
+                        for (int r = 0; r < o; r++)
+                        {
+                            var gr = gs.Slice((n * o + r) * p, p);
+                            var pr = partial.Slice(r * k, k);
+                            for (int c = 0; c < k; c++)
+                            {
+                                float dot = TensorPrimitives.Dot(gr, cols.AsSpan(c * p, p));
+                                pr[c] = n > start ? pr[c] + dot : dot;
+                            }
+                        }
                     }
                 }
                 finally
