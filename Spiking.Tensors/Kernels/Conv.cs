@@ -57,6 +57,11 @@ internal static class Conv
     /// <summary><c>dx[N, C, H, W] = col2im(Wᵀ·G)</c> per image, for a gradient <c>G[N, O, P]</c>.</summary>
     public static void InputGradient(Tensor gradOutput, Tensor weight, int images, int outChannels, ConvGeometry g, Tensor dx)
     {
+        if (g.Stride == 1 && g.Padding < g.KernelHeight && g.Padding < g.KernelWidth)
+        {
+            InputGradientShifted(gradOutput, weight, images, outChannels, g, dx);
+            return;
+        }
         var state = (gradOutput, weight, images, outChannels, g, dx);
         Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * outChannels * g.Patch * g.Positions, state, static (block, s) =>
         {
@@ -80,6 +85,88 @@ internal static class Conv
                 ArrayPool<float>.Shared.Return(cols);
             }
         });
+    }
+
+    /// <summary>
+    /// <see cref="InputGradient"/> at stride 1 as one SGEMM per image with no col2im: the gradient is zero-padded
+    /// by the kernel size less one to rows of width <c>Wp</c>, so every kernel tap's contribution to <c>dx</c> reads
+    /// one contiguous run of the padded planes at a fixed flat offset. Those runs stacked give
+    /// <c>B[kh·kw·O, H·Wp]</c>, and <c>dx</c> (with <c>Wp − W</c> junk columns per row, dropped) is the flipped
+    /// weight <c>[C, kh·kw·O]</c> times B.
+    /// </summary>
+    private static void InputGradientShifted(Tensor gradOutput, Tensor weight, int images, int outChannels, ConvGeometry g, Tensor dx)
+    {
+        int o = outChannels, c = g.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+        var flipped = ArrayPool<float>.Shared.Rent(Math.Max(1, c * taps * o));
+        try
+        {
+            // flipped[c, (i', j', o)] = W[o, c, kh − 1 − i', kw − 1 − j'].
+            ReadOnlySpan<float> w = Raw(weight);
+            for (int ci = 0; ci < c; ci++)
+            for (int t = 0; t < taps; t++)
+            for (int oi = 0; oi < o; oi++)
+            {
+                flipped[(ci * taps + t) * o + oi] = w[(oi * c + ci) * taps + taps - 1 - t];
+            }
+            var state = (gradOutput, flipped, images, o, g, dx);
+            Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * o * g.Patch * g.Positions, state, static (block, s) =>
+            {
+                var g = s.g;
+                int o = s.o, c = g.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+                int ho = g.OutHeight, wo = g.OutWidth, wp = wo + 2 * (kw - 1), hp = ho + 2 * (kh - 1);
+                // One spare row: the junk columns of the last output row read past the padded planes.
+                int planeSize = hp * wp, run = g.Height * wp, padded = o * planeSize + wp;
+                var gp = ArrayPool<float>.Shared.Rent(padded);
+                var b = ArrayPool<float>.Shared.Rent(taps * o * run);
+                var dxp = ArrayPool<float>.Shared.Rent(c * run);
+                try
+                {
+                    ReadOnlySpan<float> gs = Raw(s.gradOutput);
+                    Span<float> dxs = Raw(s.dx);
+                    var gpad = gp.AsSpan(0, padded);
+                    gpad.Clear();
+                    int end = Math.Min(s.images, (block + 1) * ImageBlock);
+                    for (int n = block * ImageBlock; n < end; n++)
+                    {
+                        var gn = gs.Slice(n * o * g.Positions, o * g.Positions);
+                        for (int oi = 0; oi < o; oi++)
+                        {
+                            for (int y = 0; y < ho; y++)
+                            {
+                                gn.Slice((oi * ho + y) * wo, wo).CopyTo(gpad.Slice(oi * planeSize + (y + kh - 1) * wp + kw - 1, wo));
+                            }
+                        }
+                        for (int t = 0; t < taps; t++)
+                        {
+                            int offset = (g.Padding + t / kw) * wp + g.Padding + t % kw;
+                            for (int oi = 0; oi < o; oi++)
+                            {
+                                gpad.Slice(oi * planeSize + offset, run).CopyTo(b.AsSpan((t * o + oi) * run, run));
+                            }
+                        }
+                        Gemm.Multiply(s.flipped, false, b.AsSpan(0, taps * o * run), false, dxp.AsSpan(0, c * run), c, run, taps * o);
+                        var image = dxs.Slice(n * g.ImageSize, g.ImageSize);
+                        for (int ci = 0; ci < c; ci++)
+                        {
+                            for (int y = 0; y < g.Height; y++)
+                            {
+                                dxp.AsSpan((ci * g.Height + y) * wp, g.Width).CopyTo(image.Slice((ci * g.Height + y) * g.Width, g.Width));
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(gp);
+                    ArrayPool<float>.Shared.Return(b);
+                    ArrayPool<float>.Shared.Return(dxp);
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(flipped);
+        }
     }
 
     /// <summary>Patches at most this long (a one-channel input's first layer) take plain dot products for the weight gradient, where the SGEMM's blocking does not pay.</summary>
