@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Spiking.Tensors.Kernels;
@@ -291,8 +292,16 @@ internal static class Pool
                         ulong noA = ~(a0 | a1) & EvenBits;
                         ulong topMask = a0 | (noA & ~(b0 | b1)) | ((~a0 & a1) << 1);
                         ulong bottomMask = (noA & b0) | ((noA & ~b0 & b1) << 1);
-                        int from = w * 64, to = Math.Min(used, from + 64);
-                        for (int c = from; c < to; c++)
+                        int from = w * 64, to = Math.Min(used, from + 64), c = from;
+                        if (Avx2.IsSupported)
+                        {
+                            for (; c + 8 <= to; c += 8)
+                            {
+                                SelectEight(go.Slice(c >> 1, 4), topMask >> (c - from), dTop.Slice(c, 8));
+                                SelectEight(go.Slice(c >> 1, 4), bottomMask >> (c - from), dBottom.Slice(c, 8));
+                            }
+                        }
+                        for (; c < to; c++)
                         {
                             float v = go[c >> 1];
                             int bit = c - from;
@@ -309,6 +318,17 @@ internal static class Pool
                 }
             }
         });
+    }
+
+    private static readonly Vector256<int> PairIndex = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+    private static readonly Vector256<int> LaneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+
+    /// <summary><c>d[t] = bit t of mask ? g[t / 2] : 0</c> for eight columns, each gradient repeated over its pair.</summary>
+    private static void SelectEight(ReadOnlySpan<float> g, ulong mask, Span<float> d)
+    {
+        var pairs = Avx2.PermuteVar8x32(Vector256.Create(Vector128.Create(g), Vector128<float>.Zero), PairIndex);
+        var taken = Vector256.Equals(Vector256.Create((int)(mask & 0xFF)) & LaneBits, LaneBits).AsSingle();
+        (taken & pairs).CopyTo(d);
     }
 
     /// <summary>The plain one-window-at-a-time version of <see cref="MaxBackwardBits"/>, reading one bit at a time.</summary>
