@@ -96,4 +96,21 @@ public sealed class ConvKernelTests
             Assert.Equal(slow.Words.ToArray(), fast.Words.ToArray());
         }
     }
+
+    [Theory]
+    [InlineData(196, 32)]
+    [InlineData(32, 196)]
+    [InlineData(13, 9)]
+    [InlineData(5, 3)]
+    [InlineData(16, 8)]
+    public void Image_transpose_equals_its_reference(int rows, int columns)
+    {
+        var src = new TensorCase([rows, columns], 7).Values();
+        var fast = new float[src.Length];
+        var slow = new float[src.Length];
+        Array.Fill(fast, float.NaN);
+        Conv.TransposeImage(src, rows, columns, fast);
+        Conv.TransposeImageReference(src, rows, columns, slow);
+        Reference.AssertBitwise(slow, fast, $"transpose [{rows}, {columns}]");
+    }
 }
