@@ -91,7 +91,8 @@ internal static class Conv
 
     /// <summary>
     /// <see cref="InputGradient"/> at stride 1 as one SGEMM per image with no col2im: the gradient is zero-padded
-    /// by the kernel size less one to rows of width <c>Wp</c>, so every kernel tap's contribution to <c>dx</c> reads
+    /// by the kernel size less one (above, below, and before each row, where a row's leading zeros also pad the row
+    /// before it) to rows of width <c>Wp = Wo + kw − 1</c>, so every kernel tap's contribution to <c>dx</c> reads
     /// one contiguous run of the padded planes at a fixed flat offset. Those runs stacked give
     /// <c>B[kh·kw·O, H·Wp]</c>, and <c>dx</c> (with <c>Wp − W</c> junk columns per row, dropped) is the flipped
     /// weight <c>[C, kh·kw·O]</c> times B.
@@ -115,7 +116,7 @@ internal static class Conv
             {
                 var g = s.g;
                 int o = s.o, c = g.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
-                int ho = g.OutHeight, wo = g.OutWidth, wp = wo + 2 * (kw - 1), hp = ho + 2 * (kh - 1);
+                int ho = g.OutHeight, wo = g.OutWidth, wp = wo + kw - 1, hp = ho + 2 * (kh - 1);
                 // One spare row: the junk columns of the last output row read past the padded planes.
                 int planeSize = hp * wp, run = g.Height * wp, padded = o * planeSize + wp;
                 var gp = ArrayPool<float>.Shared.Rent(padded);
