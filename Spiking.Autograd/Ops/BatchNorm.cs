@@ -81,19 +81,18 @@ internal sealed class BatchNormNode : Node
             Parallelism.For(channels, count, (xs, outer, channels, inner, mean, variance), static (c, s) =>
             {
                 ReadOnlySpan<float> v = s.xs.AsReadOnlySpan();
-                double sum = 0;
+                // Sums of x − K and (x − K)² with K the channel's first value: one pass, and no cancellation
+                // when the mean is large next to the spread.
+                double shift = v[c * s.inner], sum = 0, squares = 0;
                 for (int n = 0; n < s.outer; n++)
                 {
-                    foreach (float e in v.Slice((n * s.channels + c) * s.inner, s.inner)) sum += e;
+                    var (rowSum, rowSquares) = BatchNormKernel.ShiftedSums(v.Slice((n * s.channels + c) * s.inner, s.inner), shift);
+                    sum += rowSum;
+                    squares += rowSquares;
                 }
-                double m = sum / ((long)s.outer * s.inner);
-                double squares = 0;
-                for (int n = 0; n < s.outer; n++)
-                {
-                    foreach (float e in v.Slice((n * s.channels + c) * s.inner, s.inner)) squares += (e - m) * (e - m);
-                }
-                s.mean[c] = m;
-                s.variance[c] = squares / ((long)s.outer * s.inner);
+                double count = (double)s.outer * s.inner, d = sum / count;
+                s.mean[c] = shift + d;
+                s.variance[c] = Math.Max(0, squares / count - d * d);
             });
             var rm = runningMean.AsSpan();
             var rv = runningVar.AsSpan();
@@ -123,7 +122,7 @@ internal sealed class BatchNormNode : Node
             for (int n = 0; n < s.outer; n++)
             {
                 int at = (n * s.channels + c) * s.inner;
-                for (int i = 0; i < s.inner; i++) dst[at + i] = (float)((v[at + i] - m) * scale + shift);
+                BatchNormKernel.Normalize(v.Slice(at, s.inner), m, scale, shift, dst.Slice(at, s.inner));
             }
         });
         var node = Record(() => new BatchNormNode(x, gamma, beta, g, training, mean, invStd, outer, channels, inner), x, gamma, beta);
@@ -142,16 +141,15 @@ internal sealed class BatchNormNode : Node
         {
             ReadOnlySpan<float> v = s.xs.AsReadOnlySpan(), g = s.gradOutput.AsReadOnlySpan();
             double m = s._mean[c], inv = s._invStd[c];
-            double sumG = 0, sumGXhat = 0;
+            double sumG = 0, sumGCentred = 0;
             for (int n = 0; n < s._outer; n++)
             {
                 int at = (n * s._channels + c) * s._inner;
-                for (int i = 0; i < s._inner; i++)
-                {
-                    sumG += g[at + i];
-                    sumGXhat += g[at + i] * ((v[at + i] - m) * inv);
-                }
+                var (rowG, rowGCentred) = BatchNormKernel.GradientSums(g.Slice(at, s._inner), v.Slice(at, s._inner), m);
+                sumG += rowG;
+                sumGCentred += rowGCentred;
             }
+            double sumGXhat = sumGCentred * inv;
             s.dGamma[c] = sumGXhat;
             s.dBeta[c] = sumG;
             if (s.dx is null) return;
@@ -164,11 +162,7 @@ internal sealed class BatchNormNode : Node
             for (int n = 0; n < s._outer; n++)
             {
                 int at = (n * s._channels + c) * s._inner;
-                for (int i = 0; i < s._inner; i++)
-                {
-                    double xhat = (v[at + i] - m) * inv;
-                    dst[at + i] = (float)(scale * (g[at + i] - meanG - xhat * meanGXhat));
-                }
+                BatchNormKernel.InputGradient(g.Slice(at, s._inner), v.Slice(at, s._inner), m, inv, scale, meanG, meanGXhat, dst.Slice(at, s._inner));
             }
         });
         var grads = new Tensor?[3];

@@ -1,5 +1,8 @@
 using System;
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 
 namespace Spiking.Tensors.Kernels;
@@ -56,6 +59,11 @@ internal static class Conv
     /// <summary><c>dx[N, C, H, W] = col2im(Wᵀ·G)</c> per image, for a gradient <c>G[N, O, P]</c>.</summary>
     public static void InputGradient(Tensor gradOutput, Tensor weight, int images, int outChannels, ConvGeometry g, Tensor dx)
     {
+        if (g.Stride == 1 && g.Padding < g.KernelHeight && g.Padding < g.KernelWidth)
+        {
+            InputGradientShifted(gradOutput, weight, images, outChannels, g, dx);
+            return;
+        }
         var state = (gradOutput, weight, images, outChannels, g, dx);
         Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * outChannels * g.Patch * g.Positions, state, static (block, s) =>
         {
@@ -81,6 +89,92 @@ internal static class Conv
         });
     }
 
+    /// <summary>
+    /// <see cref="InputGradient"/> at stride 1 as one SGEMM per image with no col2im: the gradient is zero-padded
+    /// by the kernel size less one (above, below, and before each row, where a row's leading zeros also pad the row
+    /// before it) to rows of width <c>Wp = Wo + kw − 1</c>, so every kernel tap's contribution to <c>dx</c> reads
+    /// one contiguous run of the padded planes at a fixed flat offset. Those runs stacked give
+    /// <c>B[kh·kw·O, H·Wp]</c>, and <c>dx</c> (with <c>Wp − W</c> junk columns per row, dropped) is the flipped
+    /// weight <c>[C, kh·kw·O]</c> times B.
+    /// </summary>
+    private static void InputGradientShifted(Tensor gradOutput, Tensor weight, int images, int outChannels, ConvGeometry g, Tensor dx)
+    {
+        int o = outChannels, c = g.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+        var flipped = ArrayPool<float>.Shared.Rent(Math.Max(1, c * taps * o));
+        try
+        {
+            // flipped[c, (i', j', o)] = W[o, c, kh − 1 − i', kw − 1 − j'].
+            ReadOnlySpan<float> w = Raw(weight);
+            for (int ci = 0; ci < c; ci++)
+            for (int t = 0; t < taps; t++)
+            for (int oi = 0; oi < o; oi++)
+            {
+                flipped[(ci * taps + t) * o + oi] = w[(oi * c + ci) * taps + taps - 1 - t];
+            }
+            var state = (gradOutput, flipped, images, o, g, dx);
+            Parallelism.For(Parallelism.ChunkCount(images, ImageBlock), (long)ImageBlock * o * g.Patch * g.Positions, state, static (block, s) =>
+            {
+                var g = s.g;
+                int o = s.o, c = g.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+                int ho = g.OutHeight, wo = g.OutWidth, wp = wo + kw - 1, hp = ho + 2 * (kh - 1);
+                // One spare row: the junk columns of the last output row read past the padded planes.
+                int planeSize = hp * wp, run = g.Height * wp, padded = o * planeSize + wp;
+                var gp = ArrayPool<float>.Shared.Rent(padded);
+                var b = ArrayPool<float>.Shared.Rent(taps * o * run);
+                var dxp = ArrayPool<float>.Shared.Rent(c * run);
+                try
+                {
+                    ReadOnlySpan<float> gs = Raw(s.gradOutput);
+                    Span<float> dxs = Raw(s.dx);
+                    var gpad = gp.AsSpan(0, padded);
+                    gpad.Clear();
+                    int end = Math.Min(s.images, (block + 1) * ImageBlock);
+                    for (int n = block * ImageBlock; n < end; n++)
+                    {
+                        var gn = gs.Slice(n * o * g.Positions, o * g.Positions);
+                        for (int oi = 0; oi < o; oi++)
+                        {
+                            for (int y = 0; y < ho; y++)
+                            {
+                                gn.Slice((oi * ho + y) * wo, wo).CopyTo(gpad.Slice(oi * planeSize + (y + kh - 1) * wp + kw - 1, wo));
+                            }
+                        }
+                        for (int t = 0; t < taps; t++)
+                        {
+                            int offset = (g.Padding + t / kw) * wp + g.Padding + t % kw;
+                            for (int oi = 0; oi < o; oi++)
+                            {
+                                gpad.Slice(oi * planeSize + offset, run).CopyTo(b.AsSpan((t * o + oi) * run, run));
+                            }
+                        }
+                        Gemm.Multiply(s.flipped, false, b.AsSpan(0, taps * o * run), false, dxp.AsSpan(0, c * run), c, run, taps * o);
+                        var image = dxs.Slice(n * g.ImageSize, g.ImageSize);
+                        for (int ci = 0; ci < c; ci++)
+                        {
+                            for (int y = 0; y < g.Height; y++)
+                            {
+                                dxp.AsSpan((ci * g.Height + y) * wp, g.Width).CopyTo(image.Slice((ci * g.Height + y) * g.Width, g.Width));
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(gp);
+                    ArrayPool<float>.Shared.Return(b);
+                    ArrayPool<float>.Shared.Return(dxp);
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(flipped);
+        }
+    }
+
+    /// <summary>Patches at most this long (a one-channel input's first layer) take plain dot products for the weight gradient, where the SGEMM's blocking does not pay.</summary>
+    private const int FewTaps = 32;
+
     /// <summary><c>dW[O, K] = Σ_n G_n[O, P]·cols_nᵀ</c>, the patches re-unrolled from the saved input.</summary>
     public static void WeightGradient(Tensor gradOutput, Tensor x, int images, int outChannels, ConvGeometry g, Span<float> weightGradient)
     {
@@ -102,7 +196,21 @@ internal static class Conv
                     for (int n = start; n < end; n++)
                     {
                         Im2Col(xs.Slice(n * s.g.ImageSize, s.g.ImageSize), s.g, cols);
-                        Gemm.Multiply(gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), true, partial, o, k, p, accumulate: n > start);
+                        if (k > FewTaps)
+                        {
+                            Gemm.Multiply(gs.Slice(n * o * p, o * p), false, cols.AsSpan(0, k * p), true, partial, o, k, p, accumulate: n > start);
+                            continue;
+                        }
+                        for (int r = 0; r < o; r++)
+                        {
+                            var gr = gs.Slice((n * o + r) * p, p);
+                            var pr = partial.Slice(r * k, k);
+                            for (int c = 0; c < k; c++)
+                            {
+                                float dot = TensorPrimitives.Dot(gr, cols.AsSpan(c * p, p));
+                                pr[c] = n > start ? pr[c] + dot : dot;
+                            }
+                        }
                     }
                 }
                 finally
@@ -208,8 +316,7 @@ internal static class Conv
                         int x0 = lo * s - g.Padding + j;
                         if (s == 1)
                         {
-                            var d = dst.Slice(x0, hi - lo);
-                            TensorPrimitives.Add(d, seg[lo..hi], d);
+                            AddShort(seg[lo..hi], dst.Slice(x0, hi - lo));
                         }
                         else
                         {
@@ -219,6 +326,20 @@ internal static class Conv
                 }
             }
         }
+    }
+
+    /// <summary><c>d += a</c> for the short runs of one output row, where a library call per run costs more than the adds.</summary>
+    private static void AddShort(ReadOnlySpan<float> a, Span<float> d)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(d[i..]) + new Vector<float>(a[i..])).CopyTo(d[i..]);
+            }
+        }
+        for (; i < a.Length; i++) d[i] += a[i];
     }
 
     /// <summary>The plain per-element version of <see cref="Col2ImAdd"/>, in the same order.</summary>
@@ -246,6 +367,11 @@ internal static class Conv
     /// </summary>
     public static void Im2ColBits(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
     {
+        if (g.Width + 2 * g.Padding <= 64)
+        {
+            Im2ColBitsNarrow(x, images, g, cols);
+            return;
+        }
         var state = (x, images, g, cols);
         Parallelism.For(images, (long)g.Positions * g.Channels * g.KernelHeight, state, static (n, s) =>
         {
@@ -281,6 +407,48 @@ internal static class Conv
         });
     }
 
+    /// <summary>
+    /// <see cref="Im2ColBits"/> for inputs whose padded rows fit one word: each input row is shifted into its
+    /// padded place once, every patch run is a shift and a mask of that word, and all-zero rows (most of them,
+    /// spikes being sparse) are skipped.
+    /// </summary>
+    private static void Im2ColBitsNarrow(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
+    {
+        var state = (x, images, g, cols);
+        Parallelism.For(images, (long)g.Positions * g.Channels * g.KernelHeight, state, static (n, s) =>
+        {
+            var g = s.g;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            int wIn = s.x.WordsPerRow, wCol = s.cols.WordsPerRow, wo = g.OutWidth, kw = g.KernelWidth, stride = g.Stride;
+            ulong runMask = kw == 64 ? ulong.MaxValue : (1UL << kw) - 1;
+            var dst = s.cols.Words.Slice(n * g.Positions * wCol, g.Positions * wCol);
+            dst.Clear();
+            for (int oy = 0; oy < g.OutHeight; oy++)
+            {
+                var outRows = dst.Slice(oy * wo * wCol, wo * wCol);
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    for (int i = 0; i < g.KernelHeight; i++)
+                    {
+                        int y = oy * g.Stride - g.Padding + i;
+                        if ((uint)y >= (uint)g.Height) continue;
+                        ulong padded = src[((n * g.Channels + c) * g.Height + y) * wIn] << g.Padding;
+                        if (padded == 0) continue;
+                        int bit = (c * g.KernelHeight + i) * kw, word = bit >> 6, shift = bit & 63;
+                        bool straddles = shift + kw > 64;
+                        for (int ox = 0, at = word; ox < wo; ox++, at += wCol)
+                        {
+                            ulong run = (padded >> (ox * stride)) & runMask;
+                            if (run == 0) continue;
+                            outRows[at] |= run << shift;
+                            if (straddles) outRows[at + 1] |= run >> (64 - shift);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /// <summary>The plain one-bit-at-a-time version of <see cref="Im2ColBits"/>.</summary>
     public static void Im2ColBitsReference(SpikeTensor x, int images, ConvGeometry g, SpikeTensor cols)
     {
@@ -307,12 +475,7 @@ internal static class Conv
         Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
         {
             int o = s.outChannels, p = s.positions;
-            ReadOnlySpan<float> src = Raw(s.rows).Slice(n * o * p, o * p);
-            var dst = Raw(s.channels).Slice(n * o * p, o * p);
-            for (int q = 0; q < p; q++)
-            {
-                for (int c = 0; c < o; c++) dst[c * p + q] = src[q * o + c];
-            }
+            TransposeImage(Raw(s.rows).Slice(n * o * p, o * p), p, o, Raw(s.channels).Slice(n * o * p, o * p));
         });
     }
 
@@ -323,13 +486,65 @@ internal static class Conv
         Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
         {
             int o = s.outChannels, p = s.positions;
-            ReadOnlySpan<float> src = Raw(s.channels).Slice(n * o * p, o * p);
-            var dst = Raw(s.rows).Slice(n * o * p, o * p);
-            for (int c = 0; c < o; c++)
-            {
-                for (int q = 0; q < p; q++) dst[q * o + c] = src[c * p + q];
-            }
+            TransposeImage(Raw(s.channels).Slice(n * o * p, o * p), o, p, Raw(s.rows).Slice(n * o * p, o * p));
         });
+    }
+
+    /// <summary><c>dst[c, r] = src[r, c]</c> for one image's <c>[rows, columns]</c>: 8×8 blocks in AVX registers, the ragged edges one element at a time.</summary>
+    internal static void TransposeImage(ReadOnlySpan<float> src, int rows, int columns, Span<float> dst)
+    {
+        int r8 = Avx.IsSupported ? rows & ~7 : 0, c8 = Avx.IsSupported ? columns & ~7 : 0;
+        for (int r = 0; r < r8; r += 8)
+        {
+            for (int c = 0; c < c8; c += 8) Transpose8(src, r * columns + c, columns, dst, c * rows + r, rows);
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = r < r8 ? c8 : 0; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
+        }
+    }
+
+    /// <summary>The plain version of <see cref="TransposeImage"/>.</summary>
+    internal static void TransposeImageReference(ReadOnlySpan<float> src, int rows, int columns, Span<float> dst)
+    {
+        for (int r = 0; r < rows; r++)
+        for (int c = 0; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
+    }
+
+    private static void Transpose8(ReadOnlySpan<float> src, int from, int srcStride, Span<float> dst, int to, int dstStride)
+    {
+        var r0 = Vector256.Create(src.Slice(from, 8));
+        var r1 = Vector256.Create(src.Slice(from + srcStride, 8));
+        var r2 = Vector256.Create(src.Slice(from + 2 * srcStride, 8));
+        var r3 = Vector256.Create(src.Slice(from + 3 * srcStride, 8));
+        var r4 = Vector256.Create(src.Slice(from + 4 * srcStride, 8));
+        var r5 = Vector256.Create(src.Slice(from + 5 * srcStride, 8));
+        var r6 = Vector256.Create(src.Slice(from + 6 * srcStride, 8));
+        var r7 = Vector256.Create(src.Slice(from + 7 * srcStride, 8));
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).CopyTo(dst.Slice(to, 8));
+        Avx.Permute2x128(u1, u5, 0x20).CopyTo(dst.Slice(to + dstStride, 8));
+        Avx.Permute2x128(u2, u6, 0x20).CopyTo(dst.Slice(to + 2 * dstStride, 8));
+        Avx.Permute2x128(u3, u7, 0x20).CopyTo(dst.Slice(to + 3 * dstStride, 8));
+        Avx.Permute2x128(u0, u4, 0x31).CopyTo(dst.Slice(to + 4 * dstStride, 8));
+        Avx.Permute2x128(u1, u5, 0x31).CopyTo(dst.Slice(to + 5 * dstStride, 8));
+        Avx.Permute2x128(u2, u6, 0x31).CopyTo(dst.Slice(to + 6 * dstStride, 8));
+        Avx.Permute2x128(u3, u7, 0x31).CopyTo(dst.Slice(to + 7 * dstStride, 8));
     }
 
     private static Span<float> Raw(Tensor t) => t.StorageArray.AsSpan(t.StorageOffset, t.Length);

@@ -1,5 +1,7 @@
 using System;
 using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Spiking.Tensors.Kernels;
 
@@ -85,6 +87,11 @@ internal static class Pool
     /// <summary>Spike max pooling: an output bit is set when any bit of its window is, computed on words.</summary>
     public static void MaxForwardBits(SpikeTensor x, int planes, ConvGeometry g, SpikeTensor y)
     {
+        if (IsPairs(g))
+        {
+            MaxForwardBitPairs(x, planes, g, y);
+            return;
+        }
         var state = (x, planes, g, y);
         Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.OutHeight * (g.KernelHeight * x.WordsPerRow + g.OutWidth), state, static (block, s) =>
         {
@@ -148,6 +155,11 @@ internal static class Pool
     /// </summary>
     public static void MaxBackwardBits(Tensor gradOutput, SpikeTensor x, int planes, ConvGeometry g, Tensor dx)
     {
+        if (IsPairs(g))
+        {
+            MaxBackwardBitPairs(gradOutput, x, planes, g, dx);
+            return;
+        }
         var state = (gradOutput, x, planes, g, dx);
         Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Positions * g.KernelHeight, state, static (block, s) =>
         {
@@ -182,6 +194,169 @@ internal static class Pool
                 }
             }
         });
+    }
+
+    private const ulong EvenBits = 0x5555_5555_5555_5555UL;
+
+    /// <summary>The 2×2 stride-2 window, where a window's columns are an even/odd bit pair that never straddles a word.</summary>
+    private static bool IsPairs(ConvGeometry g) => g.KernelHeight == 2 && g.KernelWidth == 2 && g.Stride == 2 && g.Padding == 0;
+
+    /// <summary>
+    /// <see cref="MaxForwardBits"/> for 2×2 windows at stride 2: the two rows are ORed word by word, each bit pair
+    /// ORed onto its even bit, and the even bits packed into half a word (PEXT where the CPU has it).
+    /// </summary>
+    private static void MaxForwardBitPairs(SpikeTensor x, int planes, ConvGeometry g, SpikeTensor y)
+    {
+        var state = (x, planes, g, y);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.OutHeight * (2 * x.WordsPerRow + y.WordsPerRow), state, static (block, s) =>
+        {
+            var g = s.g;
+            int wIn = s.x.WordsPerRow, wOut = s.y.WordsPerRow;
+            int lastBits = g.OutWidth & 63;
+            ulong lastMask = lastBits == 0 ? ulong.MaxValue : (1UL << lastBits) - 1;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            var dst = s.y.Words;
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    var top = src.Slice((plane * g.Height + 2 * oy) * wIn, wIn);
+                    var bottom = src.Slice((plane * g.Height + 2 * oy + 1) * wIn, wIn);
+                    var outRow = dst.Slice((plane * g.OutHeight + oy) * wOut, wOut);
+                    for (int q = 0; q < wOut; q++)
+                    {
+                        int w = 2 * q;
+                        ulong lo = top[w] | bottom[w];
+                        ulong packed = CompactEven(lo | (lo >> 1));
+                        if (w + 1 < wIn)
+                        {
+                            ulong hi = top[w + 1] | bottom[w + 1];
+                            packed |= CompactEven(hi | (hi >> 1)) << 32;
+                        }
+                        outRow[q] = packed;
+                    }
+                    // An odd width leaves a last column outside every window.
+                    outRow[wOut - 1] &= lastMask;
+                }
+            }
+        });
+    }
+
+    /// <summary>The even bits of <paramref name="word"/> packed into the low 32 bits.</summary>
+    internal static ulong CompactEven(ulong word) => Bmi2.X64.IsSupported ? Bmi2.X64.ParallelBitExtract(word, EvenBits) : CompactEvenPortable(word);
+
+    /// <summary>The shift-and-mask version of <see cref="CompactEven"/>, for CPUs without PEXT.</summary>
+    internal static ulong CompactEvenPortable(ulong word)
+    {
+        word &= EvenBits;
+        word = (word | (word >> 1)) & 0x3333_3333_3333_3333UL;
+        word = (word | (word >> 2)) & 0x0F0F_0F0F_0F0F_0F0FUL;
+        word = (word | (word >> 4)) & 0x00FF_00FF_00FF_00FFUL;
+        word = (word | (word >> 8)) & 0x0000_FFFF_0000_FFFFUL;
+        return (word | (word >> 16)) & 0x0000_0000_FFFF_FFFFUL;
+    }
+
+    /// <summary>
+    /// <see cref="MaxBackwardBits"/> for 2×2 windows at stride 2. For a window with top pair (a₀, a₁) and bottom
+    /// pair (b₀, b₁) the first set bit in row-major order, or a₀ for an empty window, is a₀ | ¬(a₀|a₁|b₀|b₁),
+    /// ¬a₀·a₁, ¬(a₀|a₁)·b₀ or ¬(a₀|a₁|b₀)·b₁: four word masks say which input element takes each gradient.
+    /// </summary>
+    private static void MaxBackwardBitPairs(Tensor gradOutput, SpikeTensor x, int planes, ConvGeometry g, Tensor dx)
+    {
+        var state = (gradOutput, x, planes, g, dx);
+        Parallelism.For(Parallelism.ChunkCount(planes, PlaneBlock), (long)PlaneBlock * g.Height * g.Width, state, static (block, s) =>
+        {
+            var g = s.g;
+            int size = g.Height * g.Width, wIn = s.x.WordsPerRow, used = 2 * g.OutWidth;
+            ReadOnlySpan<ulong> src = s.x.Words;
+            ReadOnlySpan<float> gs = Raw(s.gradOutput);
+            var dxs = Raw(s.dx);
+            int end = Math.Min(s.planes, (block + 1) * PlaneBlock);
+            for (int plane = block * PlaneBlock; plane < end; plane++)
+            {
+                var d = dxs.Slice(plane * size, size);
+                // Rows past the last window (odd height) take no gradient.
+                if (2 * g.OutHeight < g.Height) d[(2 * g.OutHeight * g.Width)..].Clear();
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    var top = src.Slice((plane * g.Height + 2 * oy) * wIn, wIn);
+                    var bottom = src.Slice((plane * g.Height + 2 * oy + 1) * wIn, wIn);
+                    var go = gs.Slice((plane * g.OutHeight + oy) * g.OutWidth, g.OutWidth);
+                    var dTop = d.Slice(2 * oy * g.Width, g.Width);
+                    var dBottom = d.Slice((2 * oy + 1) * g.Width, g.Width);
+                    for (int w = 0; w < wIn; w++)
+                    {
+                        ulong a = top[w], b = bottom[w];
+                        ulong a0 = a & EvenBits, a1 = (a >> 1) & EvenBits, b0 = b & EvenBits, b1 = (b >> 1) & EvenBits;
+                        ulong noA = ~(a0 | a1) & EvenBits;
+                        ulong topMask = a0 | (noA & ~(b0 | b1)) | ((~a0 & a1) << 1);
+                        ulong bottomMask = (noA & b0) | ((noA & ~b0 & b1) << 1);
+                        int from = w * 64, to = Math.Min(used, from + 64), c = from;
+                        if (Avx2.IsSupported)
+                        {
+                            for (; c + 8 <= to; c += 8)
+                            {
+                                SelectEight(go.Slice(c >> 1, 4), topMask >> (c - from), dTop.Slice(c, 8));
+                                SelectEight(go.Slice(c >> 1, 4), bottomMask >> (c - from), dBottom.Slice(c, 8));
+                            }
+                        }
+                        for (; c < to; c++)
+                        {
+                            float v = go[c >> 1];
+                            int bit = c - from;
+                            dTop[c] = ((topMask >> bit) & 1) != 0 ? v : 0f;
+                            dBottom[c] = ((bottomMask >> bit) & 1) != 0 ? v : 0f;
+                        }
+                    }
+                    // An odd width leaves a last column outside every window.
+                    if (used < g.Width)
+                    {
+                        dTop[used] = 0f;
+                        dBottom[used] = 0f;
+                    }
+                }
+            }
+        });
+    }
+
+    private static readonly Vector256<int> PairIndex = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+    private static readonly Vector256<int> LaneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+
+    /// <summary><c>d[t] = bit t of mask ? g[t / 2] : 0</c> for eight columns, each gradient repeated over its pair.</summary>
+    private static void SelectEight(ReadOnlySpan<float> g, ulong mask, Span<float> d)
+    {
+        var pairs = Avx2.PermuteVar8x32(Vector256.Create(Vector128.Create(g), Vector128<float>.Zero), PairIndex);
+        var taken = Vector256.Equals(Vector256.Create((int)(mask & 0xFF)) & LaneBits, LaneBits).AsSingle();
+        (taken & pairs).CopyTo(d);
+    }
+
+    /// <summary>The plain one-window-at-a-time version of <see cref="MaxBackwardBits"/>, reading one bit at a time.</summary>
+    public static void MaxBackwardBitsReference(Tensor gradOutput, SpikeTensor x, int planes, ConvGeometry g, Tensor dx)
+    {
+        var xr = x.Reshape(planes, g.Height, g.Width);
+        ReadOnlySpan<float> gs = Raw(gradOutput);
+        var d = Raw(dx);
+        d.Clear();
+        for (int plane = 0; plane < planes; plane++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            int best = (plane * g.Height + oy * g.Stride) * g.Width + ox * g.Stride;
+            bool found = false;
+            for (int i = 0; i < g.KernelHeight && !found; i++)
+            for (int j = 0; j < g.KernelWidth && !found; j++)
+            {
+                int y = oy * g.Stride + i, xx = ox * g.Stride + j;
+                if (xr[plane, y, xx])
+                {
+                    best = (plane * g.Height + y) * g.Width + xx;
+                    found = true;
+                }
+            }
+            d[best] += gs[(plane * g.OutHeight + oy) * g.OutWidth + ox];
+        }
+        xr.Dispose();
     }
 
     /// <summary><c>y = mean</c> of each window, for dense input.</summary>

@@ -60,6 +60,8 @@ public sealed class ConvTests
         new ConvCase(1, 3, 4, 130, 2, 1, 3, 3, 0, 6),
         new ConvCase(5, 2, 5, 5, 3, 5, 5, 1, 2, 7),
         new ConvCase(1, 1, 3, 66, 2, 3, 66, 1, 1, 8),
+        new ConvCase(2, 3, 6, 7, 2, 3, 2, 1, 0, 9),
+        new ConvCase(2, 2, 5, 6, 3, 3, 3, 1, 3, 10),
     };
 
     public static TheoryData<ConvCase> SmallCases() => new()

@@ -16,6 +16,10 @@ public sealed class ConvKernelTests
         { 1, 3, 66, 3, 66, 1, 1 },
         { 2, 5, 5, 5, 5, 1, 2 },
         { 1, 4, 200, 2, 70, 2, 3 },
+        { 8, 14, 14, 3, 3, 1, 1 },
+        { 4, 9, 30, 3, 5, 2, 2 },
+        { 2, 5, 62, 3, 3, 1, 1 },
+        { 1, 6, 28, 3, 3, 1, 0 },
     };
 
     [Theory]
@@ -91,5 +95,22 @@ public sealed class ConvKernelTests
             Pool.MaxForwardBitsReference(x, planes, g, slow);
             Assert.Equal(slow.Words.ToArray(), fast.Words.ToArray());
         }
+    }
+
+    [Theory]
+    [InlineData(196, 32)]
+    [InlineData(32, 196)]
+    [InlineData(13, 9)]
+    [InlineData(5, 3)]
+    [InlineData(16, 8)]
+    public void Image_transpose_equals_its_reference(int rows, int columns)
+    {
+        var src = new TensorCase([rows, columns], 7).Values();
+        var fast = new float[src.Length];
+        var slow = new float[src.Length];
+        Array.Fill(fast, float.NaN);
+        Conv.TransposeImage(src, rows, columns, fast);
+        Conv.TransposeImageReference(src, rows, columns, slow);
+        Reference.AssertBitwise(slow, fast, $"transpose [{rows}, {columns}]");
     }
 }
