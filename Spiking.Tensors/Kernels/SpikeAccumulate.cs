@@ -301,6 +301,8 @@ public static class SpikeAccumulate
         float* biasBuffer = stackalloc float[blockWidth];
         float* sums = Padded(job.ColumnSums, j0, j1, sumsBuffer, blockWidth);
         float* bias = Padded(job.Bias, j0, j1, biasBuffer, blockWidth);
+        // A narrow last (or only) block, such as a convolution's 32 output channels, sums only the vectors it needs.
+        int vectors = (j1 - j0 + TSimd.Count - 1) / TSimd.Count;
         for (int c = 0; c < job.Chunks; c++)
         {
             for (int r = r0; r < r1; r++)
@@ -311,11 +313,11 @@ public static class SpikeAccumulate
                 int count = starts[1] - starts[0];
                 if (job.Complement[r] != 0)
                 {
-                    SumBlock<TSimd, TVec, Subtract<TSimd, TVec>>(panel, blockWidth, first, count, c > 0 ? partial : sums, partial);
+                    Sum<TSimd, TVec, Subtract<TSimd, TVec>>(vectors, panel, blockWidth, first, count, c > 0 ? partial : sums, partial);
                 }
                 else
                 {
-                    SumBlock<TSimd, TVec, Add<TSimd, TVec>>(panel, blockWidth, first, count, c > 0 ? partial : bias, partial);
+                    Sum<TSimd, TVec, Add<TSimd, TVec>>(vectors, panel, blockWidth, first, count, c > 0 ? partial : bias, partial);
                 }
             }
         }
@@ -329,6 +331,60 @@ public static class SpikeAccumulate
         if (j1 - j0 == blockWidth) return values + j0;
         for (int j = 0; j < blockWidth; j++) buffer[j] = j0 + j < j1 ? values[j0 + j] : 0f;
         return buffer;
+    }
+
+    /// <summary>Sums the listed source rows over the first <paramref name="vectors"/> vectors of a block (8, or 4 or 2 for a narrow block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Sum<TSimd, TVec, TOp>(int vectors, float* source, int width, int* indices, int count, float* initial, float* result)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TOp : struct, IAccumulateOp<TVec>
+    {
+        if (vectors <= 2) SumBlock2<TSimd, TVec, TOp>(source, width, indices, count, initial, result);
+        else if (vectors <= 4) SumBlock4<TSimd, TVec, TOp>(source, width, indices, count, initial, result);
+        else SumBlock<TSimd, TVec, TOp>(source, width, indices, count, initial, result);
+    }
+
+    /// <summary>The first two vectors of <see cref="SumBlock"/>, for blocks at most two vectors wide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void SumBlock2<TSimd, TVec, TOp>(float* source, int width, int* indices, int count, float* initial, float* result)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TOp : struct, IAccumulateOp<TVec>
+    {
+        int n = TSimd.Count;
+        TVec a0 = initial != null ? TSimd.Load(ref initial[0]) : TSimd.Zero;
+        TVec a1 = initial != null ? TSimd.Load(ref initial[n]) : TSimd.Zero;
+        for (int i = 0; i < count; i++)
+        {
+            float* p = source + (long)indices[i] * width;
+            a0 = TOp.Apply(a0, TSimd.Load(ref p[0]));
+            a1 = TOp.Apply(a1, TSimd.Load(ref p[n]));
+        }
+        TSimd.Store(a0, ref result[0]);
+        TSimd.Store(a1, ref result[n]);
+    }
+
+    /// <summary>The first four vectors of <see cref="SumBlock"/>, for blocks at most four vectors wide.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void SumBlock4<TSimd, TVec, TOp>(float* source, int width, int* indices, int count, float* initial, float* result)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TOp : struct, IAccumulateOp<TVec>
+    {
+        int n = TSimd.Count;
+        TVec a0, a1, a2, a3;
+        if (initial != null)
+        {
+            a0 = TSimd.Load(ref initial[0]); a1 = TSimd.Load(ref initial[n]); a2 = TSimd.Load(ref initial[2 * n]); a3 = TSimd.Load(ref initial[3 * n]);
+        }
+        else
+        {
+            a0 = a1 = a2 = a3 = TSimd.Zero;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            float* p = source + (long)indices[i] * width;
+            a0 = TOp.Apply(a0, TSimd.Load(ref p[0]));
+            a1 = TOp.Apply(a1, TSimd.Load(ref p[n]));
+            a2 = TOp.Apply(a2, TSimd.Load(ref p[2 * n]));
+            a3 = TOp.Apply(a3, TSimd.Load(ref p[3 * n]));
+        }
+        TSimd.Store(a0, ref result[0]); TSimd.Store(a1, ref result[n]); TSimd.Store(a2, ref result[2 * n]); TSimd.Store(a3, ref result[3 * n]);
     }
 
     /// <summary>Sums the listed source rows over one full block of output columns in eight register accumulators.</summary>
