@@ -40,11 +40,12 @@ public static class SpikeAccumulate
     {
         CheckForward(spikes, m, k, weightTransposed, n, bias, output, columnSums);
         if (m == 0 || n == 0) return;
-        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(k, n)));
+        int blockWidth = SpikeWeightPanels.NarrowPanelWidth(n);
+        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(k, n, blockWidth)));
         try
         {
-            SpikeWeightPanels.PackRows(weightTransposed, k, n, panels);
-            Run(spikes, m, k, panels, n, bias, columnSums, output, transposedOutput: false, accumulate);
+            SpikeWeightPanels.PackRows(weightTransposed, k, n, panels, blockWidth);
+            Run(spikes, m, k, panels, blockWidth, n, bias, columnSums, output, transposedOutput: false, accumulate);
         }
         finally
         {
@@ -67,7 +68,7 @@ public static class SpikeAccumulate
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"Bias has length {bias.Length}; expected {n} (or none).", nameof(bias));
         if (output.Length < (long)m * n) throw new ArgumentException($"Output holds {output.Length} floats; [{m}, {n}] needs {(long)m * n}.", nameof(output));
         if (m == 0 || n == 0) return;
-        Run(spikes, m, k, weight.Panels, n, bias, weight.ColumnSums, output, transposedOutput: false, accumulate);
+        Run(spikes, m, k, weight.Panels, SpikeWeightPanels.PanelWidth, n, bias, weight.ColumnSums, output, transposedOutput: false, accumulate);
     }
 
     /// <summary>
@@ -82,15 +83,16 @@ public static class SpikeAccumulate
         int wordsT = SpikeTensor.WordsFor(m);
         var transposed = ArrayPool<ulong>.Shared.Rent(Math.Max(1, k * wordsT));
         var sums = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
-        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(m, n)));
+        int blockWidth = SpikeWeightPanels.NarrowPanelWidth(n);
+        var panels = ArrayPool<float>.Shared.Rent(Math.Max(1, SpikeWeightPanels.PanelLength(m, n, blockWidth)));
         try
         {
             BitTranspose.Transpose(spikes, m, k, transposed);
             var colSums = sums.AsSpan(0, n);
             colSums.Clear();
             for (int r = 0; r < m; r++) TensorPrimitives.Add(colSums, gradOutput.Slice(r * n, n), colSums);
-            SpikeWeightPanels.PackRows(gradOutput, m, n, panels);
-            Run(transposed.AsSpan(0, k * wordsT), k, m, panels, n, default, colSums, weightGradient, transposedOutput: true, accumulate);
+            SpikeWeightPanels.PackRows(gradOutput, m, n, panels, blockWidth);
+            Run(transposed.AsSpan(0, k * wordsT), k, m, panels, blockWidth, n, default, colSums, weightGradient, transposedOutput: true, accumulate);
         }
         finally
         {
@@ -181,6 +183,7 @@ public static class SpikeAccumulate
         public int Rows;
         public float* Source;
         public long PanelStride;
+        public int BlockWidth;
         public int Width;
         public float* Bias;
         public float* ColumnSums;
@@ -194,7 +197,7 @@ public static class SpikeAccumulate
         public byte* Complement;
     }
 
-    private static unsafe void Run(ReadOnlySpan<ulong> bits, int rows, int bitsPerRow, ReadOnlySpan<float> panels, int width,
+    private static unsafe void Run(ReadOnlySpan<ulong> bits, int rows, int bitsPerRow, ReadOnlySpan<float> panels, int blockWidth, int width,
         ReadOnlySpan<float> bias, ReadOnlySpan<float> columnSums, Span<float> output, bool transposedOutput, bool accumulate)
     {
         if (rows == 0 || width == 0) return;
@@ -242,7 +245,8 @@ public static class SpikeAccumulate
                 {
                     Rows = rows,
                     Source = ps,
-                    PanelStride = (long)bitsPerRow * SpikeWeightPanels.PanelWidth,
+                    PanelStride = (long)bitsPerRow * blockWidth,
+                    BlockWidth = blockWidth,
                     Width = width,
                     Bias = bias.IsEmpty ? null : pbias,
                     ColumnSums = columnSums.IsEmpty ? null : pcs,
@@ -274,7 +278,7 @@ public static class SpikeAccumulate
 
     private static void Dispatch<TSimd, TVec>(Job job, long workPerItem) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int blockWidth = SpikeWeightPanels.PanelWidth;
+        int blockWidth = job.BlockWidth;
         int columnBlocks = (job.Width + blockWidth - 1) / blockWidth;
         Parallelism.For(job.RowBlocks * columnBlocks, workPerItem, job, static (item, j) => Item<TSimd, TVec>(j, item));
     }
@@ -288,7 +292,7 @@ public static class SpikeAccumulate
     [SkipLocalsInit]
     private static unsafe void Item<TSimd, TVec>(Job job, int item) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int blockWidth = SpikeWeightPanels.PanelWidth;
+        int blockWidth = job.BlockWidth;
         int cb = item / job.RowBlocks;
         int rb = item % job.RowBlocks;
         int r0 = rb * RowBlock;

@@ -35,8 +35,21 @@ public sealed class SpikeWeightPanels : IDisposable
     public ReadOnlySpan<float> ColumnSums => _sums.AsSpan(0, OutFeatures);
 
     /// <summary>The number of floats the panels of a <c>[rows, width]</c> matrix take.</summary>
-    public static int PanelLength(int rows, int width) =>
-        checked((width + PanelWidth - 1) / PanelWidth * rows * PanelWidth);
+    public static int PanelLength(int rows, int width) => PanelLength(rows, width, PanelWidth);
+
+    /// <summary>The number of floats panels of <paramref name="blockWidth"/> columns take for a <c>[rows, width]</c> matrix.</summary>
+    internal static int PanelLength(int rows, int width, int blockWidth) =>
+        checked((width + blockWidth - 1) / blockWidth * rows * blockWidth);
+
+    /// <summary>
+    /// The narrowest panel width of 2, 4 or 8 vectors that holds <paramref name="width"/> columns in one panel (8
+    /// vectors when none does), so a narrow matrix (a convolution's output gradient) is not padded to full panels.
+    /// </summary>
+    internal static int NarrowPanelWidth(int width)
+    {
+        int vector = PanelWidth / 8;
+        return width <= 2 * vector ? 2 * vector : width <= 4 * vector ? 4 * vector : PanelWidth;
+    }
 
     /// <summary>Packs a PyTorch-layout weight <c>W[N, K]</c> (transposing it into panels of <c>Wᵀ</c>).</summary>
     /// <exception cref="ArgumentException">The span holds fewer than N·K floats, or a dimension is negative.</exception>
@@ -95,9 +108,13 @@ public sealed class SpikeWeightPanels : IDisposable
     }
 
     /// <summary>Packs a row-major <c>[rows, width]</c> matrix into panels: <c>panels[j / B][r][j % B] = source[r, j]</c>.</summary>
-    internal static void PackRows(ReadOnlySpan<float> source, int rows, int width, Span<float> panels)
+    internal static void PackRows(ReadOnlySpan<float> source, int rows, int width, Span<float> panels) =>
+        PackRows(source, rows, width, panels, PanelWidth);
+
+    /// <summary><see cref="PackRows(ReadOnlySpan{float}, int, int, Span{float})"/> into panels <paramref name="blockWidth"/> columns wide.</summary>
+    internal static void PackRows(ReadOnlySpan<float> source, int rows, int width, Span<float> panels, int blockWidth)
     {
-        int b = PanelWidth;
+        int b = blockWidth;
         for (int j0 = 0; j0 < width; j0 += b)
         {
             var panel = panels.Slice(j0 * rows, rows * b);
