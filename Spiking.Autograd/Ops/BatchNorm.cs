@@ -12,7 +12,10 @@ public static partial class Functional
     /// the running statistics are updated in place, <c>running = (1 − momentum)·running + momentum·batch</c>,
     /// with the unbiased variance for <paramref name="runningVar"/>; otherwise the running statistics normalise.
     /// Statistics are accumulated in double. For SpikingJelly's multi-step BatchNorm, fold <c>[T, B, C, ...]</c>
-    /// into <c>[T·B, C, ...]</c> first.
+    /// into <c>[T·B, C, ...]</c> first. <paramref name="replicas"/> says that <paramref name="x"/> stands for that
+    /// many identical copies (a time-invariant input normalised once instead of at each of T steps): the mean,
+    /// biased variance and, given the gradient summed over the copies, every gradient are the same as for the
+    /// replicated batch, and the unbiased running variance counts <c>replicas</c> times the values.
     /// </summary>
     /// <remarks>
     /// Backward: in training the full batch-norm gradient (through the batch statistics) for x, γ and β; in
@@ -20,8 +23,8 @@ public static partial class Functional
     /// </remarks>
     /// <exception cref="ArgumentException">x has rank below 2; γ, β or a running statistic is not <c>[C]</c>; γ or β holds spikes; training with one value per channel; momentum outside [0, 1] or eps not positive.</exception>
     public static Variable BatchNorm(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, bool training,
-        double momentum = 0.1, double eps = 1e-5) =>
-        BatchNormNode.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
+        double momentum = 0.1, double eps = 1e-5, int replicas = 1) =>
+        BatchNormNode.Forward(x, gamma, beta, runningMean, runningVar, training, momentum, eps, replicas);
 }
 
 /// <summary>
@@ -48,8 +51,9 @@ internal sealed class BatchNormNode : Node
 
     public override string Name => "batch_norm";
 
-    public static Variable Forward(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, bool training, double momentum, double eps)
+    public static Variable Forward(Variable x, Variable gamma, Variable beta, Tensor runningMean, Tensor runningVar, bool training, double momentum, double eps, int replicas)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(replicas);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(runningMean);
         ArgumentNullException.ThrowIfNull(runningVar);
@@ -66,7 +70,7 @@ internal sealed class BatchNormNode : Node
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"BatchNorm needs momentum in [0, 1]; it is {momentum}.");
         if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"BatchNorm needs eps > 0; it is {eps}.");
         long count = (long)outer * inner;
-        if (training && count < 2)
+        if (training && count * replicas < 2)
         {
             throw new ArgumentException($"BatchNorm in training needs more than one value per channel; 'x' of shape {shape} has {count}.", nameof(x));
         }
@@ -100,7 +104,8 @@ internal sealed class BatchNormNode : Node
             {
                 invStd[c] = 1.0 / Math.Sqrt(variance[c] + eps);
                 rm[c] = (float)((1 - momentum) * rm[c] + momentum * mean[c]);
-                rv[c] = (float)((1 - momentum) * rv[c] + momentum * variance[c] * count / (count - 1));
+                double counted = (double)count * replicas;
+                rv[c] = (float)((1 - momentum) * rv[c] + momentum * variance[c] * counted / (counted - 1));
             }
         }
         else

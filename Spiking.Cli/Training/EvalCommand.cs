@@ -36,7 +36,7 @@ internal static class EvalCommand
         var (_, test) = TrainCommand.LoadData(dataDir, 1, testLimit);
         if (test is null) return 1;
 
-        using var net = model.Build();
+        using var net = model.Build(timeSteps);
         Checkpoint.Load(net, path);
         var evaluator = new ClassifierTrainer(net, new Sgd(net.Parameters(), 0), model.Encoder(timeSteps, seed ^ 0x5EED),
             static (output, labels, _) => Losses.FiringRateMse(output, labels));

@@ -15,8 +15,10 @@ internal sealed class ModelKind
 {
     private ModelKind(string name, string workload, int defaultTimeSteps, Func<Sequential> build)
     {
-        (Name, Workload, DefaultTimeSteps, Build) = (name, workload, defaultTimeSteps, build);
+        (Name, Workload, DefaultTimeSteps, _build) = (name, workload, defaultTimeSteps, build);
     }
+
+    private readonly Func<Sequential> _build;
 
     public string Name { get; }
 
@@ -24,7 +26,17 @@ internal sealed class ModelKind
 
     public int DefaultTimeSteps { get; }
 
-    public Func<Sequential> Build { get; }
+    /// <summary>
+    /// The network for <paramref name="timeSteps"/> steps. W2's input is the same image at every step, so its first
+    /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
+    /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
+    /// </summary>
+    public Sequential Build(int timeSteps)
+    {
+        var net = _build();
+        if (!PoissonInput) net.UseStaticPrefix(2, timeSteps);
+        return net;
+    }
 
     public bool PoissonInput => Name == "mlp";
 
@@ -55,6 +67,13 @@ internal sealed class ModelKind
                 return Variable.Constant(poisson.Encode(flat, timeSteps));
             };
         }
-        return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
+        // Direct encoding: the model's static prefix repeats the image's first layers over the T steps itself.
+        return images =>
+        {
+            var dims = new int[images.Rank + 1];
+            dims[0] = 1;
+            for (int i = 0; i < images.Rank; i++) dims[i + 1] = images.Shape[i];
+            return Variable.Constant(images.Reshape(dims));
+        };
     }
 }

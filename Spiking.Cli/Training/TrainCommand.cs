@@ -43,7 +43,7 @@ internal static class TrainCommand
         if (train is null || test is null) return 1;
 
         ModelSeed.Seed(seed);
-        using var net = model.Build();
+        using var net = model.Build(timeSteps);
         var optimizer = CreateOptimizer(optimizerName, net, lr);
         LearningRateSchedule? scheduler = schedule switch
         {

@@ -51,6 +51,12 @@ public abstract class BatchNorm : Module
     /// <summary>Training batches seen.</summary>
     public Int64Buffer BatchesTracked { get; }
 
+    /// <summary>
+    /// How many identical time steps the input stands for (1 unless the layer is in a static prefix, see
+    /// <see cref="Sequential.UseStaticPrefix"/>): the unbiased running variance then counts them all.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not <c>[T, B, C, …]</c> with the layer's channels and rank.</exception>
     public override Variable Forward(Variable input)
@@ -68,7 +74,7 @@ public abstract class BatchNorm : Module
         foldedDims[0] = dims[0] * dims[1];
         Array.Copy(dims, 2, foldedDims, 1, dims.Length - 2);
         var folded = Functional.Reshape(input, foldedDims);
-        var y = Functional.BatchNorm(folded, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+        var y = Functional.BatchNorm(folded, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps, Replicas);
         if (Training) BatchesTracked.Value++;
         return Functional.Reshape(y, dims);
     }

@@ -23,11 +23,18 @@ public sealed class OperationCounts
     /// <summary>Samples counted (the caller adds them per batch, so per-sample figures can be derived).</summary>
     public long Samples => Interlocked.Read(ref _samples);
 
-    /// <summary>Adds synaptic operations.</summary>
-    public void AddSynaptic(long count) => Interlocked.Add(ref _synaptic, count);
+    /// <summary>
+    /// How many identical time steps each counted pass stands for: a layer that runs once on a time-invariant input
+    /// in place of T times (see <see cref="Sequential.UseStaticPrefix"/>) is charged for the T passes the network
+    /// describes, so the energy estimate stays that of the model, not of the shortcut.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
 
-    /// <summary>Adds multiply–accumulates.</summary>
-    public void AddMultiplyAccumulate(long count) => Interlocked.Add(ref _macs, count);
+    /// <summary>Adds synaptic operations (times <see cref="Replicas"/>).</summary>
+    public void AddSynaptic(long count) => Interlocked.Add(ref _synaptic, count * Replicas);
+
+    /// <summary>Adds multiply–accumulates (times <see cref="Replicas"/>).</summary>
+    public void AddMultiplyAccumulate(long count) => Interlocked.Add(ref _macs, count * Replicas);
 
     /// <summary>Adds samples.</summary>
     public void AddSamples(long count) => Interlocked.Add(ref _samples, count);

@@ -34,11 +34,62 @@ public sealed class Sequential : Module
     /// <summary>The layer at <paramref name="index"/>.</summary>
     public Module this[int index] => _layers[index];
 
+    /// <summary>The number of leading layers that run once on a time-invariant input (0: none).</summary>
+    public int StaticLayers { get; private set; }
+
+    /// <summary>The time steps the static prefix's output is repeated to.</summary>
+    public int StaticTimeSteps { get; private set; } = 1;
+
+    /// <summary>
+    /// Declares that the input is the same at every time step (direct encoding of a static image), so the first
+    /// <paramref name="layers"/> stateless layers run once on <c>[1, B, …]</c> and their output is repeated to
+    /// <paramref name="timeSteps"/> steps before the first neuron, as SpikingJelly's examples do for static data.
+    /// Values and gradients equal those of running the layers on T copies (batch norm statistics over identical
+    /// copies are the same, the gradient sums over the copies); batch norms count the copies in their unbiased
+    /// running variance, and counting layers charge T passes to the energy estimate. Forward then takes
+    /// <c>[1, B, …]</c>. Pass 0 layers to go back to plain multi-step input.
+    /// </summary>
+    /// <exception cref="ArgumentException">A layer of the prefix keeps state over time (a spiking neuron) or the counts are out of range.</exception>
+    public void UseStaticPrefix(int layers, int timeSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, _layers.Length);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
+        for (int i = 0; i < layers; i++)
+        {
+            if (_layers[i] is SpikingNeuron)
+            {
+                throw new ArgumentException($"Sequential: layer {i} ({_layers[i].GetType().Name}) is a spiking neuron; a static prefix may hold only stateless layers.", nameof(layers));
+            }
+        }
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            int replicas = i < layers ? timeSteps : 1;
+            foreach (var (_, module) in _layers[i].NamedModules())
+            {
+                if (module is BatchNorm norm) norm.Replicas = replicas;
+                if (module is IOperationCounter counter) counter.Operations.Replicas = replicas;
+            }
+        }
+        (StaticLayers, StaticTimeSteps) = (layers, layers == 0 ? 1 : timeSteps);
+    }
+
     /// <inheritdoc/>
+    /// <exception cref="ArgumentException">With a static prefix, the input's leading (time) axis is not 1.</exception>
     public override Variable Forward(Variable input)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        if (StaticLayers > 0 && (input.Shape.Rank == 0 || input.Shape[0] != 1))
+        {
+            throw new ArgumentException(
+                $"Sequential with a static prefix of {StaticLayers} layers takes one time step [1, B, …]; the input has shape {input.Shape}.", nameof(input));
+        }
         var x = input;
-        foreach (var layer in _layers) x = layer.Forward(x);
-        return x;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (i == StaticLayers && StaticLayers > 0) x = Functional.RepeatTime(x, StaticTimeSteps);
+            x = _layers[i].Forward(x);
+        }
+        return StaticLayers > 0 && StaticLayers == _layers.Length ? Functional.RepeatTime(x, StaticTimeSteps) : x;
     }
 }
