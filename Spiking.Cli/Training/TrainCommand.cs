@@ -106,7 +106,7 @@ internal static class TrainCommand
         if (plotDir is not null) WritePlots(plotDir, net, evaluator, test, model, stepLoss, stepAccuracy, testAccuracies, trainLoader.BatchCount, lastReport!);
         if (jsonPath is not null)
         {
-            WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies[^1], samplesPerSecond, epochSeconds, stepLoss, lastReport!);
+            WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds, stepLoss, lastReport!);
         }
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
         return 0;
@@ -241,7 +241,7 @@ internal static class TrainCommand
     }
 
     private static void WriteJson(string path, ModelKind model, int epochs, int batch, int timeSteps, int threads, int samples,
-        double testAccuracy, double samplesPerSecond, List<double> epochSeconds, List<double> stepLoss, EnergyReport report)
+        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, EnergyReport report)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -255,11 +255,16 @@ internal static class TrainCommand
             w.WriteNumber("T", timeSteps);
             w.WriteNumber("threads", threads);
             w.WriteNumber("train_samples", samples);
-            w.WriteNumber("test_acc", testAccuracy);
-            w.WriteNumber("samples_per_s", samplesPerSecond);
+            w.WriteNumber("test_acc", testAccuracies[^1]);
+            double trainSeconds = 0;
+            foreach (var e in epochSeconds) trainSeconds += e;
+            w.WriteNumber("samples_per_s", (double)samples * epochs / trainSeconds);
             w.WriteNumber("peak_rss_mb", MachineInfo.PeakRssMib());
             w.WriteStartArray("epoch_seconds");
             foreach (var s in epochSeconds) w.WriteNumberValue(s);
+            w.WriteEndArray();
+            w.WriteStartArray("epoch_test_acc");
+            foreach (var a in testAccuracies) w.WriteNumberValue(a);
             w.WriteEndArray();
             w.WriteNumber("final_loss", stepLoss[^1]);
             w.WriteStartObject("firing_rates");
