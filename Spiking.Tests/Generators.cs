@@ -352,3 +352,53 @@ public static class SmallGenerators
          from seed in Gen.Choose(0, 1_000_000)
          select new SpikeTrainCase(t, b, n, rate, seed)).ToArbitrary();
 }
+
+/// <summary>
+/// A spike-driven attention problem: operands <c>[N, H, L, D]</c> whose bits fire at <paramref name="Rate"/>, and
+/// normally distributed values for dense operands and output gradients.
+/// </summary>
+public sealed record AttentionCase(int N, int H, int L, int D, double Rate, int Seed)
+{
+    public int[] Dims => [N, H, L, D];
+
+    public int Count => N * H * L * D;
+
+    /// <summary>0/1 values firing at <see cref="Rate"/>, a different pattern for each <paramref name="salt"/>.</summary>
+    public float[] Bits(int salt) => new SpikeCase(N * H * L, D, Rate, Seed * 31 + salt).Dense();
+
+    public float[] Normal(int count, int salt)
+    {
+        var rng = new Random(Seed * 7919 + salt);
+        var v = new float[count];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)Reference.Normal(rng);
+        return v;
+    }
+
+    public override string ToString() => $"AttentionCase([{N}, {H}, {L}, {D}], rate {Rate}, seed {Seed})";
+}
+
+/// <summary>Attention problems with up to 40 tokens and 1 to 200 channels per head (often just off a 64-bit word).</summary>
+public static class AttentionGenerators
+{
+    public static Arbitrary<AttentionCase> AttentionCases() =>
+        (from n in Gen.Choose(1, 2)
+         from h in Gen.Choose(1, 3)
+         from l in Generators.Dim(40)
+         from d in Generators.Dim(200)
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new AttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
+}
+
+/// <summary>Attention problems small enough for finite differences: at most 2 × 2 × 5 × 9 elements per operand.</summary>
+public static class SmallAttentionGenerators
+{
+    public static Arbitrary<AttentionCase> AttentionCases() =>
+        (from n in Gen.Choose(1, 2)
+         from h in Gen.Choose(1, 2)
+         from l in Gen.Choose(1, 5)
+         from d in SmallGenerators.Dim(9)
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new AttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
+}
