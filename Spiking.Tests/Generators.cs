@@ -402,3 +402,63 @@ public static class SmallAttentionGenerators
          from seed in Gen.Choose(0, 1_000_000)
          select new AttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
 }
+
+/// <summary>
+/// A spiking attention problem: q, k and v of <c>[N, H, L, D]</c>, as spikes at one firing rate or as normal values,
+/// each operand drawn from its own salt.
+/// </summary>
+public sealed record SpikingAttentionCase(int N, int H, int L, int D, double Rate, int Seed)
+{
+    public int[] Dims => [N, H, L, D];
+
+    public int Count => N * H * L * D;
+
+    public float[] Bits(int salt)
+    {
+        var rng = new Random(Seed * 7919 + salt);
+        var v = new float[Count];
+        for (int i = 0; i < v.Length; i++) v[i] = rng.NextDouble() < Rate ? 1f : 0f;
+        return v;
+    }
+
+    public float[] Normal(int salt)
+    {
+        var rng = new Random(Seed * 7919 + salt);
+        var v = new float[Count];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)Reference.Normal(rng);
+        return v;
+    }
+
+    public override string ToString() => $"SpikingAttentionCase([{N}, {H}, {L}, {D}], rate {Rate}, seed {Seed})";
+}
+
+/// <summary>
+/// Spiking attention problems: head widths around the 64-bit word (1 to 130 channels, so rows of one to three
+/// words with and without padding) and odd token counts.
+/// </summary>
+public static class SpikingAttentionGenerators
+{
+    /// <summary>N and H in [1, 3], L often odd up to 49, D in [1, 130] often at a word boundary.</summary>
+    public static Arbitrary<SpikingAttentionCase> SpikingAttentionCases() =>
+        (from n in Gen.Choose(1, 3)
+         from h in Gen.Choose(1, 3)
+         from l in Gen.Elements(1, 2, 3, 5, 7, 8, 13, 17, 49)
+         from d in Gen.OneOf(Gen.Elements(1, 16, 63, 64, 65, 100, 128, 130), Gen.Choose(1, 130))
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SpikingAttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
+}
+
+/// <summary>Small spiking attention problems for finite-difference checks, where every input element costs two evaluations.</summary>
+public static class SmallSpikingAttentionGenerators
+{
+    /// <summary>At most 2 × 2 × 5 × 5 elements per operand.</summary>
+    public static Arbitrary<SpikingAttentionCase> SmallSpikingAttentionCases() =>
+        (from n in Gen.Choose(1, 2)
+         from h in Gen.Choose(1, 2)
+         from l in Gen.Choose(1, 5)
+         from d in Gen.Choose(1, 5)
+         from rate in Generators.Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SpikingAttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
+}
