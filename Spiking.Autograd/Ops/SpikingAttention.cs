@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Spiking.Tensors;
 using Spiking.Tensors.Kernels;
@@ -130,49 +131,110 @@ internal sealed class SpikingAttentionNode : Node
     private static ReadOnlySpan<ulong> Head(SpikeTensor t, int item, int rows) => t.Words.Slice(item * rows * t.WordsPerRow, rows * t.WordsPerRow);
 
     /// <summary>
-    /// One head on spikes. The transposed counts <c>Cᵀ[j, i] = |K_j ∧ Q_i|</c> make each spike of V at (j, c) one
-    /// contiguous integer vector add, <c>Outᵀ[c, :] += Cᵀ[j, :]</c>; the sums are exact, and the scale is the only
-    /// multiplication, once per output, as on the dense path.
+    /// One head on spikes. With the transposed counts <c>Cᵀ[j, i] = |K_j ∧ Q_i|</c>, output column c is the sum of the
+    /// rows <c>Cᵀ[j, :]</c> over the tokens j whose V spiked at c: integer vector adds into accumulators that stay in
+    /// registers across a block of tokens, exact, with the scale as the only multiplication, once per output, as
+    /// on the dense path.
     /// </summary>
     private readonly struct SpikeForwardJob(SpikeTensor q, SpikeTensor k, SpikeTensor v, Tensor y, int l, int d, float scale)
     {
+        /// <summary>Tokens per register block: four vectors of counts.</summary>
+        private static int Block => 4 * Vector<int>.Count;
+
         public void Run(int item)
         {
             int wpr = q.WordsPerRow;
-            var qw = Head(q, item, l);
-            var kw = Head(k, item, l);
             var vw = Head(v, item, l);
-            int[] countsArray = ArrayPool<int>.Shared.Rent(l * l);
-            int[] sumsArray = ArrayPool<int>.Shared.Rent(d * l);
+            // The counts get one vector of zeros past the end, so a block's last load may run past the last row.
+            int padded = l * l + Vector<int>.Count;
+            int[] countsArray = ArrayPool<int>.Shared.Rent(padded);
+            int[] listsArray = ArrayPool<int>.Shared.Rent(d + 1 + l * d);
             try
             {
-                var counts = countsArray.AsSpan(0, l * l);
-                var sums = sumsArray.AsSpan(0, d * l);
-                SpikePopcount.AndPopcount(kw, l, qw, l, wpr, counts);
-                sums.Clear();
-                for (int j = 0; j < l; j++)
-                {
-                    ReadOnlySpan<int> row = counts.Slice(j * l, l);
-                    for (int w = 0; w < wpr; w++)
-                    {
-                        for (ulong bits = vw[j * wpr + w]; bits != 0; bits &= bits - 1)
-                        {
-                            var target = sums.Slice(((w << 6) + BitOperations.TrailingZeroCount(bits)) * l, l);
-                            TensorPrimitives.Add(target, row, target);
-                        }
-                    }
-                }
-                var output = Head(y, item, l * d);
-                for (int c = 0; c < d; c++)
-                {
-                    ReadOnlySpan<int> column = sums.Slice(c * l, l);
-                    for (int i = 0; i < l; i++) output[i * d + c] = column[i] * scale;
-                }
+                var counts = countsArray.AsSpan(0, padded);
+                SpikePopcount.AndPopcount(Head(k, item, l), l, Head(q, item, l), l, wpr, counts[..(l * l)]);
+                counts[(l * l)..].Clear();
+                var starts = listsArray.AsSpan(0, d + 1);
+                var tokens = listsArray.AsSpan(d + 1, l * d);
+                SpikeLists(vw, wpr, starts, tokens);
+                Accumulate(counts, starts, tokens, Head(y, item, l * d));
             }
             finally
             {
-                ArrayPool<int>.Shared.Return(sumsArray);
+                ArrayPool<int>.Shared.Return(listsArray);
                 ArrayPool<int>.Shared.Return(countsArray);
+            }
+        }
+
+        /// <summary>For each channel c, the tokens j whose V spiked at c, ascending, in <c>tokens[starts[c]..starts[c + 1]]</c>.</summary>
+        private void SpikeLists(ReadOnlySpan<ulong> vw, int wpr, Span<int> starts, Span<int> tokens)
+        {
+            starts.Clear();
+            for (int j = 0; j < l; j++)
+            {
+                for (int w = 0; w < wpr; w++)
+                {
+                    for (ulong bits = vw[j * wpr + w]; bits != 0; bits &= bits - 1) starts[(w << 6) + BitOperations.TrailingZeroCount(bits) + 1]++;
+                }
+            }
+            for (int c = 0; c < d; c++) starts[c + 1] += starts[c];
+            for (int j = 0; j < l; j++)
+            {
+                for (int w = 0; w < wpr; w++)
+                {
+                    for (ulong bits = vw[j * wpr + w]; bits != 0; bits &= bits - 1)
+                    {
+                        // starts[c] runs ahead as c's tokens are written, and ends at the old starts[c + 1].
+                        tokens[starts[(w << 6) + BitOperations.TrailingZeroCount(bits)]++] = j;
+                    }
+                }
+            }
+            for (int c = d; c > 0; c--) starts[c] = starts[c - 1];
+            starts[0] = 0;
+        }
+
+        [SkipLocalsInit]
+        private void Accumulate(ReadOnlySpan<int> counts, ReadOnlySpan<int> starts, ReadOnlySpan<int> tokens, Span<float> output)
+        {
+            int width = Vector<int>.Count;
+            Span<int> lanes = stackalloc int[Block];
+            for (int i0 = 0; i0 < l; i0 += Block)
+            {
+                int vectors = Math.Min(4, (l - i0 + width - 1) / width);
+                int valid = Math.Min(Block, l - i0);
+                for (int c = 0; c < d; c++)
+                {
+                    Vector<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                    var list = tokens[starts[c]..starts[c + 1]];
+                    if (vectors == 4)
+                    {
+                        foreach (int j in list)
+                        {
+                            var row = counts[(j * l + i0)..];
+                            s0 += new Vector<int>(row);
+                            s1 += new Vector<int>(row[width..]);
+                            s2 += new Vector<int>(row[(2 * width)..]);
+                            s3 += new Vector<int>(row[(3 * width)..]);
+                        }
+                    }
+                    else
+                    {
+                        // A short last block: lanes past the head's last token read other rows' counts (or the zero
+                        // padding) and are never stored.
+                        foreach (int j in list)
+                        {
+                            var row = counts[(j * l + i0)..];
+                            s0 += new Vector<int>(row);
+                            if (vectors > 1) s1 += new Vector<int>(row[width..]);
+                            if (vectors > 2) s2 += new Vector<int>(row[(2 * width)..]);
+                        }
+                    }
+                    s0.CopyTo(lanes);
+                    s1.CopyTo(lanes[width..]);
+                    s2.CopyTo(lanes[(2 * width)..]);
+                    s3.CopyTo(lanes[(3 * width)..]);
+                    for (int i = 0; i < valid; i++) output[(i0 + i) * d + c] = lanes[i] * scale;
+                }
             }
         }
     }
