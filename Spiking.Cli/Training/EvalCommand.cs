@@ -39,7 +39,7 @@ internal static class EvalCommand
         using var net = model.Build(timeSteps);
         Checkpoint.Load(net, path);
         var evaluator = new ClassifierTrainer(net, new Sgd(net.Parameters(), 0), model.Encoder(timeSteps, seed ^ 0x5EED),
-            static (output, labels, _) => Losses.FiringRateMse(output, labels));
+            model.Loss);
         using var loader = new DataLoader(test, batch, shuffle: false);
         var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader);
         var rates = new List<string>();

@@ -13,12 +13,15 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, Func<Sequential> build)
+    private ModelKind(string name, string workload, int defaultTimeSteps, Func<Module> build, bool rateCrossEntropy = false)
     {
-        (Name, Workload, DefaultTimeSteps, _build) = (name, workload, defaultTimeSteps, build);
+        (Name, Workload, DefaultTimeSteps, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, build, rateCrossEntropy);
     }
 
-    private readonly Func<Sequential> _build;
+    private readonly Func<Module> _build;
+
+    /// <summary>Whether the loss is cross-entropy on the mean output (the transformers) rather than MSE on the firing rate (W1, W2).</summary>
+    public bool RateCrossEntropy { get; }
 
     public string Name { get; }
 
@@ -31,12 +34,20 @@ internal sealed class ModelKind
     /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
     /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
     /// </summary>
-    public Sequential Build(int timeSteps)
+    public Module Build(int timeSteps)
     {
         var net = _build();
-        if (!PoissonInput) net.UseStaticPrefix(2, timeSteps);
+        if (net is Sequential sequential && !PoissonInput) sequential.UseStaticPrefix(2, timeSteps);
         return net;
     }
+
+    /// <summary>The training loss of this workload.</summary>
+    public Func<Variable, int[], int, Variable> Loss => RateCrossEntropy
+        ? static (output, labels, _) => Losses.FiringRateCrossEntropy(output, labels)
+        : static (output, labels, _) => Losses.FiringRateMse(output, labels);
+
+    /// <summary>Whether the model takes one time step and repeats it itself (a static prefix).</summary>
+    private bool SingleStepInput => Name == "cnn";
 
     public bool PoissonInput => Name == "mlp";
 
@@ -44,15 +55,19 @@ internal sealed class ModelKind
 
     public static ModelKind Cnn { get; } = new("cnn", "W2", 4, () => ReferenceModels.SpikingCnn());
 
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, () => new Spikformer(), rateCrossEntropy: true);
+
     public static ModelKind Parse(string? name) => name switch
     {
         null or "mlp" or "w1" or "W1" => Mlp,
         "cnn" or "w2" or "W2" => Cnn,
-        _ => throw new UsageException($"--model expects mlp or cnn, got '{name}'"),
+        "spikformer" or "w3" or "W3" => Spikformer,
+        _ => throw new UsageException($"--model expects mlp, cnn or spikformer, got '{name}'"),
     };
 
     /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>
-    public static ModelKind FromCheckpoint(SafeTensorsFile file) => file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
+    public static ModelKind FromCheckpoint(SafeTensorsFile file) =>
+        file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
 
     /// <summary>The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps.</summary>
     public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed)
@@ -67,6 +82,7 @@ internal sealed class ModelKind
                 return Variable.Constant(poisson.Encode(flat, timeSteps));
             };
         }
+        if (!SingleStepInput) return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
         // Direct encoding: the model's static prefix repeats the image's first layers over the T steps itself.
         return images =>
         {

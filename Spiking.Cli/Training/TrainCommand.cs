@@ -52,8 +52,8 @@ internal static class TrainCommand
             "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
             _ => throw new UsageException($"--schedule expects none, cosine or step, got '{schedule}'"),
         };
-        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed), static (output, labels, _) => Losses.FiringRateMse(output, labels));
-        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED), static (output, labels, _) => Losses.FiringRateMse(output, labels));
+        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed), model.Loss);
+        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED), model.Loss);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, 256, shuffle: false);
 
@@ -198,7 +198,7 @@ internal static class TrainCommand
             $"energy per sample {report.Microjoules:F3} µJ = {string.Join(" + ", parts)}; 0.9 pJ per SOP, 4.6 pJ per MAC (45 nm); BN, pooling and neuron updates not counted");
     }
 
-    private static void WritePlots(string dir, Sequential net, ClassifierTrainer evaluator, ImageDataset test, ModelKind model,
+    private static void WritePlots(string dir, Module net, ClassifierTrainer evaluator, ImageDataset test, ModelKind model,
         List<double> stepLoss, List<double> stepAccuracy, List<double> testAccuracies, int stepsPerEpoch, EnergyReport report)
     {
         Directory.CreateDirectory(dir);
