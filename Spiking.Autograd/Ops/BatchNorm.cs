@@ -82,7 +82,8 @@ internal sealed class BatchNormNode : Node
         if (training)
         {
             var variance = new double[channels];
-            Parallelism.For(channels, count, (xs, outer, channels, inner, mean, variance), static (c, s) =>
+            if (inner == 1) BatchNormRows.Statistics(xs, outer, channels, mean, variance);
+            else Parallelism.For(channels, count, (xs, outer, channels, inner, mean, variance), static (c, s) =>
             {
                 ReadOnlySpan<float> v = s.xs.AsReadOnlySpan();
                 // Sums of x − K and (x − K)² with K the channel's first value: one pass, and no cancellation
@@ -119,7 +120,15 @@ internal sealed class BatchNormNode : Node
         }
 
         var y = Tensor.Empty(shape);
-        Parallelism.For(channels, count, (xs, g, b, y, outer, channels, inner, mean, invStd), static (c, s) =>
+        if (inner == 1)
+        {
+            ReadOnlySpan<float> gv = g.AsReadOnlySpan(), bv = b.AsReadOnlySpan();
+            var scale = new double[channels];
+            var offset = new double[channels];
+            for (int c = 0; c < channels; c++) (scale[c], offset[c]) = (gv[c] * invStd[c], bv[c]);
+            BatchNormRows.Normalize(xs, y, outer, channels, mean, scale, offset);
+        }
+        else Parallelism.For(channels, count, (xs, g, b, y, outer, channels, inner, mean, invStd), static (c, s) =>
         {
             ReadOnlySpan<float> v = s.xs.AsReadOnlySpan();
             var dst = s.y.StorageArray.AsSpan(s.y.StorageOffset, s.y.Length);
@@ -141,6 +150,11 @@ internal sealed class BatchNormNode : Node
         var dx = NeedsGrad(0) ? Tensor.Empty(Inputs[0].Shape) : null;
         var dGamma = new double[_channels];
         var dBeta = new double[_channels];
+        if (_inner == 1)
+        {
+            BackwardRows(xs, gradOutput, dx, dGamma, dBeta);
+            return Gradients(dx, dGamma, dBeta);
+        }
         var state = (xs, gradOutput, gamma: _gamma!.Value, dx, _outer, _channels, _inner, _mean, _invStd, _training, dGamma, dBeta);
         Parallelism.For(_channels, (long)_outer * _inner, state, static (c, s) =>
         {
@@ -170,11 +184,39 @@ internal sealed class BatchNormNode : Node
                 BatchNormKernel.InputGradient(g.Slice(at, s._inner), v.Slice(at, s._inner), m, inv, scale, meanG, meanGXhat, dst.Slice(at, s._inner));
             }
         });
+        return Gradients(dx, dGamma, dBeta);
+    }
+
+    private Tensor?[] Gradients(Tensor? dx, double[] dGamma, double[] dBeta)
+    {
         var grads = new Tensor?[3];
         grads[0] = dx;
         if (NeedsGrad(1)) grads[1] = FromDoubles(dGamma);
         if (NeedsGrad(2)) grads[2] = FromDoubles(dBeta);
         return grads;
+    }
+
+    // The channels-last form ([rows, C], inner 1) of the loop above, with the same formulas.
+    private void BackwardRows(Tensor xs, Tensor gradOutput, Tensor? dx, double[] dGamma, double[] dBeta)
+    {
+        var sumG = new double[_channels];
+        var sumGCentred = new double[_channels];
+        BatchNormRows.GradientSums(xs, gradOutput, _outer, _channels, _mean, sumG, sumGCentred);
+        var gamma = _gamma!.Value.AsReadOnlySpan();
+        var scale = new double[_channels];
+        var meanG = new double[_channels];
+        var meanGXhat = new double[_channels];
+        double count = _outer;
+        for (int c = 0; c < _channels; c++)
+        {
+            double sumGXhat = sumGCentred[c] * _invStd[c];
+            dGamma[c] = sumGXhat;
+            dBeta[c] = sumG[c];
+            scale[c] = gamma[c] * _invStd[c];
+            meanG[c] = _training ? sumG[c] / count : 0;
+            meanGXhat[c] = _training ? sumGXhat / count : 0;
+        }
+        if (dx is not null) BatchNormRows.InputGradient(xs, gradOutput, dx, _outer, _channels, _mean, _invStd, scale, meanG, meanGXhat);
     }
 
     private static Tensor FromDoubles(double[] values)
