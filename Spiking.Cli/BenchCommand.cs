@@ -5,12 +5,13 @@ internal static class BenchCommand
 {
     public static int Run(Options options)
     {
-        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels or neurons");
+        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels, neurons or attention");
         return suite switch
         {
             "kernels" => KernelBench.Run(options),
             "neurons" => NeuronBench.Run(options),
-            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels, neurons"),
+            "attention" => AttentionBench.Run(options),
+            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels, neurons, attention"),
         };
     }
 }
