@@ -10,8 +10,8 @@ internal static class CommandLine
         usage: spiking <command> [options]
 
         commands:
-          train [options]            train W1 (--model mlp, default) or W2 (--model cnn) on Fashion-MNIST
-              --model mlp|cnn --epochs N (1) --batch N (64) --timesteps T (8 mlp, 4 cnn) --lr X (1e-3)
+          train [options]            train W1 (--model mlp, default), W2 (cnn) or W3 (spikformer, sdt) on Fashion-MNIST
+              --model mlp|cnn|spikformer|sdt --epochs N (1) --batch N (64) --timesteps T (8 mlp, 4 cnn) --lr X (1e-3)
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples

@@ -57,17 +57,22 @@ internal sealed class ModelKind
 
     public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, () => new Spikformer(), rateCrossEntropy: true);
 
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, () => new SpikeDrivenTransformer(), rateCrossEntropy: true);
+
     public static ModelKind Parse(string? name) => name switch
     {
         null or "mlp" or "w1" or "W1" => Mlp,
         "cnn" or "w2" or "W2" => Cnn,
         "spikformer" or "w3" or "W3" => Spikformer,
-        _ => throw new UsageException($"--model expects mlp, cnn or spikformer, got '{name}'"),
+        "sdt" => SpikeDriven,
+        _ => throw new UsageException($"--model expects mlp, cnn, spikformer or sdt, got '{name}'"),
     };
 
     /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>
     public static ModelKind FromCheckpoint(SafeTensorsFile file) =>
-        file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
+        file.TryGetEntry("block.0.attn.proj_linear.bias", out _) && !file.TryGetEntry("block.0.attn.q_linear.bias", out _) ? SpikeDriven
+        : file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer
+        : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
 
     /// <summary>The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps.</summary>
     public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed)
