@@ -158,6 +158,16 @@ public static class Plots
         }
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(positions, labels);
+        // Long dotted names (a transformer has a neuron per projection) are turned up the axis so they don't overlap.
+        int longest = 0;
+        foreach (var label in labels) longest = Math.Max(longest, label.Length);
+        if (rates.Count * longest > 80)
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = -60;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            plot.Axes.Bottom.MinimumSize = 7 * longest;
+            height += 7 * longest;
+        }
         plot.Axes.SetLimits(-0.6, rates.Count - 0.4, 0, top > 0 ? top * 1.15 : 1);
         plot.Title(title);
         plot.YLabel("firing rate (spikes per neuron per step)");
