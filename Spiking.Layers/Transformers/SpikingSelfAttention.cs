@@ -1,5 +1,6 @@
 using System;
 using Spiking.Autograd;
+using Spiking.Tensors;
 
 namespace Spiking.Layers;
 
@@ -10,7 +11,7 @@ namespace Spiking.Layers;
 /// 0.5 turns the result into spikes, and <c>proj_linear</c> + <c>proj_bn</c> + <c>proj_lif</c> project it. Child
 /// names are Spikformer's (<c>q_linear</c>, <c>q_bn</c>, <c>q_lif</c>, …, <c>attn_lif</c>, <c>proj_…</c>).
 /// </summary>
-public sealed class SpikingSelfAttention : Module
+public sealed class SpikingSelfAttention : Module, IOperationCounter
 {
     private readonly Linear _q, _k, _v, _proj;
     private readonly BatchNorm1d _qBn, _kBn, _vBn, _projBn;
@@ -47,6 +48,13 @@ public sealed class SpikingSelfAttention : Module
     /// <summary>The scale s applied to <c>Q·Kᵀ·V</c>.</summary>
     public float Scale { get; }
 
+    /// <summary>
+    /// The attention product's own accumulates (its Linear layers count theirs): <c>Q·Kᵀ</c> costs one AND-count per
+    /// pair of coinciding spikes, <c>Σ_d (Σ_i q_id)(Σ_j k_jd)</c> per head, and <c>·V</c> one add of a count per V
+    /// spike per query token, <c>L·Σ v</c>.
+    /// </summary>
+    public OperationCounts Operations { get; } = new();
+
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not <c>[T, B, N, D]</c>.</exception>
     public override Variable Forward(Variable input)
@@ -57,6 +65,7 @@ public sealed class SpikingSelfAttention : Module
         var k = SplitHeads(_kLif.Forward(SpikingMlpBlock.TokenNorm(_kBn, _k.Forward(input))));
         var v = SplitHeads(_vLif.Forward(SpikingMlpBlock.TokenNorm(_vBn, _v.Forward(input))));
         var attention = Functional.SpikingAttention(q, k, v, Scale);
+        if (Operations.Enabled) Operations.AddSynaptic(AttentionOperations(q.Spikes!, k.Spikes!, v.Spikes!));
         var merged = Functional.Reshape(Functional.SwapMiddleAxes(attention), s[0], s[1], s[2], s[3]);
         var spikes = _attnLif.Forward(merged);
         return _projLif.Forward(SpikingMlpBlock.TokenNorm(_projBn, _proj.Forward(spikes)));
@@ -67,5 +76,32 @@ public sealed class SpikingSelfAttention : Module
     {
         var s = x.Shape;
         return Functional.SwapMiddleAxes(Functional.Reshape(x, s[0] * s[1], s[2], Heads, s[3] / Heads));
+    }
+
+    /// <summary>Accumulates of <c>Q·Kᵀ·V</c> on head-major spikes <c>[N, H, L, d]</c> (see <see cref="Operations"/>).</summary>
+    internal static long AttentionOperations(SpikeTensor q, SpikeTensor k, SpikeTensor v)
+    {
+        var shape = q.Shape;
+        int heads = shape[0] * shape[1], tokens = shape[2], width = shape[3];
+        var qColumns = new long[width];
+        var kColumns = new long[width];
+        long total = tokens * v.PopCount();
+        for (int h = 0; h < heads; h++)
+        {
+            Array.Clear(qColumns);
+            Array.Clear(kColumns);
+            for (int i = 0; i < tokens; i++)
+            {
+                var qRow = q.Row(h * tokens + i);
+                var kRow = k.Row(h * tokens + i);
+                for (int d = 0; d < width; d++)
+                {
+                    qColumns[d] += (long)(qRow[d >> 6] >> (d & 63)) & 1;
+                    kColumns[d] += (long)(kRow[d >> 6] >> (d & 63)) & 1;
+                }
+            }
+            for (int d = 0; d < width; d++) total += qColumns[d] * kColumns[d];
+        }
+        return total;
     }
 }

@@ -72,3 +72,36 @@ public sealed class TransformerTests
         Assert.True(losses.Skip(losses.Count - 4).Average() < 0.9 * losses.Take(4).Average(), $"loss went {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
     }
 }
+
+public sealed class AttentionOperationTests
+{
+    [Fact]
+    public void Attention_operations_count_every_coinciding_pair_and_every_value_spike_per_query()
+    {
+        var rng = new Random(3);
+        int n = 2, h = 3, l = 5, d = 70;
+        var q = new float[n * h * l * d];
+        var k = new float[q.Length];
+        var v = new float[q.Length];
+        for (int i = 0; i < q.Length; i++) (q[i], k[i], v[i]) = (rng.Next(3) == 0 ? 1 : 0, rng.Next(2), rng.Next(4) == 0 ? 1 : 0);
+        long expected = 0;
+        for (int head = 0; head < n * h; head++)
+        {
+            for (int i = 0; i < l; i++)
+            {
+                for (int j = 0; j < l; j++)
+                {
+                    for (int c = 0; c < d; c++) expected += (long)(q[(head * l + i) * d + c] * k[(head * l + j) * d + c]);
+                    for (int c = 0; c < d; c++) expected += (long)v[(head * l + j) * d + c];
+                }
+            }
+        }
+        using var qt = Tensor.FromArray(q, n, h, l, d);
+        using var kt = Tensor.FromArray(k, n, h, l, d);
+        using var vt = Tensor.FromArray(v, n, h, l, d);
+        using var qs = SpikeTensor.FromBinary(qt);
+        using var ks = SpikeTensor.FromBinary(kt);
+        using var vs = SpikeTensor.FromBinary(vt);
+        Assert.Equal(expected, SpikingSelfAttention.AttentionOperations(qs, ks, vs));
+    }
+}
