@@ -7,17 +7,26 @@ namespace Spiking.Autograd;
 public static partial class Functional
 {
     /// <summary>
-    /// 2-D max pooling as PyTorch's <c>max_pool2d</c> with no padding and floor mode: <paramref name="x"/>
-    /// <c>[N, C, H, W]</c> gives <c>[N, C, (H − k) / s + 1, (W − k) / s + 1]</c>, the stride defaulting to the
-    /// kernel. Spikes in give spikes out, ORed as bits; dense in gives dense out. Fold a time axis into N first.
+    /// 2-D max pooling as PyTorch's <c>max_pool2d</c> in floor mode: <paramref name="x"/> <c>[N, C, H, W]</c> gives
+    /// <c>[N, C, (H + 2p − k) / s + 1, (W + 2p − k) / s + 1]</c>, the stride defaulting to the kernel. Spikes in
+    /// give spikes out, ORed as bits; dense in gives dense out. Fold a time axis into N first.
     /// </summary>
     /// <remarks>
-    /// Backward: each output gradient goes to the position of its window's maximum, the first maximal element in
-    /// row-major window order as in PyTorch; for spikes, the first set bit, or the window's first element when
-    /// none is set. Overlapping windows (stride below the kernel) add up.
+    /// Padding is −∞ as in PyTorch, so it never wins; on spikes it reads as 0, the OR identity, which gives the
+    /// same result because a window always holds a real element (<c>p ≤ k / 2</c>).
+    /// Backward: each output gradient goes to the position of its window's maximum, the first maximal real element
+    /// in row-major window order as in PyTorch; for spikes, the first set bit, or the window's first real element
+    /// when none is set. Overlapping windows (stride below the kernel) add up.
     /// </remarks>
-    /// <exception cref="ArgumentException">x is not rank 4, the kernel or stride is below 1, or the window is larger than the input.</exception>
-    public static Variable MaxPool2d(Variable x, int kernel, int? stride = null) => MaxPool2dNode.Forward(x, kernel, stride);
+    /// <param name="x">The input <c>[N, C, H, W]</c>, dense or spikes.</param>
+    /// <param name="kernel">The square window's side.</param>
+    /// <param name="stride">The step between windows; the kernel by default.</param>
+    /// <param name="padding">The implicit −∞ border on each side, at most <c>kernel / 2</c>.</param>
+    /// <exception cref="ArgumentException">
+    /// x is not rank 4, the kernel or stride is below 1, the padding is negative or above <c>kernel / 2</c>, or the
+    /// window is larger than the padded input.
+    /// </exception>
+    public static Variable MaxPool2d(Variable x, int kernel, int? stride = null, int padding = 0) => MaxPool2dNode.Forward(x, kernel, stride, padding);
 }
 
 /// <summary>Max pooling on dense or spike input. Saves the input (a dense view, or the bits), from which backward finds each maximum again.</summary>
@@ -36,10 +45,10 @@ internal sealed class MaxPool2dNode : Node
 
     public override string Name => "max_pool2d";
 
-    public static Variable Forward(Variable x, int kernel, int? stride)
+    public static Variable Forward(Variable x, int kernel, int? stride, int padding)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var g = PoolWindow.Of(x.Shape, kernel, stride, "MaxPool2d");
+        var g = PoolWindow.Of(x.Shape, kernel, stride, padding, "MaxPool2d");
         var outShape = new Shape(x.Shape[0], x.Shape[1], g.OutHeight, g.OutWidth);
         var node = Record(() => new MaxPool2dNode(x, g), x);
         if (x.Spikes is { } spikes)

@@ -6,11 +6,14 @@ using System.Runtime.Intrinsics.X86;
 namespace Spiking.Tensors.Kernels;
 
 /// <summary>
-/// Max and average pooling over <c>[planes, H, W]</c> (planes = N·C), no padding, floor mode. Max pooling of
-/// spikes ORs bits: the kernel rows of a window are ORed word by word and each output bit tests a run of k bits,
+/// Max and average pooling over <c>[planes, H, W]</c> (planes = N·C), floor mode, with optional padding. Max pooling
+/// of spikes ORs bits: the kernel rows of a window are ORed word by word and each output bit tests a run of k bits,
 /// so spikes never become floats. The maximum's position follows PyTorch: the first maximal element in row-major
-/// window order (for a window of zeros, its first element). Work items are fixed blocks of planes; each output or
-/// gradient element is written by one item.
+/// window order (for a window of zeros, its first element). Padding cells are never read: a window is clipped to
+/// the plane, which for max pooling is PyTorch's −∞ padding (and for bits, whose padding reads as 0, the OR
+/// identity) and for average pooling sums zeros while still dividing by k² (PyTorch's <c>count_include_pad</c>).
+/// Callers keep padding at most k/2, so every window holds a real element. Work items are fixed blocks of planes;
+/// each output or gradient element is written by one item.
 /// </summary>
 internal static class Pool
 {
@@ -66,22 +69,29 @@ internal static class Pool
     /// <summary>The flat index within the plane of the window's first maximal element (strict comparison keeps the first); a NaN wins, as in PyTorch.</summary>
     private static int ArgMax(ReadOnlySpan<float> plane, ConvGeometry g, int oy, int ox)
     {
-        int y0 = oy * g.Stride, x0 = ox * g.Stride;
+        var (y0, y1, x0, x1) = Inside(g, oy, ox);
         int best = y0 * g.Width + x0;
         float max = plane[best];
-        for (int i = 0; i < g.KernelHeight; i++)
+        for (int y = y0; y < y1; y++)
         {
-            var row = plane.Slice((y0 + i) * g.Width + x0, g.KernelWidth);
+            var row = plane.Slice(y * g.Width + x0, x1 - x0);
             for (int j = 0; j < row.Length; j++)
             {
                 if (row[j] > max || float.IsNaN(row[j]))
                 {
                     max = row[j];
-                    best = (y0 + i) * g.Width + x0 + j;
+                    best = y * g.Width + x0 + j;
                 }
             }
         }
         return best;
+    }
+
+    /// <summary>The rows <c>[Y0, Y1)</c> and columns <c>[X0, X1)</c> of the window at (oy, ox) that lie inside the plane.</summary>
+    private static (int Y0, int Y1, int X0, int X1) Inside(ConvGeometry g, int oy, int ox)
+    {
+        int y = oy * g.Stride - g.Padding, x = ox * g.Stride - g.Padding;
+        return (Math.Max(0, y), Math.Min(g.Height, y + g.KernelHeight), Math.Max(0, x), Math.Min(g.Width, x + g.KernelWidth));
     }
 
     /// <summary>Spike max pooling: an output bit is set when any bit of its window is, computed on words.</summary>
@@ -109,16 +119,18 @@ internal static class Pool
                     for (int oy = 0; oy < g.OutHeight; oy++)
                     {
                         or.Clear();
-                        for (int i = 0; i < g.KernelHeight; i++)
+                        var (y0, y1, _, _) = Inside(g, oy, 0);
+                        for (int y = y0; y < y1; y++)
                         {
-                            var row = src.Slice((plane * g.Height + oy * g.Stride + i) * wIn, wIn);
+                            var row = src.Slice((plane * g.Height + y) * wIn, wIn);
                             for (int w = 0; w < wIn; w++) or[w] |= row[w];
                         }
                         var outRow = dst.Slice((plane * g.OutHeight + oy) * wOut, wOut);
                         outRow.Clear();
                         for (int ox = 0; ox < g.OutWidth; ox++)
                         {
-                            if (BitRange.FirstSet(or, ox * g.Stride, g.KernelWidth) >= 0) outRow[ox >> 6] |= 1UL << (ox & 63);
+                            // Columns outside the row read as zero: padding is the OR identity.
+                            if (BitRange.FirstSet(or, ox * g.Stride - g.Padding, g.KernelWidth) >= 0) outRow[ox >> 6] |= 1UL << (ox & 63);
                         }
                     }
                 }
@@ -142,7 +154,11 @@ internal static class Pool
         {
             bool any = false;
             for (int i = 0; i < g.KernelHeight; i++)
-            for (int j = 0; j < g.KernelWidth; j++) any |= xr[plane, oy * g.Stride + i, ox * g.Stride + j];
+            for (int j = 0; j < g.KernelWidth; j++)
+            {
+                int yy = oy * g.Stride - g.Padding + i, xx = ox * g.Stride - g.Padding + j;
+                if (yy >= 0 && yy < g.Height && xx >= 0 && xx < g.Width) any |= xr[plane, yy, xx];
+            }
             yr[plane, oy, ox] = any;
         }
         xr.Dispose();
@@ -151,7 +167,8 @@ internal static class Pool
 
     /// <summary>
     /// The max-pool gradient for spike input: each window's gradient goes to its first set bit in row-major
-    /// order, or to its first element when no bit is set, the position PyTorch's max pooling picks on 0/1 values.
+    /// order, or to its first element inside the plane when no bit is set, the position PyTorch's max pooling picks
+    /// on 0/1 values.
     /// </summary>
     public static void MaxBackwardBits(Tensor gradOutput, SpikeTensor x, int planes, ConvGeometry g, Tensor dx)
     {
@@ -178,10 +195,11 @@ internal static class Pool
                 {
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
-                        int x0 = ox * g.Stride, at = oy * g.Stride * g.Width + x0;
-                        for (int i = 0; i < g.KernelHeight; i++)
+                        var (y0, y1, firstX, _) = Inside(g, oy, ox);
+                        int x0 = ox * g.Stride - g.Padding, at = y0 * g.Width + firstX;
+                        for (int y = y0; y < y1; y++)
                         {
-                            int y = oy * g.Stride + i;
+                            // Bits left or right of the row read as zero, so a set bit found is always a real column.
                             int j = BitRange.FirstSet(src.Slice((plane * g.Height + y) * wIn, wIn), x0, g.KernelWidth);
                             if (j >= 0)
                             {
@@ -342,13 +360,14 @@ internal static class Pool
         for (int oy = 0; oy < g.OutHeight; oy++)
         for (int ox = 0; ox < g.OutWidth; ox++)
         {
-            int best = (plane * g.Height + oy * g.Stride) * g.Width + ox * g.Stride;
+            int top = Math.Max(0, oy * g.Stride - g.Padding), left = Math.Max(0, ox * g.Stride - g.Padding);
+            int best = (plane * g.Height + top) * g.Width + left;
             bool found = false;
             for (int i = 0; i < g.KernelHeight && !found; i++)
             for (int j = 0; j < g.KernelWidth && !found; j++)
             {
-                int y = oy * g.Stride + i, xx = ox * g.Stride + j;
-                if (xr[plane, y, xx])
+                int y = oy * g.Stride - g.Padding + i, xx = ox * g.Stride - g.Padding + j;
+                if (y >= 0 && y < g.Height && xx >= 0 && xx < g.Width && xr[plane, y, xx])
                 {
                     best = (plane * g.Height + y) * g.Width + xx;
                     found = true;
@@ -359,7 +378,7 @@ internal static class Pool
         xr.Dispose();
     }
 
-    /// <summary><c>y = mean</c> of each window, for dense input.</summary>
+    /// <summary><c>y = sum / k²</c> of each window, for dense input; padding cells count in k² as zeros.</summary>
     public static void AvgForward(Tensor x, int planes, ConvGeometry g, Tensor y)
     {
         var state = (x, planes, g, y);
@@ -380,9 +399,10 @@ internal static class Pool
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
                         float sum = 0f;
-                        for (int i = 0; i < g.KernelHeight; i++)
+                        var (y0, y1, x0, x1) = Inside(g, oy, ox);
+                        for (int y = y0; y < y1; y++)
                         {
-                            var row = img.Slice((oy * g.Stride + i) * g.Width + ox * g.Stride, g.KernelWidth);
+                            var row = img.Slice(y * g.Width + x0, x1 - x0);
                             for (int j = 0; j < row.Length; j++) sum += row[j];
                         }
                         outp[oy * g.OutWidth + ox] = sum * scale;
@@ -392,7 +412,7 @@ internal static class Pool
         });
     }
 
-    /// <summary>Average pooling of spikes: the count of set bits in each window over k², counted on words.</summary>
+    /// <summary>Average pooling of spikes: the count of set bits in each window over k² (padding included), counted on words.</summary>
     public static void AvgForwardBits(SpikeTensor x, int planes, ConvGeometry g, Tensor y)
     {
         var state = (x, planes, g, y);
@@ -412,12 +432,13 @@ internal static class Pool
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
                         int count = 0;
-                        for (int i = 0; i < g.KernelHeight; i++)
+                        var (y0, y1, _, _) = Inside(g, oy, ox);
+                        for (int y = y0; y < y1; y++)
                         {
-                            var row = src.Slice((plane * g.Height + oy * g.Stride + i) * wIn, wIn);
+                            var row = src.Slice((plane * g.Height + y) * wIn, wIn);
                             for (int done = 0; done < g.KernelWidth; done += 64)
                             {
-                                count += System.Numerics.BitOperations.PopCount(BitRange.Extract(row, ox * g.Stride + done, Math.Min(64, g.KernelWidth - done)));
+                                count += System.Numerics.BitOperations.PopCount(BitRange.Extract(row, ox * g.Stride - g.Padding + done, Math.Min(64, g.KernelWidth - done)));
                             }
                         }
                         outp[oy * g.OutWidth + ox] = count * scale;
@@ -427,7 +448,7 @@ internal static class Pool
         });
     }
 
-    /// <summary>Spreads each output gradient over its window as <c>g / k²</c> into <paramref name="dx"/>, which this clears first.</summary>
+    /// <summary>Spreads each output gradient over its window as <c>g / k²</c> into <paramref name="dx"/>, which this clears first; padding cells take their share and drop it.</summary>
     public static void AvgBackward(Tensor gradOutput, int planes, ConvGeometry g, Tensor dx)
     {
         var state = (gradOutput, planes, g, dx);
@@ -449,9 +470,10 @@ internal static class Pool
                     for (int ox = 0; ox < g.OutWidth; ox++)
                     {
                         float v = go[oy * g.OutWidth + ox] * scale;
-                        for (int i = 0; i < g.KernelHeight; i++)
+                        var (y0, y1, x0, x1) = Inside(g, oy, ox);
+                        for (int y = y0; y < y1; y++)
                         {
-                            var row = d.Slice((oy * g.Stride + i) * g.Width + ox * g.Stride, g.KernelWidth);
+                            var row = d.Slice(y * g.Width + x0, x1 - x0);
                             for (int j = 0; j < row.Length; j++) row[j] += v;
                         }
                     }
