@@ -6,15 +6,11 @@ namespace Spiking.Layers;
 
 /// <summary>
 /// Spikformer's spiking patch splitting (SPS): four conv + batch norm + LIF stages that widen the channels to
-/// D/8, D/4, D/2 and D, the last two followed by 2×2 max pooling, then the relative position embedding (a conv +
+/// D/8, D/4, D/2 and D, the last two followed by Spikformer's 3×3 max pooling at stride 2 with padding 1, then the relative position embedding (a conv +
 /// batch norm + LIF whose spikes are added to the features), giving tokens <c>[T, B, (H/4)·(W/4), D]</c>. The
 /// sum of two spike maps is a dense value in {0, 1, 2}, as in the paper. Children carry Spikformer's names
 /// (<c>proj_conv</c>, <c>proj_bn</c>, …, <c>rpe_conv</c>, <c>rpe_bn</c>, <c>rpe_lif</c>).
 /// </summary>
-/// <remarks>
-/// Spikformer pools with a 3×3 window, stride 2 and padding 1; this engine's pooling has no padding yet, so SPS
-/// pools with 2×2 windows at stride 2, which halves the side the same way for even sizes (28 → 14 → 7).
-/// </remarks>
 public sealed class SpikingPatchSplitting : Module
 {
     private readonly Module[] _stages;
@@ -37,7 +33,7 @@ public sealed class SpikingPatchSplitting : Module
             stages.Add(RegisterModule("proj_conv" + suffix, new Conv2d(widths[i], widths[i + 1], 3, padding: 1, bias: false)));
             stages.Add(RegisterModule("proj_bn" + suffix, new BatchNorm2d(widths[i + 1])));
             stages.Add(RegisterModule("proj_lif" + suffix, Neuron()));
-            if (i >= 2) stages.Add(RegisterModule("maxpool" + suffix, new MaxPool2d(2)));
+            if (i >= 2) stages.Add(RegisterModule("maxpool" + suffix, new MaxPool2d(3, stride: 2, padding: 1)));
         }
         _stages = [.. stages];
         _rpeConv = RegisterModule("rpe_conv", new Conv2d(dim, dim, 3, padding: 1, bias: false));
