@@ -11,8 +11,7 @@ namespace Spiking.Layers;
 /// </summary>
 /// <remarks>
 /// The channel MLP's convolutions are 3×3 with padding 1 and no bias, as in the reference code (the paper's text
-/// calls it a channel MLP, which 1×1 convolutions would be); the separable convolution's depthwise filter is a
-/// full convolution here, see <see cref="SpikingSeparableConv"/>.
+/// calls it a channel MLP, which 1×1 convolutions would be).
 /// </remarks>
 public sealed class MetaSpikeFormerConvBlock : Module
 {

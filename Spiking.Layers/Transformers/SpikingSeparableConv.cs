@@ -6,19 +6,14 @@ namespace Spiking.Layers;
 /// <summary>
 /// Meta-SpikeFormer's spiking inverted separable convolution (<c>SepConv</c>, after MobileNetV2) over
 /// membrane-level maps <c>[T, B, C, H, W]</c>: <c>lif1</c> → <c>pwconv1</c> (1×1, C → 2C) + <c>bn1</c> → <c>lif2</c>
-/// → <c>dwconv</c> (k×k, same padding) → <c>pwconv2</c> (1×1, 2C → C) + <c>bn2</c>, no conv bias; the output is
-/// dense (membrane level).
+/// → <c>dwconv</c> (depthwise k×k, one filter per channel, weight <c>[2C, 1, k, k]</c>, same padding) →
+/// <c>pwconv2</c> (1×1, 2C → C) + <c>bn2</c>, no conv bias; the output is dense (membrane level).
 /// </summary>
-/// <remarks>
-/// Departure: the paper's <c>dwconv</c> is depthwise (one k×k filter per channel, weight <c>[2C, 1, k, k]</c>); this
-/// engine has no grouped convolution, so it is a full k×k convolution (weight <c>[2C, 2C, k, k]</c>), a superset
-/// of the depthwise one (it can learn the same map with its off-diagonal filters at zero) at 2C times the cost.
-/// The name is kept so the module tree matches the reference; a V2 checkpoint's <c>dwconv.weight</c> does not fit.
-/// </remarks>
 public sealed class SpikingSeparableConv : Module
 {
     private readonly SpikingNeuron _lif1, _lif2;
-    private readonly Conv2d _pw1, _spatial, _pw2;
+    private readonly Conv2d _pw1, _pw2;
+    private readonly DepthwiseConv2d _spatial;
     private readonly BatchNorm2d _bn1, _bn2;
 
     /// <summary>
@@ -37,7 +32,7 @@ public sealed class SpikingSeparableConv : Module
         _pw1 = RegisterModule("pwconv1", new Conv2d(dim, wide, 1, bias: false));
         _bn1 = RegisterModule("bn1", new BatchNorm2d(wide));
         _lif2 = RegisterModule("lif2", SpikingPatchSplitting.Neuron());
-        _spatial = RegisterModule("dwconv", new Conv2d(wide, wide, kernelSize, padding: kernelSize / 2, bias: false));
+        _spatial = RegisterModule("dwconv", new DepthwiseConv2d(wide, kernelSize, padding: kernelSize / 2, bias: false));
         _pw2 = RegisterModule("pwconv2", new Conv2d(wide, dim, 1, bias: false));
         _bn2 = RegisterModule("bn2", new BatchNorm2d(dim));
     }

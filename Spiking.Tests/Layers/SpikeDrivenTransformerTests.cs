@@ -297,7 +297,7 @@ public sealed class SpikeDrivenTransformerTests
             ["Conv.pwconv1.weight", "Conv.bn1.weight", "Conv.bn1.bias", "Conv.dwconv.weight", "Conv.pwconv2.weight", "Conv.bn2.weight", "Conv.bn2.bias",
              "conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias"],
             names);
-        Assert.Equal(new Shape(16, 16, 3, 3), block.NamedParameters().Single(p => p.Name == "Conv.dwconv.weight").Parameter.Value.Shape);
+        Assert.Equal(new Shape(16, 1, 3, 3), block.NamedParameters().Single(p => p.Name == "Conv.dwconv.weight").Parameter.Value.Shape);
         var e = Assert.Throws<ArgumentException>(() => block.Forward(Variable.Constant(Tensor.Zeros(2, 2, 4, 6, 6))));
         Assert.Contains("[2, 2, 4, 6, 6]", e.Message, StringComparison.Ordinal);
         Assert.Contains("[T, B, 8, H, W]", e.Message, StringComparison.Ordinal);
