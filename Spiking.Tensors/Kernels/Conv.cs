@@ -1,8 +1,6 @@
 using System;
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 
 namespace Spiking.Tensors.Kernels;
@@ -475,7 +473,7 @@ internal static class Conv
         Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
         {
             int o = s.outChannels, p = s.positions;
-            TransposeImage(Raw(s.rows).Slice(n * o * p, o * p), p, o, Raw(s.channels).Slice(n * o * p, o * p));
+            Transpose.Matrix(Raw(s.rows).Slice(n * o * p, o * p), p, o, Raw(s.channels).Slice(n * o * p, o * p));
         });
     }
 
@@ -486,65 +484,8 @@ internal static class Conv
         Parallelism.For(images, (long)outChannels * positions, state, static (n, s) =>
         {
             int o = s.outChannels, p = s.positions;
-            TransposeImage(Raw(s.channels).Slice(n * o * p, o * p), o, p, Raw(s.rows).Slice(n * o * p, o * p));
+            Transpose.Matrix(Raw(s.channels).Slice(n * o * p, o * p), o, p, Raw(s.rows).Slice(n * o * p, o * p));
         });
-    }
-
-    /// <summary><c>dst[c, r] = src[r, c]</c> for one image's <c>[rows, columns]</c>: 8×8 blocks in AVX registers, the ragged edges one element at a time.</summary>
-    internal static void TransposeImage(ReadOnlySpan<float> src, int rows, int columns, Span<float> dst)
-    {
-        int r8 = Avx.IsSupported ? rows & ~7 : 0, c8 = Avx.IsSupported ? columns & ~7 : 0;
-        for (int r = 0; r < r8; r += 8)
-        {
-            for (int c = 0; c < c8; c += 8) Transpose8(src, r * columns + c, columns, dst, c * rows + r, rows);
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = r < r8 ? c8 : 0; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
-        }
-    }
-
-    /// <summary>The plain version of <see cref="TransposeImage"/>.</summary>
-    internal static void TransposeImageReference(ReadOnlySpan<float> src, int rows, int columns, Span<float> dst)
-    {
-        for (int r = 0; r < rows; r++)
-        for (int c = 0; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
-    }
-
-    private static void Transpose8(ReadOnlySpan<float> src, int from, int srcStride, Span<float> dst, int to, int dstStride)
-    {
-        var r0 = Vector256.Create(src.Slice(from, 8));
-        var r1 = Vector256.Create(src.Slice(from + srcStride, 8));
-        var r2 = Vector256.Create(src.Slice(from + 2 * srcStride, 8));
-        var r3 = Vector256.Create(src.Slice(from + 3 * srcStride, 8));
-        var r4 = Vector256.Create(src.Slice(from + 4 * srcStride, 8));
-        var r5 = Vector256.Create(src.Slice(from + 5 * srcStride, 8));
-        var r6 = Vector256.Create(src.Slice(from + 6 * srcStride, 8));
-        var r7 = Vector256.Create(src.Slice(from + 7 * srcStride, 8));
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(u0, u4, 0x20).CopyTo(dst.Slice(to, 8));
-        Avx.Permute2x128(u1, u5, 0x20).CopyTo(dst.Slice(to + dstStride, 8));
-        Avx.Permute2x128(u2, u6, 0x20).CopyTo(dst.Slice(to + 2 * dstStride, 8));
-        Avx.Permute2x128(u3, u7, 0x20).CopyTo(dst.Slice(to + 3 * dstStride, 8));
-        Avx.Permute2x128(u0, u4, 0x31).CopyTo(dst.Slice(to + 4 * dstStride, 8));
-        Avx.Permute2x128(u1, u5, 0x31).CopyTo(dst.Slice(to + 5 * dstStride, 8));
-        Avx.Permute2x128(u2, u6, 0x31).CopyTo(dst.Slice(to + 6 * dstStride, 8));
-        Avx.Permute2x128(u3, u7, 0x31).CopyTo(dst.Slice(to + 7 * dstStride, 8));
     }
 
     private static Span<float> Raw(Tensor t) => t.StorageArray.AsSpan(t.StorageOffset, t.Length);

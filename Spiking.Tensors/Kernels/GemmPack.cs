@@ -210,42 +210,7 @@ internal static class GemmPack
     {
         float* s0 = src, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
         int p = 0;
-        for (; p + 8 <= kc; p += 8)
-        {
-            var r0 = Avx.LoadVector256(s0 + p);
-            var r1 = Avx.LoadVector256(s1 + p);
-            var r2 = Avx.LoadVector256(s2 + p);
-            var r3 = Avx.LoadVector256(s3 + p);
-            var r4 = Avx.LoadVector256(s4 + p);
-            var r5 = Avx.LoadVector256(s5 + p);
-            var r6 = Avx.LoadVector256(s6 + p);
-            var r7 = Avx.LoadVector256(s7 + p);
-            var t0 = Avx.UnpackLow(r0, r1);
-            var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3);
-            var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5);
-            var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7);
-            var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44);
-            var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44);
-            var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44);
-            var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44);
-            var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            float* d = dst + (long)p * stride;
-            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(d + stride, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(d + 2 * stride, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(d + 3 * stride, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(d + 4 * stride, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(d + 5 * stride, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(d + 6 * stride, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(d + 7 * stride, Avx.Permute2x128(u3, u7, 0x31));
-        }
+        for (; p + 8 <= kc; p += 8) Transpose.Block8(src + p, ld, dst + (long)p * stride, stride);
         for (; p < kc; p++)
         {
             float* d = dst + (long)p * stride;

@@ -103,14 +103,14 @@ public sealed class ConvKernelTests
     [InlineData(13, 9)]
     [InlineData(5, 3)]
     [InlineData(16, 8)]
-    public void Image_transpose_equals_its_reference(int rows, int columns)
+    public void Matrix_transpose_equals_its_reference(int rows, int columns)
     {
         var src = new TensorCase([rows, columns], 7).Values();
         var fast = new float[src.Length];
         var slow = new float[src.Length];
         Array.Fill(fast, float.NaN);
-        Conv.TransposeImage(src, rows, columns, fast);
-        Conv.TransposeImageReference(src, rows, columns, slow);
+        Transpose.Matrix(src, rows, columns, fast);
+        Transpose.MatrixReference(src, rows, columns, slow);
         Reference.AssertBitwise(slow, fast, $"transpose [{rows}, {columns}]");
     }
 }
