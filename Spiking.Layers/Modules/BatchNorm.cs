@@ -57,17 +57,21 @@ public abstract class BatchNorm : Module
     /// </summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>Whether an input of <paramref name="rank"/> axes (time and batch included) is one this norm takes.</summary>
+    private protected abstract bool AcceptsRank(int rank);
+
+    /// <summary>The input shapes this norm takes, for error messages.</summary>
+    private protected abstract string ExpectedShape { get; }
+
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not <c>[T, B, C, …]</c> with the layer's channels and rank.</exception>
     public override Variable Forward(Variable input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var shape = input.Shape;
-        bool rankOk = this is BatchNorm2d ? shape.Rank == 5 : shape.Rank is 3 or 4;
-        if (!rankOk || shape[2] != Channels)
+        if (!AcceptsRank(shape.Rank) || shape[2] != Channels)
         {
-            string expected = this is BatchNorm2d ? $"[T, B, {Channels}, H, W]" : $"[T, B, {Channels}] or [T, B, {Channels}, L]";
-            throw new ArgumentException($"{GetType().Name}({Channels}) needs an input of {expected}; it has shape {shape}.", nameof(input));
+            throw new ArgumentException($"{GetType().Name}({Channels}) needs an input of {ExpectedShape}; it has shape {shape}.", nameof(input));
         }
         var dims = shape.Dimensions.ToArray();
         var foldedDims = new int[dims.Length - 1];
@@ -87,6 +91,10 @@ public sealed class BatchNorm1d : BatchNorm
     public BatchNorm1d(int channels, double eps = 1e-5, double momentum = 0.1) : base(channels, eps, momentum)
     {
     }
+
+    private protected override bool AcceptsRank(int rank) => rank is 3 or 4;
+
+    private protected override string ExpectedShape => $"[T, B, {Channels}] or [T, B, {Channels}, L]";
 }
 
 /// <summary>Batch norm over <c>[T, B, C, H, W]</c> (SpikingJelly's <c>layer.BatchNorm2d</c>).</summary>
@@ -96,4 +104,8 @@ public sealed class BatchNorm2d : BatchNorm
     public BatchNorm2d(int channels, double eps = 1e-5, double momentum = 0.1) : base(channels, eps, momentum)
     {
     }
+
+    private protected override bool AcceptsRank(int rank) => rank == 5;
+
+    private protected override string ExpectedShape => $"[T, B, {Channels}, H, W]";
 }
