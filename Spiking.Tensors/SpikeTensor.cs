@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading;
+using Spiking.Tensors.Backends;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Tensors;
@@ -13,14 +15,16 @@ namespace Spiking.Tensors;
 /// <remarks>Views by time step share storage like <see cref="Tensor"/> views do.</remarks>
 public sealed class SpikeTensor : IDisposable
 {
-    private readonly PooledStorage<ulong> _storage;
+    private readonly PooledStorage<ulong>? _storage;
+    private readonly DeviceMemory? _memory;
     private readonly int _wordOffset;
     private int _disposed;
 
-    private SpikeTensor(PooledStorage<ulong> storage, int wordOffset, Shape shape)
+    private SpikeTensor(PooledStorage<ulong>? storage, DeviceMemory? memory, int wordOffset, Shape shape)
     {
         if (shape.Rank == 0) throw new ArgumentException("A spike tensor needs at least one axis; the last axis is the packed one.", nameof(shape));
         _storage = storage;
+        _memory = memory;
         _wordOffset = wordOffset;
         Shape = shape;
         RowLength = shape.LastDimension;
@@ -32,7 +36,25 @@ public sealed class SpikeTensor : IDisposable
     public Shape Shape { get; }
 
     /// <summary>The device that holds the storage.</summary>
-    public Device Device { get; } = Device.Cpu;
+    public Device Device => _memory?.Backend.Device ?? Device.Cpu;
+
+    /// <summary>The backend whose kernels compute on this tensor's device.</summary>
+    public ComputeBackend Backend => _memory?.Backend ?? ComputeBackend.Cpu;
+
+    /// <summary>True when the words are in host memory, readable through <see cref="Words"/>.</summary>
+    public bool IsOnHost => _memory is null;
+
+    /// <summary>The device address of this view's first word, for backends that launch kernels on it.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is in host memory.</exception>
+    public ulong DeviceAddress
+    {
+        get
+        {
+            ThrowIfDisposed();
+            if (_memory is null) throw new InvalidOperationException($"SpikeTensor{Shape} is on the CPU; it has no device address.");
+            return _memory.Address + (ulong)_wordOffset * sizeof(ulong);
+        }
+    }
 
     /// <summary>The number of rows: the product of every dimension except the last.</summary>
     public int RowCount { get; }
@@ -56,7 +78,39 @@ public sealed class SpikeTensor : IDisposable
     public static SpikeTensor Zeros(Shape shape)
     {
         var words = checked(shape.RowCount * WordsFor(shape.Rank == 0 ? 1 : shape.LastDimension));
-        return new SpikeTensor(PooledStorage<ulong>.Rent(words, clear: true), 0, shape);
+        return new SpikeTensor(PooledStorage<ulong>.Rent(words, clear: true), null, 0, shape);
+    }
+
+    /// <summary>A spike tensor with no spikes on <paramref name="device"/>.</summary>
+    /// <exception cref="InvalidOperationException">No backend is registered for the device.</exception>
+    public static SpikeTensor Zeros(Shape shape, Device device)
+    {
+        if (device.Kind == DeviceKind.Cpu) return Zeros(shape);
+        var backend = (DeviceBackend)ComputeBackend.For(device);
+        long bytes = checked((long)shape.RowCount * WordsFor(shape.Rank == 0 ? 1 : shape.LastDimension) * sizeof(ulong));
+        var result = new SpikeTensor(null, backend.Allocate(bytes), 0, shape);
+        backend.ClearMemory(result.DeviceAddress, bytes);
+        return result;
+    }
+
+    /// <summary>
+    /// This tensor's bits on <paramref name="device"/>: a copy when the device differs, else a new view of the same
+    /// storage; the caller owns the result.
+    /// </summary>
+    public SpikeTensor To(Device device)
+    {
+        ThrowIfDisposed();
+        if (device == Device) return View(_wordOffset, Shape);
+        if (_memory is not null && device.Kind != DeviceKind.Cpu)
+        {
+            using var host = To(Device.Cpu);
+            return host.To(device);
+        }
+        var result = Zeros(Shape, device);
+        long bytes = (long)RowCount * WordsPerRow * sizeof(ulong);
+        if (_memory is null) ((DeviceBackend)result.Backend).CopyFromHost(MemoryMarshal.AsBytes((ReadOnlySpan<ulong>)Words), result.DeviceAddress);
+        else _memory.Backend.CopyToHost(DeviceAddress, MemoryMarshal.AsBytes(result.Words)[..(int)bytes]);
+        return result;
     }
 
     /// <summary>A spike tensor with no spikes and the given dimensions.</summary>
@@ -83,7 +137,9 @@ public sealed class SpikeTensor : IDisposable
         get
         {
             ThrowIfDisposed();
-            return _storage.Array.AsSpan(_wordOffset, RowCount * WordsPerRow);
+            var storage = _storage ?? throw new InvalidOperationException(
+                $"SpikeTensor{Shape} is on {Device}; its words are not in host memory. Copy it with To(Device.Cpu) first.");
+            return storage.Array.AsSpan(_wordOffset, RowCount * WordsPerRow);
         }
     }
 
@@ -132,6 +188,11 @@ public sealed class SpikeTensor : IDisposable
     /// <summary>The total number of spikes.</summary>
     public long PopCount()
     {
+        if (_memory is not null)
+        {
+            using var host = To(Device.Cpu);
+            return host.PopCount();
+        }
         long total = 0;
         foreach (ulong w in Words) total += BitOperations.PopCount(w);
         return total;
@@ -241,6 +302,12 @@ public sealed class SpikeTensor : IDisposable
     /// <summary>A new spike tensor with a copy of the bits.</summary>
     public SpikeTensor Clone()
     {
+        if (_memory is not null)
+        {
+            var copy = Zeros(Shape, Device);
+            _memory.Backend.CopyOnDevice(DeviceAddress, copy.DeviceAddress, (long)RowCount * WordsPerRow * sizeof(ulong));
+            return copy;
+        }
         var result = Zeros(Shape);
         Words.CopyTo(result.Words);
         return result;
@@ -249,11 +316,14 @@ public sealed class SpikeTensor : IDisposable
     /// <summary>Releases this tensor's hold on its storage.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _storage.Release();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_memory is null) _storage!.Release();
+        else _memory.Release();
     }
 
     /// <summary>Formats the shape and firing rate.</summary>
-    public override string ToString() => IsDisposed ? $"SpikeTensor{Shape} (disposed)" : $"SpikeTensor{Shape} rate={FiringRate:F4}";
+    public override string ToString() =>
+        IsDisposed ? $"SpikeTensor{Shape} (disposed)" : _memory is not null ? $"SpikeTensor{Shape} on {Device}" : $"SpikeTensor{Shape} rate={FiringRate:F4}";
 
     private enum BitwiseOp { And, Or, Xor }
 
@@ -280,8 +350,13 @@ public sealed class SpikeTensor : IDisposable
     private SpikeTensor View(int wordOffset, Shape shape)
     {
         ThrowIfDisposed();
-        _storage.AddReference();
-        return new SpikeTensor(_storage, wordOffset, shape);
+        if (_memory is not null)
+        {
+            _memory.AddReference();
+            return new SpikeTensor(null, _memory, wordOffset, shape);
+        }
+        _storage!.AddReference();
+        return new SpikeTensor(_storage, null, wordOffset, shape);
     }
 
     private void RequireTimeAxis()

@@ -1,5 +1,7 @@
 using System;
+using System.Runtime.InteropServices;
 using System.Threading;
+using Spiking.Tensors.Backends;
 
 namespace Spiking.Tensors;
 
@@ -16,7 +18,8 @@ namespace Spiking.Tensors;
 /// </remarks>
 public sealed partial class Tensor : IDisposable
 {
-    private readonly PooledStorage<float> _storage;
+    private readonly PooledStorage<float>? _storage;
+    private readonly DeviceMemory? _memory;
     private readonly int _offset;
     private int _disposed;
 
@@ -27,11 +30,39 @@ public sealed partial class Tensor : IDisposable
         Shape = shape;
     }
 
+    private Tensor(DeviceMemory memory, int offset, Shape shape)
+    {
+        _memory = memory;
+        _offset = offset;
+        Shape = shape;
+    }
+
     /// <summary>The dimensions of this tensor.</summary>
     public Shape Shape { get; }
 
     /// <summary>The device that holds the storage.</summary>
-    public Device Device { get; } = Device.Cpu;
+    public Device Device => _memory?.Backend.Device ?? Device.Cpu;
+
+    /// <summary>The backend whose kernels compute on this tensor's device.</summary>
+    public ComputeBackend Backend => _memory?.Backend ?? ComputeBackend.Cpu;
+
+    /// <summary>True when the elements are in host memory, readable through <see cref="AsSpan"/>.</summary>
+    public bool IsOnHost => _memory is null;
+
+    /// <summary>
+    /// The device address of this view's first element, for backends that launch kernels on it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is in host memory.</exception>
+    public ulong DeviceAddress
+    {
+        get
+        {
+            ThrowIfDisposed();
+            if (_memory is null) throw new InvalidOperationException($"Tensor{Shape} is on the CPU; it has no device address.");
+            _memory.IncrementVersion();
+            return _memory.Address + (ulong)_offset * sizeof(float);
+        }
+    }
 
     /// <summary>The number of elements.</summary>
     public int Length => Shape.ElementCount;
@@ -46,7 +77,7 @@ public sealed partial class Tensor : IDisposable
     /// Incremented whenever mutable access to the elements is handed out, through this tensor or through any view
     /// sharing its storage (a write through <c>weight[0].AsSpan()</c> changes the weight too).
     /// </summary>
-    public int Version => _storage.Version;
+    public int Version => _storage?.Version ?? _memory!.Version;
 
     /// <summary>A tensor of the given shape whose contents are unspecified (pooled memory is not cleared).</summary>
     public static Tensor Empty(Shape shape) => new(PooledStorage<float>.Rent(shape.ElementCount, clear: false), 0, shape);
@@ -59,6 +90,44 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>A tensor of zeros with the given dimensions.</summary>
     public static Tensor Zeros(params int[] dims) => Zeros(new Shape(dims));
+
+    /// <summary>A tensor on <paramref name="device"/> whose contents are unspecified.</summary>
+    /// <exception cref="InvalidOperationException">No backend is registered for the device.</exception>
+    public static Tensor Empty(Shape shape, Device device)
+    {
+        if (device.Kind == DeviceKind.Cpu) return Empty(shape);
+        var backend = (DeviceBackend)ComputeBackend.For(device);
+        return new Tensor(backend.Allocate((long)shape.ElementCount * sizeof(float)), 0, shape);
+    }
+
+    /// <summary>A tensor of zeros on <paramref name="device"/>.</summary>
+    public static Tensor Zeros(Shape shape, Device device)
+    {
+        if (device.Kind == DeviceKind.Cpu) return Zeros(shape);
+        var t = Empty(shape, device);
+        t.Fill(0f);
+        return t;
+    }
+
+    /// <summary>
+    /// This tensor's elements on <paramref name="device"/>: a copy when the device differs, else a new view of the
+    /// same storage. Either way the caller owns (and disposes) the result.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        ThrowIfDisposed();
+        if (device == Device) return View(_offset, Shape);
+        if (_memory is not null && device.Kind != DeviceKind.Cpu)
+        {
+            // Between two devices the copy goes through the host: no peer access is assumed.
+            using var host = To(Device.Cpu);
+            return host.To(device);
+        }
+        var result = Empty(Shape, device);
+        if (_memory is null) ((DeviceBackend)result.Backend).CopyFromHost(MemoryMarshal.AsBytes(AsReadOnlySpan()), result.DeviceAddress);
+        else _memory.Backend.CopyToHost(DeviceAddressForRead, MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
 
     /// <summary>A tensor with every element equal to <paramref name="value"/>.</summary>
     public static Tensor Full(Shape shape, float value)
@@ -92,22 +161,27 @@ public sealed partial class Tensor : IDisposable
     public static Tensor FromArray(float[] values, params int[] dims) => FromSpan(values, new Shape(dims));
 
     /// <summary>The elements, for reading and writing. Taking it increments <see cref="Version"/>.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is on a device; copy it with <see cref="To"/> first.</exception>
     public Span<float> AsSpan()
     {
-        ThrowIfDisposed();
-        _storage.IncrementVersion();
-        return _storage.Array.AsSpan(_offset, Length);
+        var storage = HostStorage();
+        storage.IncrementVersion();
+        return storage.Array.AsSpan(_offset, Length);
     }
 
     /// <summary>The elements, read-only.</summary>
-    public ReadOnlySpan<float> AsReadOnlySpan()
-    {
-        ThrowIfDisposed();
-        return _storage.Array.AsSpan(_offset, Length);
-    }
+    /// <exception cref="InvalidOperationException">The tensor is on a device; copy it with <see cref="To"/> first.</exception>
+    public ReadOnlySpan<float> AsReadOnlySpan() => HostStorage().Array.AsSpan(_offset, Length);
 
-    /// <summary>A copy of the elements in row-major order.</summary>
-    public float[] ToArray() => AsReadOnlySpan().ToArray();
+    /// <summary>A copy of the elements in row-major order (copied from the device when the tensor is on one).</summary>
+    public float[] ToArray()
+    {
+        if (_memory is null) return AsReadOnlySpan().ToArray();
+        ThrowIfDisposed();
+        var values = new float[Length];
+        _memory.Backend.CopyToHost(DeviceAddressForRead, MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
 
     /// <summary>The element at a full index, outermost first.</summary>
     /// <exception cref="ArgumentException">The index has the wrong rank or a component out of range.</exception>
@@ -121,7 +195,7 @@ public sealed partial class Tensor : IDisposable
     public float ToScalar()
     {
         if (Length != 1) throw new InvalidOperationException($"ToScalar() needs a one-element tensor; this one has shape {Shape}.");
-        return AsReadOnlySpan()[0];
+        return _memory is null ? AsReadOnlySpan()[0] : ToArray()[0];
     }
 
     /// <summary>A view of step <paramref name="index"/> along the leading (time) axis; no copy.</summary>
@@ -168,43 +242,83 @@ public sealed partial class Tensor : IDisposable
     public Tensor Reshape(Shape shape) => Reshape(shape.Dimensions.ToArray());
 
     /// <summary>A new tensor with a copy of the elements.</summary>
-    public Tensor Clone() => FromSpan(AsReadOnlySpan(), Shape);
+    public Tensor Clone()
+    {
+        if (_memory is null) return FromSpan(AsReadOnlySpan(), Shape);
+        var copy = Empty(Shape, Device);
+        CopyTo(copy);
+        return copy;
+    }
 
-    /// <summary>Copies the elements into <paramref name="destination"/>, which must have the same shape.</summary>
+    /// <summary>Copies the elements into <paramref name="destination"/>, which must have the same shape and device.</summary>
     public void CopyTo(Tensor destination)
     {
         ThrowIfDisposed();
         TensorChecks.SameShape(this, destination, nameof(destination));
-        AsReadOnlySpan().CopyTo(destination.AsSpan());
+        TensorChecks.SameDevice(this, destination, nameof(destination));
+        if (_memory is null)
+        {
+            AsReadOnlySpan().CopyTo(destination.AsSpan());
+        }
+        else
+        {
+            _memory.Backend.CopyOnDevice(DeviceAddressForRead, destination.DeviceAddress, (long)Length * sizeof(float));
+        }
     }
 
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
-    public void Fill(float value) => AsSpan().Fill(value);
+    public void Fill(float value)
+    {
+        if (_memory is null) AsSpan().Fill(value);
+        else _memory.Backend.Fill(this, value);
+    }
 
     /// <summary>Sets every element to zero.</summary>
-    public void Clear() => AsSpan().Clear();
+    public void Clear()
+    {
+        if (_memory is null) AsSpan().Clear();
+        else _memory.Backend.ClearMemory(DeviceAddress, (long)Length * sizeof(float));
+    }
 
     /// <summary>Releases this tensor's hold on its storage; the storage returns to the pool when no view holds it.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _storage.Release();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_memory is null) _storage!.Release();
+        else _memory.Release();
     }
 
-    /// <summary>Formats the shape and, for small tensors, the values.</summary>
+    /// <summary>Formats the shape and, for small host tensors, the values.</summary>
     public override string ToString()
     {
         if (IsDisposed) return $"Tensor{Shape} (disposed)";
+        if (_memory is not null) return $"Tensor{Shape} on {Device}";
         if (Length > 16) return $"Tensor{Shape}";
         return $"Tensor{Shape} [{string.Join(", ", AsReadOnlySpan().ToArray())}]";
     }
 
-    internal float[] StorageArray => _storage.Array;
+    internal float[] StorageArray => HostStorage().Array;
 
     internal int StorageOffset => _offset;
 
+    /// <summary>The device address without counting a write, for reads.</summary>
+    private ulong DeviceAddressForRead => _memory!.Address + (ulong)_offset * sizeof(float);
+
+    private PooledStorage<float> HostStorage()
+    {
+        ThrowIfDisposed();
+        return _storage ?? throw new InvalidOperationException(
+            $"Tensor{Shape} is on {Device}; its elements are not in host memory. Copy it with To(Device.Cpu) first.");
+    }
+
     private Tensor View(int offset, Shape shape)
     {
-        _storage.AddReference();
+        if (_memory is not null)
+        {
+            _memory.AddReference();
+            return new Tensor(_memory, offset, shape);
+        }
+        _storage!.AddReference();
         return new Tensor(_storage, offset, shape);
     }
 

@@ -33,6 +33,14 @@ internal static class TensorChecks
         }
     }
 
+    public static void SameDevice(Tensor expected, Tensor actual, string paramName)
+    {
+        if (expected.Device != actual.Device)
+        {
+            throw new ArgumentException($"'{paramName}' is on {actual.Device}; expected {expected.Device}.", paramName);
+        }
+    }
+
     public static void Rank(Tensor tensor, int rank, string paramName)
     {
         Live(tensor, paramName);
