@@ -6,6 +6,12 @@ namespace Spiking.Layers;
 /// Q, K and V are spikes <c>[L, d]</c> per head (L tokens, d channels); SN is a LIF layer, and <c>SN_s</c> one whose
 /// input is first scaled by s (the reference code's 0.125 before a LIF with threshold 0.5).
 /// </summary>
+/// <remarks>
+/// SDSA-1 and SDSA-3 follow the reference code (BICLab/Spike-Driven-Transformer <c>module/ms_conv.py</c> and
+/// BICLab/Spike-Driven-Transformer-V2 <c>classification/models.py</c>), which builds no other variant. SDSA-2 and
+/// SDSA-4 follow the paper's comparison as reconstructed without its text at hand: the order of the products and the
+/// place of the neuron are as described below, and the threshold of SDSA-4's <c>kv_lif</c> is a choice made here.
+/// </remarks>
 public enum SdsaVariant
 {
     /// <summary>
