@@ -15,7 +15,10 @@ namespace Spiking.Cli;
 /// <item><c>ssa_spikes</c>: Spikformer's <c>(Q·Kᵀ)·V·0.125</c> on spikes (<c>Functional.SpikingAttention</c>).</item>
 /// <item><c>sdsa1_spikes</c>: <c>Q ⊙ SN(Σ_tokens K ⊙ V)</c>, SN a Heaviside at 0.5 with the ATan surrogate
 /// (<c>SpikeDrivenKeyValue</c>, <c>Spike</c>, <c>SpikeMask</c>).</item>
-/// <item><c>sdsa3_spikes</c>: <c>Q·(Kᵀ·V)·0.125</c> on spikes (<c>SpikeLinearAttention</c>).</item>
+/// <item><c>sdsa3_spikes</c>: <c>Q·(Kᵀ·V)·0.125</c> on spikes (<c>SpikeLinearAttention</c>); SDSA-2, <c>(Q·Kᵀ)·V·0.125</c>,
+/// is <c>ssa_spikes</c>'s op.</item>
+/// <item><c>sdsa4_spikes</c>: <c>Q·SN(Kᵀ·V)·0.125</c>, SN a Heaviside at 0.5 with the ATan surrogate
+/// (<c>SpikeKeyValueProduct</c>, <c>Spike</c>, <c>SpikeQueryProduct</c>).</item>
 /// <item><c>float_softmax</c>: <c>softmax(Q·Kᵀ/√d)·V</c> on dense Q, K, V (<see cref="FloatSoftmaxAttention"/>), the baseline.</item>
 /// <item><c>spike_inputs</c>: only the three <c>Spike</c> ops that give the spike variants Q, K and V with a gradient path
 /// (thresholding potentials drawn with Philox to fire at the rate p, and their surrogate backward); every spike
@@ -30,6 +33,9 @@ internal static class AttentionBench
     private const string DefaultShapes = "4,64,49,64,4;4,16,196,384,12";
     private const float SpikeScale = 0.125f;
     private const float MaskThreshold = 0.5f;
+
+    /// <summary>Where the float baseline sits in <see cref="Run"/>'s order, the reference of every ratio.</summary>
+    private const int FloatIndex = 4;
 
     public static int Run(Options options)
     {
@@ -75,7 +81,7 @@ internal static class AttentionBench
                 vPotential.ZeroGrad();
             }
 
-            var names = new[] { "ssa_spikes", "sdsa1_spikes", "sdsa3_spikes", "float_softmax", "spike_inputs" };
+            var names = new[] { "ssa_spikes", "sdsa1_spikes", "sdsa3_spikes", "sdsa4_spikes", "float_softmax", "spike_inputs" };
             var fns = new List<Action>
             {
                 () =>
@@ -99,6 +105,13 @@ internal static class AttentionBench
                 },
                 () =>
                 {
+                    using var scope = DisposeScope.Begin();
+                    var map = Functional.Spike(Functional.SpikeKeyValueProduct(K(), V()), surrogate, MaskThreshold);
+                    Functional.SpikeQueryProduct(Q(), map, SpikeScale).Backward(g);
+                    Zero();
+                },
+                () =>
+                {
                     var (y, saved) = FloatSoftmaxAttention.Forward(qFloat, kFloat, vFloat, floatScale);
                     var (dq, dk, dv) = saved.Backward(g);
                     saved.Dispose();
@@ -118,19 +131,19 @@ internal static class AttentionBench
             };
             var saved = SavedBytes(shape);
             var times = Timing.Interleaved(fns, reps, minTime, maxTime, warmup);
-            double floatMs = Timing.Stats(times[3]).MedianMs;
+            double floatMs = Timing.Stats(times[FloatIndex]).MedianMs;
             for (int i = 0; i < fns.Count; i++)
             {
                 var (median, min) = Timing.Stats(times[i]);
                 double ratio = median / floatMs;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{names[i],13}  {t,2}  {b,3}  {n,4}  {d,4}  {h,3}  {times[i].Count,5}  {median,10:F3}  {min,10:F3}  {ratio,7:F2}  " +
-                    $"{saved[i],12}  {saved[3],12}  {(double)saved[3] / saved[i],11:F1}"));
+                    $"{saved[i],12}  {saved[FloatIndex],12}  {(double)saved[FloatIndex] / saved[i],11:F1}"));
                 json.Write(
                 [
                     new("workload", "attention"), new("variant", names[i]), new("T", t), new("B", b), new("N", n), new("D", d),
                     new("heads", h), new("threads", threads), new("median_ms", median), new("min_ms", min), new("ratio_vs_float", ratio),
-                    new("saved_bytes", saved[i]), new("float_saved_bytes", saved[3]), new("rate", rate), new("reps", times[i].Count),
+                    new("saved_bytes", saved[i]), new("float_saved_bytes", saved[FloatIndex]), new("rate", rate), new("reps", times[i].Count),
                     new("interleaved", true), new("engine", "spiking"), new("saved_bytes_from", "shapes"), new("simd", simd), new("cpu", cpu),
                 ]);
             }
@@ -142,7 +155,9 @@ internal static class AttentionBench
     /// Bytes each variant's graph holds for backward, in <see cref="Run"/>'s order, by the ops' saving rules:
     /// SSA keeps the bits of Q, K and V; SDSA-1 the bits of K and V (key-value sum), the float sums
     /// <c>[T·B, H, 1, d]</c> (the neuron's input) and the bits of Q and the mask; SDSA-3 the bits of Q, K, V and the
-    /// float <c>Kᵀ·V</c> <c>[T·B, H, d, d]</c>; the float baseline Q, K, V and P <c>[T·B, H, N, N]</c> as floats; the
+    /// float <c>Kᵀ·V</c> <c>[T·B, H, d, d]</c>; SDSA-4 the bits of K and V (key-value product), the float
+    /// <c>Kᵀ·V</c> (the neuron's input) and the bits of Q and the map <c>[T·B, H, d, d]</c>; the float baseline Q, K,
+    /// V and P <c>[T·B, H, N, N]</c> as floats; the
     /// spike inputs the float potentials of Q, K and V.
     /// </summary>
     internal static long[] SavedBytes(Shape shape)
@@ -157,6 +172,7 @@ internal static class AttentionBench
             3 * bits,
             2 * bits + heads * d * sizeof(float) + bits + maskBits,
             3 * bits + heads * d * d * sizeof(float),
+            3 * bits + heads * d * d * sizeof(float) + heads * d * SpikeTensor.WordsFor(d) * sizeof(ulong),
             FloatSoftmaxAttention.SavedBytes((int)heads, l, d),
             3 * floats,
         ];

@@ -31,7 +31,7 @@ internal static class CommandLine
               --impl fast|reference    which kernel implementation to time (default: fast)
           bench neurons [options]    time the fused LIF forward and forward+backward over [8,64,512] and [4,64,32,28,28]
               --threads N --json FILE --reps N --min-time S --warmup N
-          bench attention [options]  time forward+backward of spiking attention (SSA, SDSA-1, SDSA-3 on spikes) against
+          bench attention [options]  time forward+backward of spiking attention (SSA = SDSA-2, SDSA-1, -3, -4 on spikes) vs
                                      float softmax attention, with the bytes each holds for backward
               --threads N --json FILE --reps N --min-time S --warmup N
               --rate p                 firing rate of the Q, K, V spikes (default: 0.15)

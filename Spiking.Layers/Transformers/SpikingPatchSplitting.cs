@@ -52,18 +52,29 @@ public sealed class SpikingPatchSplitting : Module
     /// <exception cref="ArgumentException">The input is not <c>[T, B, C, H, W]</c> with H and W divisible by 4.</exception>
     public override Variable Forward(Variable input)
     {
+        CheckImages(input, "SPS");
+        var x = input;
+        foreach (var stage in _stages) x = stage.Forward(x);
+        var rpe = _rpeLif.Forward(_rpeBn.Forward(_rpeConv.Forward(x)));
+        return ToTokens(Functional.Add(Functional.SpikesToDense(x), Functional.SpikesToDense(rpe)));
+    }
+
+    /// <summary>Throws unless <paramref name="input"/> is images <c>[T, B, C, H, W]</c> with H and W divisible by 4.</summary>
+    internal static void CheckImages(Variable input, string layer)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var shape = input.Shape;
         if (shape.Rank != 5 || shape[3] % 4 != 0 || shape[4] % 4 != 0)
         {
-            throw new ArgumentException($"SPS needs images [T, B, C, H, W] with H and W divisible by 4; the input has shape {shape}.", nameof(input));
+            throw new ArgumentException($"{layer} needs images [T, B, C, H, W] with H and W divisible by 4; the input has shape {shape}.", nameof(input));
         }
-        var x = input;
-        foreach (var stage in _stages) x = stage.Forward(x);
-        var rpe = _rpeLif.Forward(_rpeBn.Forward(_rpeConv.Forward(x)));
-        var sum = Functional.Add(Functional.SpikesToDense(x), Functional.SpikesToDense(rpe));
-        var s = sum.Shape;
-        var flat = Functional.Reshape(sum, s[0] * s[1], s[2], s[3] * s[4], 1);
+    }
+
+    /// <summary>Dense maps <c>[T, B, D, H, W]</c> → tokens <c>[T, B, H·W, D]</c>.</summary>
+    internal static Variable ToTokens(Variable maps)
+    {
+        var s = maps.Shape;
+        var flat = Functional.Reshape(maps, s[0] * s[1], s[2], s[3] * s[4], 1);
         var tokens = Functional.SwapMiddleAxes(flat);
         return Functional.Reshape(tokens, s[0], s[1], s[3] * s[4], s[2]);
     }

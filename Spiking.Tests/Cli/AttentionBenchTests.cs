@@ -14,7 +14,7 @@ public sealed class AttentionBenchTests : IDisposable
     private static readonly string[] s_keys =
         ["workload", "variant", "T", "B", "N", "D", "heads", "threads", "median_ms", "min_ms", "ratio_vs_float", "saved_bytes", "float_saved_bytes"];
 
-    private static readonly string[] s_variants = ["float_softmax", "sdsa1_spikes", "sdsa3_spikes", "spike_inputs", "ssa_spikes"];
+    private static readonly string[] s_variants = ["float_softmax", "sdsa1_spikes", "sdsa3_spikes", "sdsa4_spikes", "spike_inputs", "ssa_spikes"];
 
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("spiking-bench-attention-");
 
@@ -38,7 +38,7 @@ public sealed class AttentionBenchTests : IDisposable
         }
         Assert.Equal(0, rc);
         var lines = File.ReadAllLines(path);
-        Assert.Equal(10, lines.Length);
+        Assert.Equal(12, lines.Length);
         var variants = new HashSet<string>();
         foreach (var line in lines)
         {
@@ -66,8 +66,9 @@ public sealed class AttentionBenchTests : IDisposable
         Assert.Equal(3 * 108 * 8, bytes[0]);
         Assert.Equal((3 * 108 * 8) + (12 * 4 * 4) + (12 * 8), bytes[1]);
         Assert.Equal((3 * 108 * 8) + (12 * 4 * 4 * 4), bytes[2]);
-        Assert.Equal((3 * 108 * 4 * 4) + (12 * 9 * 9 * 4), bytes[3]);
-        Assert.Equal(3 * 108 * 4 * 4, bytes[4]);
+        Assert.Equal((3 * 108 * 8) + (12 * 4 * 4 * 4) + (12 * 4 * 8), bytes[3]);
+        Assert.Equal((3 * 108 * 4 * 4) + (12 * 9 * 9 * 4), bytes[4]);
+        Assert.Equal(3 * 108 * 4 * 4, bytes[5]);
     }
 
     [Theory]

@@ -27,6 +27,8 @@ public sealed class SpikeDrivenTransformerTests
         return t.ToArray();
     }
 
+    private static string MixName(SdsaVariant variant) => variant == SdsaVariant.KeyValueMask ? "talking_heads_lif" : "attn_lif";
+
     private static float[] ParameterValues(Module module, string name) =>
         module.NamedParameters().Single(p => p.Name == name).Parameter.Value.ToArray();
 
@@ -84,7 +86,9 @@ public sealed class SpikeDrivenTransformerTests
 
     [Theory]
     [InlineData(SdsaVariant.KeyValueMask)]
+    [InlineData(SdsaVariant.QueryKeyAttention)]
     [InlineData(SdsaVariant.LinearAttention)]
+    [InlineData(SdsaVariant.SpikingKeyValueAttention)]
     public void Attention_matches_a_naive_reference_from_its_own_q_k_v_spikes(SdsaVariant variant)
     {
         const int T = 4, B = 2, N = 16, D = 16, H = 4, Dh = D / H;
@@ -92,9 +96,10 @@ public sealed class SpikeDrivenTransformerTests
         // At these sizes Kᵀ·V holds small counts, so SDSA-3's 0.125 would leave attn_lif silent.
         const float Scale = 0.5f;
         using var attn = new SpikeDrivenSelfAttention(D, H, variant, Scale);
-        string mixName = variant == SdsaVariant.KeyValueMask ? "talking_heads_lif" : "attn_lif";
+        string mixName = MixName(variant);
         Excite(attn);
         foreach (var name in new[] { "head_lif", "q_lif", "k_lif", "v_lif", mixName }) NeuronOf(attn, name).KeepLastSpikes = true;
+        if (variant == SdsaVariant.SpikingKeyValueAttention) NeuronOf(attn, "kv_lif").KeepLastSpikes = true;
         var rng = new PhiloxGenerator(12);
         using var scope = DisposeScope.Begin();
         using var x = Variable.Input(rng.Normal(new Shape(T, B, N, D), 1f, 1.5f));
@@ -131,7 +136,28 @@ public sealed class SpikeDrivenTransformerTests
         }
         else
         {
-            // a[t, b, h, n, c] = s · Σ_j Q[n, j] · Σ_l K[l, j] · V[l, c] within head h, laid out [T, B·H, N, d] for the neuron.
+            // m[t, b, h, j, c] = Σ_l K[l, j] · V[l, c] within head h, laid out [T, B·H, d, d] for SDSA-4's neuron.
+            var m = new double[T * B * H * Dh * Dh];
+            for (int tb = 0; tb < T * B; tb++)
+            {
+                for (int h = 0; h < H; h++)
+                {
+                    for (int j = 0; j < Dh; j++)
+                    {
+                        for (int c = 0; c < Dh; c++)
+                        {
+                            for (int l = 0; l < N; l++) m[((tb * H + h) * Dh + j) * Dh + c] += k[(tb * N + l) * D + h * Dh + j] * v[(tb * N + l) * D + h * Dh + c];
+                        }
+                    }
+                }
+            }
+            if (variant == SdsaVariant.SpikingKeyValueAttention)
+            {
+                m = NaiveLif(m, T, 0.5);
+                Assert.Equal(m, Bits(NeuronOf(attn, "kv_lif")).Select(b => (double)b).ToArray());
+            }
+            // a[t, b, h, n, c] = s · Σ_j Q[n, j] · m[j, c] within head h, laid out [T, B·H, N, d] for the neuron: the
+            // same values whether Q·Kᵀ (SDSA-2) or Kᵀ·V (SDSA-3, SDSA-4) is formed first.
             var a = new double[T * B * H * N * Dh];
             for (int tb = 0; tb < T * B; tb++)
             {
@@ -142,12 +168,7 @@ public sealed class SpikeDrivenTransformerTests
                         for (int c = 0; c < Dh; c++)
                         {
                             double sum = 0;
-                            for (int j = 0; j < Dh; j++)
-                            {
-                                double m = 0;
-                                for (int l = 0; l < N; l++) m += k[(tb * N + l) * D + h * Dh + j] * v[(tb * N + l) * D + h * Dh + c];
-                                sum += q[(tb * N + n) * D + h * Dh + j] * m;
-                            }
+                            for (int j = 0; j < Dh; j++) sum += q[(tb * N + n) * D + h * Dh + j] * m[((tb * H + h) * Dh + j) * Dh + c];
                             a[((tb * H + h) * N + n) * Dh + c] = Scale * sum;
                         }
                     }
@@ -203,11 +224,14 @@ public sealed class SpikeDrivenTransformerTests
 
     [Theory]
     [InlineData(SdsaVariant.KeyValueMask)]
+    [InlineData(SdsaVariant.QueryKeyAttention)]
     [InlineData(SdsaVariant.LinearAttention)]
+    [InlineData(SdsaVariant.SpikingKeyValueAttention)]
     public void Attention_passes_a_gradient_to_every_parameter_and_to_its_input(SdsaVariant variant)
     {
         ModelSeed.Seed(2);
-        using var attn = new SpikeDrivenSelfAttention(32, heads: 4, variant);
+        // SDSA-4's counts reach at most d = 8 here, so its attn_lif needs a larger scale than 0.125 to fire.
+        using var attn = new SpikeDrivenSelfAttention(32, heads: 4, variant, variant == SdsaVariant.SpikingKeyValueAttention ? 0.5f : 0.125f);
         Excite(attn);
         var rng = new PhiloxGenerator(3);
         using var scope = DisposeScope.Begin();
@@ -306,11 +330,16 @@ public sealed class SpikeDrivenTransformerTests
 
     [Theory]
     [InlineData(SdsaVariant.KeyValueMask)]
+    [InlineData(SdsaVariant.QueryKeyAttention)]
     [InlineData(SdsaVariant.LinearAttention)]
+    [InlineData(SdsaVariant.SpikingKeyValueAttention)]
     public void Model_gives_one_output_per_step_with_the_papers_names(SdsaVariant variant)
     {
         ModelSeed.Seed(16);
-        using var model = new SpikeDrivenTransformer(dim: 32, depth: 2, heads: 4, mlpRatio: 2, variant: variant);
+        // SDSA-4's query product counts at most d channels, times 0.125: one head of 32 lets attn_lif fire.
+        using var model = new SpikeDrivenTransformer(dim: 32, depth: 2, heads: variant == SdsaVariant.SpikingKeyValueAttention ? 1 : 4, mlpRatio: 2, variant: variant);
+        // SDSA-1's mask fires at initialisation; the scaled products of SDSA-2 to SDSA-4 need Q, K and V to fire more.
+        if (variant != SdsaVariant.KeyValueMask) Excite(model);
         Assert.Equal(variant, model.Variant);
         var names = model.NamedParameters().Select(p => p.Name).ToList();
         Assert.Contains("patch_embed.proj_conv.weight", names);
@@ -318,8 +347,10 @@ public sealed class SpikeDrivenTransformerTests
         Assert.Contains("block.1.attn.proj_linear.bias", names);
         Assert.Contains("block.1.mlp.fc2_bn.weight", names);
         Assert.Contains("head.weight", names);
-        string mix = variant == SdsaVariant.KeyValueMask ? "block.0.attn.talking_heads_lif" : "block.0.attn.attn_lif";
-        Assert.Contains(model.NamedModules(), m => m.Name == mix);
+        Assert.Contains("patch_embed.proj_bn3.weight", names);
+        Assert.Contains("patch_embed.rpe_bn.bias", names);
+        Assert.Contains(model.NamedModules(), m => m.Name == "block.0.attn." + MixName(variant));
+        Assert.Equal(variant == SdsaVariant.SpikingKeyValueAttention, model.NamedModules().Any(m => m.Name == "block.0.attn.kv_lif"));
         Assert.Contains(model.NamedModules(), m => m.Name == "head_lif");
 
         using var scope = DisposeScope.Begin();
@@ -327,10 +358,130 @@ public sealed class SpikeDrivenTransformerTests
         var y = model.Forward(x);
         Assert.Equal(new Shape(4, 3, 10), y.Shape);
         BackwardWeighted(y, 18);
-        // Unexcited, at initialisation: every weight, down to the first SPS conv, is reached through the surrogates.
+        // At initialisation every weight, down to the first SPS conv, is reached through the surrogates.
         AssertEveryParameterHasAGradient(model);
         var e = Assert.Throws<ArgumentException>(() => model.Forward(Variable.Constant(Tensor.Zeros(4, 3, 1, 27, 28))));
         Assert.Contains("[4, 3, 1, 27, 28]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Patch_splitting_adds_the_position_embedding_to_the_membrane_level_feature()
+    {
+        ModelSeed.Seed(20);
+        using var sps = new SpikeDrivenPatchSplitting(1, 16);
+        Assert.Equal(
+            ["proj_conv.weight", "proj_bn.weight", "proj_bn.bias", "proj_conv1.weight", "proj_bn1.weight", "proj_bn1.bias",
+             "proj_conv2.weight", "proj_bn2.weight", "proj_bn2.bias", "proj_conv3.weight", "proj_bn3.weight", "proj_bn3.bias",
+             "rpe_conv.weight", "rpe_bn.weight", "rpe_bn.bias"],
+            sps.NamedParameters().Select(p => p.Name).ToList());
+        Assert.Equal(["maxpool2", "maxpool3", "proj_lif3"], sps.NamedModules().Select(m => m.Name).Where(n => n is "maxpool2" or "maxpool3" or "proj_lif3" or "rpe_lif").ToList());
+
+        using (var scope = DisposeScope.Begin())
+        {
+            using var x = Images(2, 3, 21);
+            var y = sps.Forward(x);
+            Assert.False(y.IsSpikes);
+            Assert.Equal(new Shape(2, 3, 49, 16), y.Shape);
+            // Real-valued tokens, not Spikformer's sums of two spike maps in {0, 1, 2}.
+            Assert.Contains(y.Dense.ToArray(), v => v != MathF.Round(v));
+            BackwardWeighted(y, 22);
+            AssertEveryParameterHasAGradient(sps);
+        }
+
+        // With both last batch norms flat, the feature is β everywhere, its spikes reach the RPE only through its
+        // batch norm (flat too, γ), and every token is β + γ: the sum is taken on membrane-level values.
+        foreach (var (name, p) in sps.NamedParameters())
+        {
+            if (name is "proj_bn3.weight" or "rpe_bn.weight") p.Value.Fill(0f);
+            if (name == "proj_bn3.bias") p.Value.Fill(1.5f);
+            if (name == "rpe_bn.bias") p.Value.Fill(-0.25f);
+        }
+        NeuronOf(sps, "proj_lif3").KeepLastSpikes = true;
+        using (var scope = DisposeScope.Begin())
+        {
+            using var x = Images(2, 3, 23);
+            var y = sps.Forward(x);
+            Assert.All(y.Dense.ToArray(), v => Assert.Equal(1.25f, v));
+            Assert.Contains(1f, Bits(NeuronOf(sps, "proj_lif3")));
+        }
+        var e = Assert.Throws<ArgumentException>(() => sps.Forward(Variable.Constant(Tensor.Zeros(2, 3, 1, 30, 28))));
+        Assert.Contains("[2, 3, 1, 30, 28]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SdsaVariant.KeyValueMask)]
+    [InlineData(SdsaVariant.QueryKeyAttention)]
+    [InlineData(SdsaVariant.LinearAttention)]
+    [InlineData(SdsaVariant.SpikingKeyValueAttention)]
+    public void Attention_counts_its_own_accumulates_pair_by_pair(SdsaVariant variant)
+    {
+        const int T = 2, B = 3, N = 9, D = 24, H = 3, Dh = D / H;
+        ModelSeed.Seed(30);
+        using var attn = new SpikeDrivenSelfAttention(D, H, variant, scale: 0.5f);
+        Excite(attn);
+        string mixName = MixName(variant);
+        foreach (var name in new[] { "q_lif", "k_lif", "v_lif", mixName }) NeuronOf(attn, name).KeepLastSpikes = true;
+        if (variant == SdsaVariant.SpikingKeyValueAttention) NeuronOf(attn, "kv_lif").KeepLastSpikes = true;
+        EnergyModel.StartCounting(attn);
+        var rng = new PhiloxGenerator(31);
+        using (var scope = DisposeScope.Begin())
+        {
+            using var x = Variable.Input(rng.Normal(new Shape(T, B, N, D), 1f, 1.5f));
+            attn.Forward(x);
+        }
+        EnergyModel.StopCounting(attn);
+
+        var q = Bits(NeuronOf(attn, "q_lif"));
+        var k = Bits(NeuronOf(attn, "k_lif"));
+        var v = Bits(NeuronOf(attn, "v_lif"));
+        var mix = Bits(NeuronOf(attn, mixName));
+        var map = variant == SdsaVariant.SpikingKeyValueAttention ? Bits(NeuronOf(attn, "kv_lif")) : [];
+        Assert.Contains(1f, q);
+        Assert.Contains(1f, k);
+        Assert.Contains(1f, v);
+        long expected = 0;
+        for (int tb = 0; tb < T * B; tb++)
+        {
+            for (int h = 0; h < H; h++)
+            {
+                double Q(int l, int c) => q[(tb * N + l) * D + h * Dh + c];
+                double K(int l, int c) => k[(tb * N + l) * D + h * Dh + c];
+                double V(int l, int c) => v[(tb * N + l) * D + h * Dh + c];
+                for (int i = 0; i < N; i++)
+                {
+                    for (int a = 0; a < Dh; a++)
+                    {
+                        for (int b = 0; b < Dh; b++)
+                        {
+                            switch (variant)
+                            {
+                                // SDSA-1 has no d × d products; its column sum and mask are counted below.
+                                case SdsaVariant.QueryKeyAttention:
+                                    // Q·Kᵀ: one per coinciding (query i, key j) pair in a channel; ·V: one per value spike per query.
+                                    if (a == b)
+                                    {
+                                        for (int j = 0; j < N; j++) expected += (long)(Q(i, a) * K(j, a) + V(j, a));
+                                    }
+                                    break;
+                                case SdsaVariant.LinearAttention:
+                                    // Kᵀ·V: one per key-value pair in token i; Q·M: a row of d counts per query spike.
+                                    expected += (long)(K(i, a) * V(i, b) + Q(i, a));
+                                    break;
+                                case SdsaVariant.SpikingKeyValueAttention:
+                                    expected += (long)(K(i, a) * V(i, b) + Q(i, a) * map[((tb * H + h) * Dh + a) * Dh + b]);
+                                    break;
+                            }
+                        }
+                        if (variant == SdsaVariant.KeyValueMask) expected += (long)(K(i, a) * V(i, a) + Q(i, a) * mix[(tb * H + h) * Dh + a]);
+                    }
+                }
+            }
+        }
+        Assert.True(expected > 0);
+        Assert.Equal(expected, attn.Operations.SynapticOperations);
+        Assert.Equal(0, attn.Operations.MultiplyAccumulates);
+        var report = EnergyModel.Report(attn, B);
+        Assert.Equal((double)expected / B, report.Layers.Single(l => l.Name == "").SynapticOperations);
     }
 
     [Fact]
