@@ -1,0 +1,21 @@
+// One Adam/AdamW step in torch's float32 operation order (as Spiking.Layers Adam.Update), element by element;
+// compiled with --fmad=false and IEEE division and square root, so the result is the CPU's to the bit.
+extern "C" __global__ void adam(float* param, const float* grad, float* m1, float* m2, int n,
+    float negStepSize, float bc2Sqrt, float eps, float weight, float beta2, float oneMinusBeta2,
+    float l2, float shrink, int lerpFromStart)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    {
+        float p = param[i];
+        float g = grad[i];
+        if (shrink != 1.0f) p = p * shrink;
+        if (l2 != 0.0f) g = g + l2 * p;
+        float mean = m1[i];
+        mean = lerpFromStart ? mean + weight * (g - mean) : g - (g - mean) * (1.0f - weight);
+        m1[i] = mean;
+        float square = m2[i] * beta2 + oneMinusBeta2 * g * g;
+        m2[i] = square;
+        float denom = sqrtf(square) / bc2Sqrt + eps;
+        param[i] = p + negStepSize * mean / denom;
+    }
+}
