@@ -6,10 +6,9 @@ extern "C" __global__ void adam(float* param, const float* grad, float* m1, floa
 {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
     {
-        float p = param[i];
-        float g = grad[i];
-        if (shrink != 1.0f) p = p * shrink;
-        if (l2 != 0.0f) g = g + l2 * p;
+        // A shrink of 1 and a decay of 0 leave p and g as they are, so they are applied unconditionally, as on the CPU.
+        float p = param[i] * shrink;
+        float g = grad[i] + l2 * p;
         float mean = m1[i];
         mean = lerpFromStart ? mean + weight * (g - mean) : g - (g - mean) * (1.0f - weight);
         m1[i] = mean;

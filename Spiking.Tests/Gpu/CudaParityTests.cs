@@ -1,0 +1,170 @@
+using System;
+using System.IO;
+using System.Linq;
+using Spiking.Gpu;
+using Spiking.Gpu.Interop;
+using Spiking.Tensors;
+using Xunit;
+
+namespace Spiking.Tests.Gpu;
+
+/// <summary>
+/// The CUDA backend against the CPU reference, one kernel family per test. Without a usable CUDA driver and NVRTC
+/// they skip with the reason <see cref="CudaBackend.IsAvailable"/> gives; with <c>SPIKING_CUDA_LIBRARY_PATH</c>
+/// pointing at the CPU emulator (tools/cuda-emulator) they run on any machine.
+/// </summary>
+public sealed class CudaParityTests
+{
+    private const int Seed = 20261130;
+
+    public static TheoryData<string> Families => [.. CudaSelfTest.Families];
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Kernel_family_matches_the_cpu(string family)
+    {
+        var backend = Backend();
+        using var log = new StringWriter();
+        var results = CudaSelfTest.RunFamily(backend, family, Seed, log);
+        Assert.NotEmpty(results);
+        Assert.True(results.All(r => r.Passed), log.ToString());
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1, 0.5)]
+    [InlineData(3, 64, 5, 0.1)]
+    [InlineData(17, 65, 9, 1.0)]
+    [InlineData(40, 200, 70, 0.3)]
+    public void Spike_products_match_the_cpu_on_odd_shapes(int m, int k, int n, double rate)
+    {
+        var backend = Backend();
+        var problem = new ProductCase(m, k, n, rate, Seed);
+        using var spikes = problem.Spikes(m, k).Create();
+        using var weight = Tensor.FromSpan(problem.Normal(n * k, 1), new Shape(n, k));
+        using var bias = Tensor.FromSpan(problem.Normal(n, 2), new Shape(n));
+        using var grad = Tensor.FromSpan(problem.Normal(m * n, 3), new Shape(m, n));
+        var cpu = Spiking.Tensors.Backends.ComputeBackend.Cpu;
+
+        using var y = Tensor.Zeros(new Shape(m, n));
+        cpu.SpikeLinear(spikes, weight, bias, y);
+        using var dw = Tensor.Zeros(new Shape(n, k));
+        cpu.SpikeWeightGradient(grad, spikes, dw);
+
+        var device = backend.Device;
+        using var ds = spikes.To(device);
+        using var dWeight = weight.To(device);
+        using var dBias = bias.To(device);
+        using var dGrad = grad.To(device);
+        using var dy = Tensor.Zeros(new Shape(m, n), device);
+        backend.SpikeLinear(ds, dWeight, dBias, dy);
+        using var ddw = Tensor.Zeros(new Shape(n, k), device);
+        backend.SpikeWeightGradient(dGrad, ds, ddw);
+        using var dense = Tensor.Zeros(new Shape(m, k), device);
+        backend.Unpack(ds, dense);
+        using var repacked = SpikeTensor.Zeros(new Shape(m, k), device);
+        backend.PackGreaterOrEqual(dense, 0.5f, repacked);
+
+        AssertClose(y.ToArray(), dy.ToArray());
+        AssertClose(dw.ToArray(), ddw.ToArray());
+        using var back = repacked.To(Device.Cpu);
+        Assert.Equal(spikes.Words.ToArray(), back.Words.ToArray());
+    }
+
+    [Fact]
+    public void Pool_serves_a_repeated_size_from_its_cache()
+    {
+        var backend = Backend();
+        var shape = new Shape(123, 45);
+        using (Tensor.Empty(shape, backend.Device))
+        {
+        }
+        long allocations = backend.Pool.Allocations, hits = backend.Pool.Hits;
+        for (int i = 0; i < 3; i++)
+        {
+            using var again = Tensor.Empty(shape, backend.Device);
+        }
+        Assert.Equal(allocations, backend.Pool.Allocations);
+        Assert.Equal(hits + 3, backend.Pool.Hits);
+        Assert.True(backend.Pool.CachedBytes >= CudaMemoryPool.RoundUp(shape.ElementCount * sizeof(float)));
+    }
+
+    [Theory]
+    [InlineData(0, 512)]
+    [InlineData(1, 512)]
+    [InlineData(513, 1024)]
+    [InlineData(1 << 20, 1 << 20)]
+    [InlineData((1 << 20) + 1, 2 << 20)]
+    [InlineData((2 << 20) + 1, 4 << 20)]
+    public void Pool_rounds_requests_up_to_size_classes(long bytes, long expected) =>
+        Assert.Equal(expected, CudaMemoryPool.RoundUp(bytes));
+
+    [Fact]
+    public void A_failed_driver_call_names_the_call_and_the_error()
+    {
+        var backend = Backend();
+        var e = Assert.Throws<CudaException>(() => backend.Driver.Device(9999));
+        Assert.StartsWith("cuDeviceGet(9999 ordinal) failed: CUDA_ERROR_INVALID_DEVICE (", e.Message, StringComparison.Ordinal);
+        Assert.Equal("CUDA_ERROR_INVALID_DEVICE", e.ErrorName);
+    }
+
+    [Fact]
+    public void A_missing_kernel_names_the_lookup()
+    {
+        var backend = Backend();
+        var e = Assert.Throws<CudaException>(() => backend.Function("elementwise", "no_such_kernel"));
+        Assert.Contains("cuModuleGetFunction(no_such_kernel) failed: CUDA_ERROR_NOT_FOUND", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_driver_library_is_named_in_the_reason()
+    {
+        Assert.Null(CudaDriver.TryLoad(["libcuda-not-installed.so.1"], out var reason));
+        Assert.Contains("libcuda-not-installed.so.1 not found (no NVIDIA driver)", reason, StringComparison.Ordinal);
+        Assert.Null(Nvrtc.TryLoad(["libnvrtc-not-installed.so"], out reason));
+        Assert.Contains("libnvrtc-not-installed.so", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Availability_gives_a_reason_exactly_when_unavailable()
+    {
+        bool available = CudaBackend.IsAvailable(out var reason);
+        Assert.Equal(available, reason.Length == 0);
+    }
+
+    [Fact]
+    public void Description_names_the_device_and_its_architecture()
+    {
+        var backend = Backend();
+        Assert.StartsWith("cuda:0 ", backend.Description, StringComparison.Ordinal);
+        Assert.Contains(", sm_", backend.Description, StringComparison.Ordinal);
+        Assert.EndsWith(" GiB", backend.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Self_test_passes_every_kernel()
+    {
+        var backend = Backend();
+        using var log = new StringWriter();
+        var report = CudaSelfTest.Run(backend, Seed, log);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{backend.Description}\n{log}");
+        Assert.True(report.AllPassed, log.ToString());
+        Assert.EndsWith($"{report.Passed} passed, 0 failed", log.ToString().TrimEnd(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The registered backend of cuda:0, or a skip with the reason CUDA is unavailable.</summary>
+    private static CudaBackend Backend()
+    {
+        if (!CudaBackend.IsAvailable(out var reason)) Assert.Skip(reason);
+        return CudaBackend.Open();
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tolerance = CudaSelfTest.FloatTolerance * Math.Max(Math.Abs(expected[i]), 1);
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}
