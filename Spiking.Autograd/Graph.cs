@@ -27,7 +27,7 @@ internal static class Graph
                 throw new InvalidOperationException(
                     $"Backward() without a gradient needs a scalar (one element); {root} has shape {root.Shape}. Pass a gradient of that shape.");
             }
-            seed = Tensor.Ones(root.Shape);
+            seed = Tensor.Full(root.Shape, 1f, root.Device);
         }
         else
         {

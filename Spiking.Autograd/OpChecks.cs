@@ -39,4 +39,19 @@ internal static class OpChecks
 
     /// <summary>The shape used for a bit mask of a tensor of shape <paramref name="shape"/>: spike tensors need an axis, so a scalar becomes <c>[1]</c>.</summary>
     public static Shape MaskShape(Shape shape) => shape.Rank == 0 ? new Shape(1) : shape;
+
+    /// <summary>Operands of one op must share a device; the message names both.</summary>
+    /// <exception cref="ArgumentException">The devices differ.</exception>
+    public static void SameDevice(string op, Device expected, string expectedName, Device actual, string actualName)
+    {
+        if (expected != actual)
+        {
+            throw new ArgumentException(
+                $"{op}: '{actualName}' is on {actual} but '{expectedName}' is on {expected}; move them to one device (Tensor.To, Module.To).", actualName);
+        }
+    }
+
+    /// <summary>The error for an op that has no kernel on a device yet.</summary>
+    public static NotSupportedException NoDeviceKernel(string op, Device device, string detail = "") =>
+        new($"{op} has no kernel on {device} yet{(detail.Length == 0 ? "" : $" ({detail})")}; run it on the CPU.");
 }

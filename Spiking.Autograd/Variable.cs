@@ -35,6 +35,9 @@ public sealed partial class Variable : IDisposable
     /// <summary>The shape of the value.</summary>
     public Shape Shape => Tensor?.Shape ?? Spikes!.Shape;
 
+    /// <summary>The device that holds the value.</summary>
+    public Device Device => Tensor?.Device ?? Spikes!.Device;
+
     /// <summary>Whether gradients flow to this variable.</summary>
     public bool RequiresGrad { get; }
 

@@ -173,6 +173,26 @@ public abstract class Module : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves every parameter to <paramref name="device"/> (PyTorch's <c>module.to(device)</c>); the module's forward
+    /// then runs there, each op asking the device's backend for its kernels.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model holds float buffers (batch-norm running statistics), which stay on the CPU for now.</exception>
+    /// <returns>This module.</returns>
+    public Module To(Device device)
+    {
+        foreach (var (name, module) in NamedModules())
+        {
+            if (module._buffers.Count > 0 && device.Kind != DeviceKind.Cpu)
+            {
+                throw new NotSupportedException(
+                    $"{module.GetType().Name} '{name}' holds buffers ({module._buffers[0].Key}, …), which cannot move to {device} yet; run this model on the CPU.");
+            }
+        }
+        foreach (var parameter in Parameters()) parameter.MoveTo(device);
+        return this;
+    }
+
     /// <summary>Disposes every parameter, buffer and child.</summary>
     public void Dispose()
     {

@@ -18,7 +18,7 @@ public sealed class Parameter : IDisposable
     }
 
     /// <summary>The differentiable leaf to pass to ops.</summary>
-    public Variable Variable { get; }
+    public Variable Variable { get; private set; }
 
     /// <summary>The value, updated in place by optimizers and checkpoint loading.</summary>
     public Tensor Value => Variable.Tensor!;
@@ -31,6 +31,18 @@ public sealed class Parameter : IDisposable
 
     /// <summary>Forgets the accumulated gradient.</summary>
     public void ZeroGrad() => Variable.ZeroGrad();
+
+    /// <summary>
+    /// Moves the value to <paramref name="device"/> (a copy; the old value is disposed) and drops the gradient. Modules
+    /// read <see cref="Variable"/> at every forward, so they follow; optimizers keep their per-parameter state.
+    /// </summary>
+    public void MoveTo(Device device)
+    {
+        if (Value.Device == device) return;
+        var moved = Variable.Parameter(Value.To(device), Variable.Name);
+        Variable.Dispose();
+        Variable = moved;
+    }
 
     /// <summary>Implicit use as the variable it wraps, so a parameter passes straight to <see cref="Functional"/> ops.</summary>
     public static implicit operator Variable(Parameter parameter) => parameter?.Variable!;

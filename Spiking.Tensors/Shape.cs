@@ -87,6 +87,15 @@ public readonly struct Shape : IEquatable<Shape>
         return p;
     }
 
+    /// <summary>The shape <c>[size, ...inner]</c>: <paramref name="inner"/> with a new leading axis.</summary>
+    public static Shape Prepend(int size, Shape inner)
+    {
+        var dims = new int[inner.Rank + 1];
+        dims[0] = size;
+        inner.Dimensions.CopyTo(dims.AsSpan(1));
+        return new Shape(dims);
+    }
+
     /// <summary>The shape without its first dimension: one time step of a multi-step tensor.</summary>
     public Shape DropLeading()
     {

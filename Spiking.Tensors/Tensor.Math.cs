@@ -33,7 +33,15 @@ public sealed partial class Tensor
 
     /// <summary>Adds <paramref name="other"/>, broadcast to this shape, in place.</summary>
     /// <exception cref="ArgumentException">The other shape does not broadcast to this one.</exception>
-    public void AddInPlace(Tensor other) => BinaryInPlace<AddOp>(other);
+    public void AddInPlace(Tensor other)
+    {
+        if (!IsOnHost && SameDeviceAndShape(other))
+        {
+            Backend.Add(this, other, this);
+            return;
+        }
+        BinaryInPlace<AddOp>(other);
+    }
 
     /// <summary>Subtracts <paramref name="other"/>, broadcast to this shape, in place.</summary>
     public void SubtractInPlace(Tensor other) => BinaryInPlace<SubtractOp>(other);
@@ -44,6 +52,11 @@ public sealed partial class Tensor
     /// <summary>Multiplies every element by a scalar, in place.</summary>
     public void MultiplyInPlace(float value)
     {
+        if (!IsOnHost)
+        {
+            Backend.Scale(this, value, this);
+            return;
+        }
         var s = AsSpan();
         TensorPrimitives.Multiply(s, value, s);
     }
@@ -60,6 +73,12 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         TensorChecks.SameShape(this, other, nameof(other));
+        TensorChecks.SameDevice(this, other, nameof(other));
+        if (!IsOnHost)
+        {
+            Backend.AddScaled(this, other, alpha);
+            return;
+        }
         var s = AsSpan();
         TensorPrimitives.MultiplyAdd(other.AsReadOnlySpan(), alpha, s, s);
     }
@@ -271,5 +290,12 @@ public sealed partial class Tensor
         var result = n == 0 ? Zeros(shape) : Empty(shape);
         if (n > 0) Reduce.Axis(AsReadOnlySpan(), outer, n, inner, result.AsSpan(), kind);
         return result;
+    }
+
+    /// <summary>True when <paramref name="other"/> is live, of this shape and on this device (a device kernel's fast case).</summary>
+    private bool SameDeviceAndShape(Tensor other)
+    {
+        TensorChecks.Live(other, nameof(other));
+        return other.Shape == Shape && other.Device == Device;
     }
 }

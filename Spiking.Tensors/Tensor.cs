@@ -50,7 +50,8 @@ public sealed partial class Tensor : IDisposable
     public bool IsOnHost => _memory is null;
 
     /// <summary>
-    /// The device address of this view's first element, for backends that launch kernels on it.
+    /// The device address of this view's first element, for backends that launch kernels on it. Kernels read and
+    /// write through it without counting in <see cref="Version"/>: on a device, only the op that owns a tensor writes it.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor is in host memory.</exception>
     public ulong DeviceAddress
@@ -59,7 +60,6 @@ public sealed partial class Tensor : IDisposable
         {
             ThrowIfDisposed();
             if (_memory is null) throw new InvalidOperationException($"Tensor{Shape} is on the CPU; it has no device address.");
-            _memory.IncrementVersion();
             return _memory.Address + (ulong)_offset * sizeof(float);
         }
     }
@@ -134,6 +134,15 @@ public sealed partial class Tensor : IDisposable
     {
         var t = Empty(shape);
         t.AsSpan().Fill(value);
+        return t;
+    }
+
+    /// <summary>A tensor on <paramref name="device"/> with every element equal to <paramref name="value"/>.</summary>
+    public static Tensor Full(Shape shape, float value, Device device)
+    {
+        if (device.Kind == DeviceKind.Cpu) return Full(shape, value);
+        var t = Empty(shape, device);
+        t.Fill(value);
         return t;
     }
 
@@ -297,7 +306,7 @@ public sealed partial class Tensor : IDisposable
         return $"Tensor{Shape} [{string.Join(", ", AsReadOnlySpan().ToArray())}]";
     }
 
-    internal float[] StorageArray => HostStorage().Array;
+    internal float[] StorageArray => (_storage ?? throw new InvalidOperationException($"Tensor{Shape} is on {Device}; it has no host array.")).Array;
 
     internal int StorageOffset => _offset;
 

@@ -2,6 +2,7 @@ using System;
 using Spiking.Autograd.Neurons;
 using Spiking.Autograd.Surrogates;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 
 namespace Spiking.Autograd;
 
@@ -105,14 +106,20 @@ internal sealed class NeuronNode : Node
     public static Variable Forward(Variable xSeq, NeuronOptions options, Variable? w, bool traces, out Tensor? vSeq, out Tensor? hSeq)
     {
         NeuronChecks.Input(xSeq, 2, "[T, ...]: time first, then at least one neuron axis", nameof(xSeq));
+        if (w is not null && (xSeq.Device.Kind != DeviceKind.Cpu || w.Device.Kind != DeviceKind.Cpu))
+        {
+            throw OpChecks.NoDeviceKernel("The parametric LIF", xSeq.Device.Kind != DeviceKind.Cpu ? xSeq.Device : w.Device, "its dL/dk is computed on the CPU only");
+        }
         double k = NeuronChecks.ResolveK(options, w);
         var p = new NeuronParameters(options, (float)k);
         var shape = xSeq.Shape;
         bool record = GradMode.IsEnabled && (xSeq.RequiresGrad || (w?.RequiresGrad ?? false));
-        var spikes = SpikeTensor.Zeros(shape);
-        var h = record || traces ? Tensor.Empty(shape) : null;
-        vSeq = traces ? Tensor.Empty(shape) : null;
-        NeuronKernel.Forward(xSeq.Dense, shape[0], p, spikes, h, vSeq, null);
+        var device = xSeq.Device;
+        var spikes = SpikeTensor.Zeros(shape, device);
+        var h = record || traces ? Tensor.Empty(shape, device) : null;
+        vSeq = traces ? Tensor.Empty(shape, device) : null;
+        if (device.Kind == DeviceKind.Cpu) NeuronKernel.Forward(xSeq.Dense, shape[0], p, spikes, h, vSeq, null);
+        else xSeq.Dense.Backend.NeuronForward(xSeq.Dense, shape[0], DeviceSpec(p, options.Surrogate, device), spikes, h, vSeq);
         hSeq = traces ? h : null;
         NeuronNode? node = null;
         if (record)
@@ -130,8 +137,30 @@ internal sealed class NeuronNode : Node
         return Variable.FromOp(spikes, node);
     }
 
+    /// <summary>
+    /// The constants a device kernel runs with. Device kernels compute the ATan and Sigmoid surrogates themselves and
+    /// do not learn k, so other surrogates and the parametric LIF stay on the CPU.
+    /// </summary>
+    private static NeuronKernelSpec DeviceSpec(in NeuronParameters p, Surrogate surrogate, Device device)
+    {
+        var (kind, alpha) = surrogate switch
+        {
+            ATan a => (SurrogateKind.ATan, (float)a.Alpha),
+            Sigmoid s => (SurrogateKind.Sigmoid, (float)s.Alpha),
+            _ => throw OpChecks.NoDeviceKernel($"The {surrogate.Name} surrogate", device, "device neurons compute ATan and Sigmoid"),
+        };
+        var charge = p.Model == NeuronModel.IntegrateAndFire ? ChargeRule.Integrate : p.DecayInput ? ChargeRule.DecayInputLeak : ChargeRule.Leak;
+        return new NeuronKernelSpec(charge, p.Hard, p.Detach, p.Threshold, p.VReset, p.K, kind, alpha);
+    }
+
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!_h.IsOnHost)
+        {
+            var gradDevice = Tensor.Empty(_h.Shape, _h.Device);
+            _h.Backend.NeuronBackward(_h, gradOutput, _h.Shape[0], DeviceSpec(_p, _surrogate, _h.Device), gradDevice);
+            return [gradDevice];
+        }
         var gradX = Tensor.Empty(_h.Shape);
         double dk = NeuronKernel.Backward(_h, gradOutput, _x, _h.Shape[0], _h.Shape.LastDimension, _p, _surrogate, gradX);
         Tensor? gx = gradX;

@@ -69,7 +69,11 @@ internal sealed class LinearNode : Node
         }
         int rows = shape.RowCount;
         Tensor y;
-        if (x.Spikes is { } spikes)
+        if (!w.IsOnHost || x.Device != w.Device)
+        {
+            y = DeviceForward(x, w, b, rows, outFeatures, inFeatures);
+        }
+        else if (x.Spikes is { } spikes)
         {
             y = SpikeLinear.Forward(spikes, w, b, cache);
         }
@@ -86,8 +90,55 @@ internal sealed class LinearNode : Node
         return Variable.FromOp(y, node);
     }
 
+    /// <summary>The forward on a device: the backend's spike kernel or SGEMM, then the bias as a row vector.</summary>
+    private static Tensor DeviceForward(Variable x, Tensor w, Tensor? b, int rows, int outFeatures, int inFeatures)
+    {
+        OpChecks.SameDevice("Linear", w.Device, "weight", x.Device, "x");
+        if (b is not null) OpChecks.SameDevice("Linear", w.Device, "weight", b.Device, "bias");
+        var dims = x.Shape.Dimensions.ToArray();
+        dims[^1] = outFeatures;
+        var y = Tensor.Empty(new Shape(dims), w.Device);
+        var backend = w.Backend;
+        if (x.Spikes is { } spikes)
+        {
+            backend.SpikeLinear(spikes, w, b, y);
+            return y;
+        }
+        backend.Gemm(x.Tensor!, false, w, true, y, rows, outFeatures, inFeatures);
+        if (b is not null) backend.AddRowVector(y, b);
+        return y;
+    }
+
+    private Tensor?[] DeviceBackward(Tensor gradOutput)
+    {
+        var grads = new Tensor?[Inputs.Count];
+        var backend = gradOutput.Backend;
+        var device = gradOutput.Device;
+        if (NeedsGrad(0))
+        {
+            var dx = Tensor.Empty(Inputs[0].Shape, device);
+            backend.Gemm(gradOutput, false, _weight!.Value, false, dx, _rows, _in, _out);
+            grads[0] = dx;
+        }
+        if (NeedsGrad(1))
+        {
+            var dw = Tensor.Empty(new Shape(_out, _in), device);
+            if (_spikes is not null) backend.SpikeWeightGradient(gradOutput, _spikes, dw);
+            else backend.Gemm(gradOutput, true, _x!.Value, false, dw, _out, _in, _rows);
+            grads[1] = dw;
+        }
+        if (Inputs.Count > 2 && NeedsGrad(2))
+        {
+            var db = Tensor.Empty(new Shape(_out), device);
+            backend.SumRows(gradOutput, db);
+            grads[2] = db;
+        }
+        return grads;
+    }
+
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!gradOutput.IsOnHost) return DeviceBackward(gradOutput);
         var grads = new Tensor?[Inputs.Count];
         var g = gradOutput.AsReadOnlySpan();
         if (NeedsGrad(0))

@@ -35,11 +35,32 @@ internal sealed class MeanOverTimeNode : Node
         {
             throw new ArgumentException($"MeanOverTime needs 'x' of shape [T, ...] with T >= 1; it has shape {shape}.", nameof(x));
         }
-        var y = x.Spikes is { } spikes ? FiringRate(spikes) : x.Tensor!.Mean(0);
+        var y = x.Device.Kind != DeviceKind.Cpu ? DeviceMean(x) : x.Spikes is { } spikes ? FiringRate(spikes) : x.Tensor!.Mean(0);
         return Variable.FromOp(y, Record(() => new MeanOverTimeNode(x), x));
     }
 
     /// <summary>The spike count of each element over the leading axis, divided by its length.</summary>
+    /// <summary>The mean over the leading axis on a device: spikes unpacked, the steps summed in order, scaled by 1/T.</summary>
+    private static Tensor DeviceMean(Variable x)
+    {
+        var shape = x.Shape;
+        if (shape.Rank == 1) throw OpChecks.NoDeviceKernel("MeanOverTime over a rank-1 input", x.Device);
+        var result = Tensor.Empty(shape.DropLeading(), x.Device);
+        var backend = result.Backend;
+        if (x.Spikes is { } spikes)
+        {
+            using var dense = Tensor.Empty(shape, x.Device);
+            backend.Unpack(spikes, dense);
+            backend.SumRows(dense, result);
+        }
+        else
+        {
+            backend.SumRows(x.Tensor!, result);
+        }
+        backend.Scale(result, 1f / shape[0], result);
+        return result;
+    }
+
     private static Tensor FiringRate(SpikeTensor spikes)
     {
         var shape = spikes.Shape;
@@ -75,6 +96,13 @@ internal sealed class MeanOverTimeNode : Node
         return result;
     }
 
-    protected internal override Tensor?[] Backward(Tensor gradOutput) =>
-        [Broadcasting.Expand(gradOutput, _input.WithDimension(0, 1), _input, 1f / _input[0])];
+    protected internal override Tensor?[] Backward(Tensor gradOutput)
+    {
+        if (gradOutput.IsOnHost) return [Broadcasting.Expand(gradOutput, _input.WithDimension(0, 1), _input, 1f / _input[0])];
+        var dx = Tensor.Zeros(_input, gradOutput.Device);
+        var backend = dx.Backend;
+        backend.AddRowVector(dx, gradOutput);
+        backend.Scale(dx, 1f / _input[0], dx);
+        return [dx];
+    }
 }

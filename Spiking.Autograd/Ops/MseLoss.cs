@@ -35,19 +35,48 @@ internal sealed class MseLossNode : Node
         {
             throw new ArgumentException($"MseLoss: 'target' has shape {target.Shape} but 'input' has shape {x.Shape}; they must match.", nameof(target));
         }
-        var difference = Tensor.Empty(x.Shape);
-        var d = difference.AsSpan();
-        TensorPrimitives.Subtract(x.AsReadOnlySpan(), target.AsReadOnlySpan(), d);
-        float loss = difference.SumOfSquares() / d.Length;
+        Tensor difference, loss;
+        if (x.IsOnHost && target.IsOnHost)
+        {
+            difference = Tensor.Empty(x.Shape);
+            var d = difference.AsSpan();
+            TensorPrimitives.Subtract(x.AsReadOnlySpan(), target.AsReadOnlySpan(), d);
+            loss = Tensor.Scalar(difference.SumOfSquares() / d.Length);
+        }
+        else
+        {
+            (difference, loss) = DeviceForward(x, target);
+        }
         var node = Record(() => new MseLossNode(input), input);
         if (node is null) difference.Dispose();
         else node._difference = difference;
-        return Variable.FromOp(Tensor.Scalar(loss), node);
+        return Variable.FromOp(loss, node);
+    }
+
+    /// <summary>The loss on the input's device (a host target is copied there): <c>Σ(x − t)² / n</c>.</summary>
+    private static (Tensor Difference, Tensor Loss) DeviceForward(Tensor x, Tensor target)
+    {
+        using var t = target.To(x.Device);
+        var backend = x.Backend;
+        var difference = x.Clone();
+        backend.AddScaled(difference, t, -1f);
+        using var squares = Tensor.Empty(x.Shape, x.Device);
+        backend.Multiply(difference, difference, squares);
+        var loss = Tensor.Empty(new Shape(), x.Device);
+        backend.Sum(squares, loss);
+        backend.Scale(loss, 1f / x.Length, loss);
+        return (difference, loss);
     }
 
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
         var difference = _difference!;
+        if (!difference.IsOnHost)
+        {
+            var dxDevice = Tensor.Empty(difference.Shape, difference.Device);
+            difference.Backend.Scale(difference, 2f * gradOutput.ToScalar() / difference.Length, dxDevice);
+            return [dxDevice];
+        }
         var dx = Tensor.Empty(difference.Shape);
         TensorPrimitives.Multiply(difference.AsReadOnlySpan(), 2f * gradOutput.ToScalar() / difference.Length, dx.AsSpan());
         return [dx];

@@ -38,8 +38,9 @@ public sealed class PoissonEncoder
     {
         EncoderChecks.Input(x, nameof(x));
         EncoderChecks.TimeSteps(timeSteps, nameof(timeSteps));
-        var result = SpikeTensor.Zeros(EncoderChecks.TimeMajor(timeSteps, x.Shape));
-        Sample(x.AsReadOnlySpan(), result);
+        var result = SpikeTensor.Zeros(EncoderChecks.TimeMajor(timeSteps, x.Shape), x.Device);
+        if (x.IsOnHost) Sample(x.AsReadOnlySpan(), result);
+        else Generator.Bernoulli(x, timeSteps, result);
         return result;
     }
 

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 
 namespace Spiking.Layers;
 
@@ -17,6 +19,7 @@ public class Adam : Optimizer
     private readonly float[][] _firstMoments;
     private readonly float[][] _secondMoments;
     private readonly long[] _steps;
+    private (Tensor, Tensor)?[]? _deviceMoments;
 
     /// <summary>Creates the optimizer; the moment buffers are allocated here, once.</summary>
     /// <exception cref="ArgumentException">The parameter list is empty or repeats a parameter.</exception>
@@ -61,6 +64,39 @@ public class Adam : Optimizer
 
     /// <summary>The number of updates parameter <paramref name="index"/> has received (PyTorch's <c>state['step']</c>).</summary>
     public long StepCount(int index) => _steps[index];
+
+    /// <summary>The step on a device: the same constants, the update run by the device backend's Adam kernel.</summary>
+    protected override void UpdateOnDevice(int index, Tensor value, Tensor grad)
+    {
+        _deviceMoments ??= new (Tensor, Tensor)?[_steps.Length];
+        if (_deviceMoments[index] is not { } moments)
+        {
+            // The moments so far (zero unless steps ran on the CPU first) move with the parameter.
+            moments = (Tensor.FromSpan(_firstMoments[index], value.Shape).To(value.Device), Tensor.FromSpan(_secondMoments[index], value.Shape).To(value.Device));
+            _deviceMoments[index] = moments;
+        }
+        var spec = StepSpec(++_steps[index]);
+        value.Backend.AdamStep(value, grad, moments.Item1, moments.Item2, spec);
+    }
+
+    private AdamStepSpec StepSpec(long k)
+    {
+        double lr = LearningRate;
+        double biasCorrection1 = 1 - Math.Pow(Beta1, k);
+        double biasCorrection2 = 1 - Math.Pow(Beta2, k);
+        bool l2 = !Decoupled && WeightDecay != 0;
+        bool shrink = Decoupled && WeightDecay != 0;
+        return new AdamStepSpec(
+            NegativeStepSize: (float)-(lr / biasCorrection1),
+            BiasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2),
+            Epsilon: (float)Epsilon,
+            OneMinusBeta1: (float)(1 - Beta1),
+            Beta2: (float)Beta2,
+            OneMinusBeta2: (float)(1 - Beta2),
+            L2WeightDecay: l2 ? (float)WeightDecay : 0f,
+            ShrinkFactor: shrink ? (float)(1 - lr * WeightDecay) : 1f,
+            LerpFromStart: Math.Abs(1 - Beta1) < 0.5);
+    }
 
     /// <inheritdoc />
     protected override void Update(int index, Span<float> value, ReadOnlySpan<float> grad)

@@ -70,9 +70,18 @@ public abstract class Optimizer
                     $"{GetType().Name}: parameter {i} ('{parameter.Variable.Name}') has value {value.Shape} and gradient {grad.Shape}" +
                     $"{(value.IsDisposed || grad.IsDisposed ? " and one is disposed" : "")}; they must be live and of one shape.");
             }
-            Update(i, value.AsSpan(), grad.AsReadOnlySpan());
+            if (value.IsOnHost) Update(i, value.AsSpan(), grad.AsReadOnlySpan());
+            else UpdateOnDevice(i, value, grad);
         }
     }
+
+    /// <summary>
+    /// Updates parameter <paramref name="index"/> whose value and gradient live on a device, through the device's
+    /// backend. The default says the optimizer has no device kernel.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This optimizer runs on the CPU only.</exception>
+    protected virtual void UpdateOnDevice(int index, Tensor value, Tensor grad) =>
+        throw new NotSupportedException($"{GetType().Name} has no kernel on {value.Device} yet; use Adam or AdamW there, or train on the CPU.");
 
     /// <summary>Forgets the gradient of every parameter.</summary>
     public void ZeroGrad()

@@ -46,7 +46,7 @@ public sealed class ClassifierTrainer
         loss.Backward();
         _optimizer.Step();
         _optimizer.ZeroGrad();
-        return (loss.Dense.AsReadOnlySpan()[0], CountCorrect(output, labels));
+        return (loss.Dense.ToScalar(), CountCorrect(output, labels));
     }
 
     /// <summary>Predicts <paramref name="images"/> without building a graph; the model is put in evaluation mode.</summary>
@@ -84,6 +84,12 @@ public sealed class ClassifierTrainer
         if (shape.Rank != 3 || shape[1] != labels.Length)
         {
             throw new ArgumentException($"Predictions need an output of [T, {labels.Length}, classes]; it has shape {shape}.", nameof(output));
+        }
+        if (output.Device.Kind != DeviceKind.Cpu)
+        {
+            // The output is small ([T, B, classes]); its copy is the one device-to-host transfer of a step besides the loss.
+            using var host = output.Spikes is { } deviceSpikes ? Variable.Constant(deviceSpikes.To(Device.Cpu)) : Variable.Constant(output.Tensor!.To(Device.Cpu));
+            return CountCorrect(host, labels);
         }
         int steps = shape[0], batch = shape[1], classes = shape[2];
         Span<float> totals = classes <= 256 ? stackalloc float[classes] : new float[classes];

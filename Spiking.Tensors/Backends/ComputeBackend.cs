@@ -41,6 +41,24 @@ public abstract class ComputeBackend
         lock (s_gate) s_factories[kind] = factory;
     }
 
+    /// <summary>
+    /// Registers an already opened backend for its own <see cref="Device"/> (a test double, or a backend opened with
+    /// options a factory cannot know).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another backend is already open for that device.</exception>
+    public static void Register(DeviceBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        lock (s_gate)
+        {
+            if (s_backends.TryGetValue(backend.Device, out var open) && !ReferenceEquals(open, backend))
+            {
+                throw new InvalidOperationException($"A backend for {backend.Device} is already open: {open.Description}.");
+            }
+            s_backends[backend.Device] = backend;
+        }
+    }
+
     /// <summary>The backend of <paramref name="device"/>, opened on first use.</summary>
     /// <exception cref="InvalidOperationException">No backend is registered for the device's kind, or it failed to open the device.</exception>
     public static ComputeBackend For(Device device)

@@ -35,13 +35,17 @@ public abstract class DeviceMemory
     /// <summary>True once the last holder released the memory.</summary>
     public bool IsReleased => Volatile.Read(ref _released) != 0;
 
-    /// <summary>Counts the times mutable access was handed out, as <see cref="Tensor.Version"/> does for host storage.</summary>
+    /// <summary>
+    /// The version <see cref="Tensor.Version"/> reports for device tensors: device kernels write through raw addresses,
+    /// so only <see cref="MarkWritten"/> advances it.
+    /// </summary>
     public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Records a write that caches derived from the memory must see (a parameter updated in place).</summary>
+    public void MarkWritten() => Interlocked.Increment(ref _version);
 
     /// <summary>Gives the memory back to the backend; called once, when the last holder releases it.</summary>
     protected abstract void Free();
-
-    internal void IncrementVersion() => Interlocked.Increment(ref _version);
 
     internal void AddReference()
     {

@@ -169,6 +169,32 @@ public sealed class PhiloxGenerator
         FillBernoulli(probabilities.AsReadOnlySpan(), destination.RowLength, destination.Words);
     }
 
+    /// <summary>
+    /// Samples <paramref name="repeats"/> independent draws of <paramref name="probabilities"/> into
+    /// <paramref name="destination"/> <c>[repeats, ...]</c> on the tensors' device, the same bits as calling
+    /// <see cref="FillBernoulli"/> once per repeat on the CPU (Poisson encoding over T steps).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes or devices do not match.</exception>
+    public void Bernoulli(Tensor probabilities, int repeats, SpikeTensor destination)
+    {
+        TensorChecks.Live(probabilities, nameof(probabilities));
+        TensorChecks.Live(destination, nameof(destination));
+        ArgumentOutOfRangeException.ThrowIfNegative(repeats);
+        if (probabilities.Rank == 0 || destination.Shape != Shape.Prepend(repeats, probabilities.Shape))
+        {
+            throw new ArgumentException(
+                $"'{nameof(destination)}' has shape {destination.Shape}; {repeats} draws of '{nameof(probabilities)}' {probabilities.Shape} need {(probabilities.Rank == 0 ? "a probability tensor with an axis" : Shape.Prepend(repeats, probabilities.Shape).ToString())}.",
+                nameof(destination));
+        }
+        if (probabilities.Device != destination.Device)
+        {
+            throw new ArgumentException($"'{nameof(destination)}' is on {destination.Device} but '{nameof(probabilities)}' is on {probabilities.Device}.", nameof(destination));
+        }
+        ulong first = Offset;
+        for (int t = 0; t < repeats; t++) Advance(probabilities.Length);
+        probabilities.Backend.Bernoulli(probabilities, repeats, _key0, _key1, Stream, first, destination);
+    }
+
     /// <summary>Reserves the blocks for <paramref name="count"/> words and returns the first.</summary>
     private ulong Advance(int count)
     {

@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using Spiking.Autograd;
+using Spiking.Autograd.Surrogates;
+using Spiking.Layers;
+using Spiking.Tensors;
+using Spiking.Tensors.Backends;
+using Xunit;
+
+namespace Spiking.Tests.Backends;
+
+/// <summary>
+/// The device seam, exercised with <see cref="SimulatedDevice"/>: tensors move between host and device, ops on device
+/// tensors ask the device's backend, and a W1-shaped training run on the device gives the CPU run's numbers.
+/// </summary>
+public sealed class DeviceSeamTests
+{
+    private static Device Sim => SimulatedDevice.Instance.Device;
+
+    [Fact]
+    public void TensorRoundTripsThroughTheDeviceAndRefusesHostSpans()
+    {
+        using var host = Tensor.FromArray([1f, -2f, 3.5f, 0f, 7f, 9f], 2, 3);
+        using var device = host.To(Sim);
+        Assert.Equal(Sim, device.Device);
+        Assert.False(device.IsOnHost);
+        var error = Assert.Throws<InvalidOperationException>(() => device.AsSpan());
+        Assert.Contains("cuda:99", error.Message);
+        Assert.Contains("To(Device.Cpu)", error.Message);
+        using var row = device[1];
+        Assert.Equal(new[] { 0f, 7f, 9f }, row.ToArray());
+        using var back = device.To(Device.Cpu);
+        Assert.Equal(host.ToArray(), back.ToArray());
+        using var flat = device.Reshape(6);
+        using var third = flat[2];
+        Assert.Equal(3.5f, third.ToScalar());
+    }
+
+    [Fact]
+    public void SpikeTensorRoundTripsThroughTheDevice()
+    {
+        using var values = Tensor.FromArray([1f, 0f, 1f, 1f, 0f, 0f, 1f, 0f], 2, 4);
+        using var spikes = SpikeTensor.FromBinary(values);
+        using var device = spikes.To(Sim);
+        Assert.Equal(4, device.PopCount());
+        Assert.Throws<InvalidOperationException>(() => device.Words.Length);
+        using var back = device.To(Device.Cpu);
+        Assert.Equal(spikes.Words.ToArray(), back.Words.ToArray());
+    }
+
+    [Fact]
+    public void MixingDevicesInOneOpNamesBothDevices()
+    {
+        using var w = Tensor.Zeros(3, 4).To(Sim);
+        using var weight = Variable.Parameter(w);
+        using var x = Variable.Constant(Tensor.Zeros(2, 4));
+        var error = Assert.Throws<ArgumentException>(() => Functional.Linear(x, weight));
+        Assert.Contains("cpu", error.Message);
+        Assert.Contains("cuda:99", error.Message);
+    }
+
+    [Fact]
+    public void ModelsWithBuffersAndOptimizersWithoutKernelsSayWhatStaysOnTheCpu()
+    {
+        using var cnn = ReferenceModels.SpikingCnn(channels: 4);
+        var error = Assert.Throws<NotSupportedException>(() => cnn.To(Sim));
+        Assert.Contains("running_mean", error.Message);
+        Assert.Contains("cuda:99", error.Message);
+    }
+
+    [Fact]
+    public void ParametricLifOnADeviceIsRefusedWithAReason()
+    {
+        using var x = Variable.Constant(Tensor.Full(new Shape(2, 3), 0.7f).To(Sim));
+        using var w = Variable.Parameter(Tensor.Scalar(0f).To(Sim));
+        var error = Assert.Throws<NotSupportedException>(() => Functional.ParametricLifMultiStep(x, w));
+        Assert.Contains("parametric LIF", error.Message);
+    }
+
+    [Fact]
+    public void W1TrainingOnTheDeviceMatchesTheCpu()
+    {
+        const int steps = 3, batch = 6, timeSteps = 4, pixels = 70;
+        var generator = new PhiloxGenerator(5, 1);
+        using var images = generator.Uniform(new Shape(batch, pixels));
+        int[] labels = [0, 3, 9, 1, 3, 7];
+
+        var (cpuLosses, cpuParameters) = Train(Device.Cpu);
+        int before = SimulatedDevice.Instance.LiveAllocations;
+        var (deviceLosses, deviceParameters) = Train(Sim);
+
+        Assert.Equal(cpuLosses.Length, deviceLosses.Length);
+        for (int i = 0; i < cpuLosses.Length; i++) Assert.Equal(cpuLosses[i], deviceLosses[i], 5);
+        for (int p = 0; p < cpuParameters.Length; p++)
+        {
+            Assert.Equal(cpuParameters[p].Length, deviceParameters[p].Length);
+            for (int i = 0; i < cpuParameters[p].Length; i++)
+            {
+                Assert.True(Math.Abs(cpuParameters[p][i] - deviceParameters[p][i]) <= 1e-5f,
+                    $"parameter {p}[{i}]: cpu {cpuParameters[p][i]} vs device {deviceParameters[p][i]}");
+            }
+        }
+        Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("SpikeLinear") > 0);
+        Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("SpikeWeightGradient") > 0);
+        Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("NeuronBackward") > 0);
+        Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("AdamStep") > 0);
+        Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("Bernoulli") > 0);
+
+        (double[] Losses, float[][] Parameters) Train(Device device)
+        {
+            ModelSeed.Seed(11);
+            using var model = ReferenceModels.SpikingMlp(inputs: pixels, hidden: 40, classes: 10);
+            model.To(device);
+            var optimizer = new Adam(model.Parameters(), 1e-2);
+            var encoder = new PoissonEncoder(seed: 3, stream: 7);
+            var trainer = new ClassifierTrainer(model, optimizer,
+                x =>
+                {
+                    using var onDevice = x.To(device);
+                    return Variable.Constant(encoder.Encode(onDevice, timeSteps));
+                },
+                (output, y, _) => Losses.FiringRateMse(output, y));
+            var losses = new double[steps];
+            for (int s = 0; s < steps; s++) losses[s] = trainer.TrainStep(images, labels).Loss;
+            var parameters = new System.Collections.Generic.List<float[]>();
+            foreach (var parameter in model.Parameters()) parameters.Add(parameter.Value.ToArray());
+            return (losses, parameters.ToArray());
+        }
+    }
+}
