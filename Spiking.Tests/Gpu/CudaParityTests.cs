@@ -13,6 +13,7 @@ namespace Spiking.Tests.Gpu;
 /// they skip with the reason <see cref="CudaBackend.IsAvailable"/> gives; with <c>SPIKING_CUDA_LIBRARY_PATH</c>
 /// pointing at the CPU emulator (tools/cuda-emulator) they run on any machine.
 /// </summary>
+[Collection("Cuda")]
 public sealed class CudaParityTests
 {
     private const int Seed = 20261130;
