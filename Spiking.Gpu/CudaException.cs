@@ -56,7 +56,4 @@ public sealed class CudaException : Exception
 
     /// <summary>The driver's <c>CUDA_ERROR_OUT_OF_MEMORY</c>.</summary>
     internal const int OutOfMemory = 2;
-
-    /// <summary>True when the device ran out of memory.</summary>
-    public bool IsOutOfMemory => ErrorCode == OutOfMemory && ErrorName.StartsWith("CUDA_", StringComparison.Ordinal);
 }

@@ -104,8 +104,9 @@ public sealed class CudaMemoryPool
             if (result == CudaException.OutOfMemory)
             {
                 var (name, description) = _driver.Describe(result);
+                var (free, total) = _driver.MemoryInfo();
                 throw new OutOfMemoryException(
-                    $"The CUDA device has no room for {size} bytes ({BytesInUse} bytes in use by tensors, cache released).",
+                    $"The CUDA device has no room for {size} bytes: {free} of {total} bytes free, {BytesInUse} held by tensors, the pool's cache released.",
                     new CudaException($"cuMemAlloc_v2({size} bytes)", result, name, description));
             }
             _driver.Check(result, $"cuMemAlloc_v2({size} bytes)");

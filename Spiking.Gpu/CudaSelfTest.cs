@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using Spiking.Tensors;
 using Spiking.Tensors.Backends;
@@ -100,7 +99,8 @@ public static class CudaSelfTest
 
         public void Gemm()
         {
-            const int M = 37, N = 29, K = 45;
+            // M and N span several 64×64 tiles and end inside one; K ends inside a 16-deep slice.
+            const int M = 70, N = 130, K = 45;
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
             {
                 using var a = Uniform(ta ? new Shape(K, M) : new Shape(M, K), -1, 1);
@@ -134,7 +134,7 @@ public static class CudaSelfTest
 
         public void SpikeLinear()
         {
-            const int M = 7, In = 130, Out = 33;
+            const int M = 7, In = 130, Out = 150;
             using var weight = Uniform(new Shape(Out, In), -1, 1);
             using var bias = Uniform(new Shape(Out), -1, 1);
             foreach (double rate in new[] { 0.0, 0.1, 1.0 })

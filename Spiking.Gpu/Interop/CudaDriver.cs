@@ -5,7 +5,7 @@ using System.Text;
 namespace Spiking.Gpu.Interop;
 
 /// <summary>
-/// The CUDA driver API entry points the backend uses, as unmanaged function pointers resolved from
+/// The CUDA driver API entry points the backend uses (and no others), as unmanaged function pointers resolved from
 /// <c>libcuda.so.1</c> (<c>nvcuda.dll</c> on Windows) at run time: nothing native loads until a backend is asked for,
 /// the versioned names (<c>_v2</c>) are chosen here, and no marshalling stub is generated (all signatures are
 /// blittable), so trimming and AOT stay clean. Every wrapper checks the <c>CUresult</c> and throws a
@@ -29,7 +29,6 @@ internal sealed unsafe class CudaDriver
     public const uint StreamNonBlocking = 1;
 
     private readonly delegate* unmanaged<uint, int> _init;
-    private readonly delegate* unmanaged<int*, int> _driverGetVersion;
     private readonly delegate* unmanaged<int*, int> _deviceGetCount;
     private readonly delegate* unmanaged<int*, int, int> _deviceGet;
     private readonly delegate* unmanaged<byte*, int, int, int> _deviceGetName;
@@ -38,19 +37,12 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<IntPtr*, int, int> _primaryCtxRetain;
     private readonly delegate* unmanaged<int, int> _primaryCtxRelease;
     private readonly delegate* unmanaged<IntPtr, int> _ctxSetCurrent;
-    private readonly delegate* unmanaged<IntPtr*, int> _ctxGetCurrent;
-    private readonly delegate* unmanaged<int> _ctxSynchronize;
     private readonly delegate* unmanaged<ulong*, nuint, int> _memAlloc;
     private readonly delegate* unmanaged<ulong, int> _memFree;
     private readonly delegate* unmanaged<nuint*, nuint*, int> _memGetInfo;
-    private readonly delegate* unmanaged<ulong, void*, nuint, int> _memcpyHtoD;
-    private readonly delegate* unmanaged<void*, ulong, nuint, int> _memcpyDtoH;
-    private readonly delegate* unmanaged<ulong, ulong, nuint, int> _memcpyDtoD;
     private readonly delegate* unmanaged<ulong, void*, nuint, IntPtr, int> _memcpyHtoDAsync;
     private readonly delegate* unmanaged<void*, ulong, nuint, IntPtr, int> _memcpyDtoHAsync;
     private readonly delegate* unmanaged<ulong, ulong, nuint, IntPtr, int> _memcpyDtoDAsync;
-    private readonly delegate* unmanaged<ulong, byte, nuint, int> _memsetD8;
-    private readonly delegate* unmanaged<ulong, uint, nuint, int> _memsetD32;
     private readonly delegate* unmanaged<ulong, byte, nuint, IntPtr, int> _memsetD8Async;
     private readonly delegate* unmanaged<ulong, uint, nuint, IntPtr, int> _memsetD32Async;
     private readonly delegate* unmanaged<IntPtr*, uint, int> _streamCreate;
@@ -68,7 +60,6 @@ internal sealed unsafe class CudaDriver
         Path = path;
         IntPtr E(string symbol) => NativeLibraryProbe.Export(library, path, symbol);
         _init = (delegate* unmanaged<uint, int>)E("cuInit");
-        _driverGetVersion = (delegate* unmanaged<int*, int>)E("cuDriverGetVersion");
         _deviceGetCount = (delegate* unmanaged<int*, int>)E("cuDeviceGetCount");
         _deviceGet = (delegate* unmanaged<int*, int, int>)E("cuDeviceGet");
         _deviceGetName = (delegate* unmanaged<byte*, int, int, int>)E("cuDeviceGetName");
@@ -77,19 +68,12 @@ internal sealed unsafe class CudaDriver
         _primaryCtxRetain = (delegate* unmanaged<IntPtr*, int, int>)E("cuDevicePrimaryCtxRetain");
         _primaryCtxRelease = (delegate* unmanaged<int, int>)E("cuDevicePrimaryCtxRelease_v2");
         _ctxSetCurrent = (delegate* unmanaged<IntPtr, int>)E("cuCtxSetCurrent");
-        _ctxGetCurrent = (delegate* unmanaged<IntPtr*, int>)E("cuCtxGetCurrent");
-        _ctxSynchronize = (delegate* unmanaged<int>)E("cuCtxSynchronize");
         _memAlloc = (delegate* unmanaged<ulong*, nuint, int>)E("cuMemAlloc_v2");
         _memFree = (delegate* unmanaged<ulong, int>)E("cuMemFree_v2");
         _memGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)E("cuMemGetInfo_v2");
-        _memcpyHtoD = (delegate* unmanaged<ulong, void*, nuint, int>)E("cuMemcpyHtoD_v2");
-        _memcpyDtoH = (delegate* unmanaged<void*, ulong, nuint, int>)E("cuMemcpyDtoH_v2");
-        _memcpyDtoD = (delegate* unmanaged<ulong, ulong, nuint, int>)E("cuMemcpyDtoD_v2");
         _memcpyHtoDAsync = (delegate* unmanaged<ulong, void*, nuint, IntPtr, int>)E("cuMemcpyHtoDAsync_v2");
         _memcpyDtoHAsync = (delegate* unmanaged<void*, ulong, nuint, IntPtr, int>)E("cuMemcpyDtoHAsync_v2");
         _memcpyDtoDAsync = (delegate* unmanaged<ulong, ulong, nuint, IntPtr, int>)E("cuMemcpyDtoDAsync_v2");
-        _memsetD8 = (delegate* unmanaged<ulong, byte, nuint, int>)E("cuMemsetD8_v2");
-        _memsetD32 = (delegate* unmanaged<ulong, uint, nuint, int>)E("cuMemsetD32_v2");
         _memsetD8Async = (delegate* unmanaged<ulong, byte, nuint, IntPtr, int>)E("cuMemsetD8Async");
         _memsetD32Async = (delegate* unmanaged<ulong, uint, nuint, IntPtr, int>)E("cuMemsetD32Async");
         _streamCreate = (delegate* unmanaged<IntPtr*, uint, int>)E("cuStreamCreate");
@@ -165,13 +149,6 @@ internal sealed unsafe class CudaDriver
 
     public void Init() => Check(_init(0), "cuInit(0)");
 
-    public int DriverVersion()
-    {
-        int version;
-        Check(_driverGetVersion(&version), "cuDriverGetVersion");
-        return version;
-    }
-
     public int DeviceCount()
     {
         int count;
@@ -221,15 +198,6 @@ internal sealed unsafe class CudaDriver
 
     public void ContextSetCurrent(IntPtr context) => Check(_ctxSetCurrent(context), "cuCtxSetCurrent");
 
-    public IntPtr ContextGetCurrent()
-    {
-        IntPtr context;
-        Check(_ctxGetCurrent(&context), "cuCtxGetCurrent");
-        return context;
-    }
-
-    public void ContextSynchronize() => Check(_ctxSynchronize(), "cuCtxSynchronize");
-
     /// <summary><c>cuMemAlloc_v2</c>; returns the raw result so the pool can retry after out-of-memory.</summary>
     public int TryMemAlloc(long bytes, out ulong address)
     {
@@ -248,15 +216,6 @@ internal sealed unsafe class CudaDriver
         return ((long)free, (long)total);
     }
 
-    public void MemcpyHtoD(ulong destination, void* source, long bytes) =>
-        Check(_memcpyHtoD(destination, source, (nuint)bytes), "cuMemcpyHtoD_v2", bytes, "bytes");
-
-    public void MemcpyDtoH(void* destination, ulong source, long bytes) =>
-        Check(_memcpyDtoH(destination, source, (nuint)bytes), "cuMemcpyDtoH_v2", bytes, "bytes");
-
-    public void MemcpyDtoD(ulong destination, ulong source, long bytes) =>
-        Check(_memcpyDtoD(destination, source, (nuint)bytes), "cuMemcpyDtoD_v2", bytes, "bytes");
-
     public void MemcpyHtoDAsync(ulong destination, void* source, long bytes, IntPtr stream) =>
         Check(_memcpyHtoDAsync(destination, source, (nuint)bytes, stream), "cuMemcpyHtoDAsync_v2", bytes, "bytes");
 
@@ -265,12 +224,6 @@ internal sealed unsafe class CudaDriver
 
     public void MemcpyDtoDAsync(ulong destination, ulong source, long bytes, IntPtr stream) =>
         Check(_memcpyDtoDAsync(destination, source, (nuint)bytes, stream), "cuMemcpyDtoDAsync_v2", bytes, "bytes");
-
-    public void MemsetD8(ulong destination, byte value, long count) =>
-        Check(_memsetD8(destination, value, (nuint)count), "cuMemsetD8_v2", count, "bytes");
-
-    public void MemsetD32(ulong destination, uint value, long count) =>
-        Check(_memsetD32(destination, value, (nuint)count), "cuMemsetD32_v2", count, "words");
 
     public void MemsetD8Async(ulong destination, byte value, long count, IntPtr stream) =>
         Check(_memsetD8Async(destination, value, (nuint)count, stream), "cuMemsetD8Async", count, "bytes");
