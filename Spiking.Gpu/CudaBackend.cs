@@ -200,6 +200,12 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
     /// <summary>The driver, for tests that provoke its errors.</summary>
     internal CudaDriver Driver => _driver;
 
+    /// <summary>NVRTC, for tests that provoke its errors.</summary>
+    internal Nvrtc Compiler => _nvrtc;
+
+    /// <summary>The NVRTC options kernels are compiled with for this device.</summary>
+    internal string[] CompileOptions => KernelCompiler.Options(_major, _minor);
+
     /// <summary>The kernel <paramref name="name"/> of <paramref name="family"/>, compiling and loading the family on first use.</summary>
     internal IntPtr Function(string family, string name)
     {

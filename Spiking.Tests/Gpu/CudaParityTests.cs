@@ -117,6 +117,41 @@ public sealed class CudaParityTests
     }
 
     [Fact]
+    public void Out_of_memory_releases_the_cache_and_retries_once()
+    {
+        var backend = Backend();
+        var pool = backend.Pool;
+        long large = backend.TotalMemory / 10 * 6;
+        backend.Allocate(large).Release();
+        Assert.True(pool.CachedBytes >= large);
+        long allocations = pool.Allocations;
+
+        // The cached block and the new one do not fit together: the first cuMemAlloc fails, the cache goes back
+        // to the driver and the second succeeds.
+        var second = backend.Allocate(large + CudaMemoryPool.LargeGranularity);
+        Assert.Equal(allocations + 1, pool.Allocations);
+        Assert.Equal(0, pool.CachedBytes);
+        second.Release();
+
+        var e = Assert.Throws<OutOfMemoryException>(() => backend.Allocate(backend.TotalMemory * 2));
+        var inner = Assert.IsType<CudaException>(e.InnerException);
+        Assert.StartsWith("cuMemAlloc_v2(", inner.Message, StringComparison.Ordinal);
+        Assert.Contains("failed: CUDA_ERROR_OUT_OF_MEMORY (", inner.Message, StringComparison.Ordinal);
+        pool.ReleaseCached();
+    }
+
+    [Fact]
+    public void A_compilation_error_carries_the_program_log()
+    {
+        var backend = Backend();
+        const string Source = "extern \"C\" __global__ void broken(float* y) { y[0] = undeclared_name; }";
+        var e = Assert.Throws<CudaException>(() => backend.Compiler.CompileToPtx(Source, "broken.cu", backend.CompileOptions));
+        Assert.StartsWith("nvrtcCompileProgram(broken.cu, --gpu-architecture=compute_", e.Message, StringComparison.Ordinal);
+        Assert.Contains("NVRTC_ERROR_COMPILATION", e.Message, StringComparison.Ordinal);
+        Assert.Contains("undeclared_name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_driver_library_is_named_in_the_reason()
     {
         Assert.Null(CudaDriver.TryLoad(["libcuda-not-installed.so.1"], out var reason));
