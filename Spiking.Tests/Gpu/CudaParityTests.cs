@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 using System.Linq;
+using FsCheck;
+using FsCheck.Fluent;
 using Spiking.Gpu;
 using Spiking.Gpu.Interop;
 using Spiking.Tensors;
@@ -69,6 +71,28 @@ public sealed class CudaParityTests
         AssertClose(dw.ToArray(), ddw.ToArray());
         using var back = repacked.To(Device.Cpu);
         Assert.Equal(spikes.Words.ToArray(), back.Words.ToArray());
+    }
+
+    /// <summary>Philox problems from the shared generator (counters just below a 32- or 64-bit carry included), sampled with a fixed seed.</summary>
+    public static TheoryData<PhiloxCase> PhiloxCases => [.. Generators.PhiloxCases().Generator.Sample(12, new Rnd(Seed), 50)];
+
+    [Theory]
+    [MemberData(nameof(PhiloxCases))]
+    public void Bernoulli_draws_are_the_cpu_bits(PhiloxCase problem)
+    {
+        var backend = Backend();
+        const int Rows = 3, Repeats = 3;
+        int rowLength = Math.Max(1, problem.Length);
+        using var probabilities = Tensor.FromSpan(new ProductCase(Rows, rowLength, 1, 0, (int)(problem.Seed % 1000)).Normal(Rows * rowLength, 4), new Shape(Rows, rowLength));
+        var shape = new Shape(Repeats, Rows, rowLength);
+        uint key0 = (uint)problem.Seed, key1 = (uint)(problem.Seed >> 32);
+        using var cpuSpikes = SpikeTensor.Zeros(shape);
+        Spiking.Tensors.Backends.ComputeBackend.Cpu.Bernoulli(probabilities, Repeats, key0, key1, problem.Stream, problem.FirstBlock, cpuSpikes);
+        using var dp = probabilities.To(backend.Device);
+        using var gpuSpikes = SpikeTensor.Zeros(shape, backend.Device);
+        backend.Bernoulli(dp, Repeats, key0, key1, problem.Stream, problem.FirstBlock, gpuSpikes);
+        using var back = gpuSpikes.To(Device.Cpu);
+        Assert.Equal(cpuSpikes.Words.ToArray(), back.Words.ToArray());
     }
 
     [Fact]
