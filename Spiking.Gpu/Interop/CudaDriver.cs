@@ -25,6 +25,9 @@ internal sealed unsafe class CudaDriver
     /// <summary><c>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR</c>.</summary>
     public const int AttributeComputeCapabilityMinor = 76;
 
+    /// <summary><c>CUDA_ERROR_NO_DEVICE</c>.</summary>
+    private const int NoDevice = 100;
+
     /// <summary><c>CU_STREAM_NON_BLOCKING</c>: the stream does not synchronise with the legacy default stream.</summary>
     public const uint StreamNonBlocking = 1;
 
@@ -117,7 +120,8 @@ internal sealed unsafe class CudaDriver
         }
         catch (CudaException e)
         {
-            reason = $"{path} loaded but {e.Message}";
+            // A driver installed on a machine without a GPU (or with none visible) fails cuInit this way.
+            reason = e.ErrorCode == NoDevice ? $"no CUDA device ({path}: {e.Message})" : $"{path} loaded but {e.Message}";
             return null;
         }
         reason = "";
