@@ -26,7 +26,7 @@ typedef unsigned long long CUdeviceptr;
 typedef int CUdevice;
 enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, INVALID_DEVICE = 101,
        INVALID_IMAGE = 200, INVALID_CONTEXT = 201, INVALID_PTX = 218, INVALID_HANDLE = 400, NOT_FOUND = 500,
-       LAUNCH_OUT_OF_RESOURCES = 701 };
+       LAUNCH_FAILED = 719 };
 static const size_t kTotalMem = 8ull << 30;
 
 // ---------------------------------------------------------------- global state
@@ -343,7 +343,11 @@ API CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, uns
     std::lock_guard<std::mutex> launchLock(g_launchMu);
     g_lastLaunchBarriers = f->needsBarrier;
     // Blocks are spread over the workers; each worker runs whole blocks.
-    unsigned hw = std::thread::hardware_concurrency(); hw = hw ? hw : 1;
+    static const unsigned hw = [] {
+        const char* env = getenv("SPIKING_EMU_THREADS"); // e.g. 1 for a deterministic block order
+        unsigned n = env && atoi(env) > 0 ? (unsigned)atoi(env) : std::thread::hardware_concurrency();
+        return n ? n : 1u;
+    }();
     unsigned W = nblocks < hw ? (unsigned)nblocks : hw;
     std::atomic<uint64_t> next{0};
     std::atomic<bool> deadlock{false};
@@ -368,7 +372,7 @@ API CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, uns
     if (deadlock) {
         fprintf(stderr, "cuda-emulator: deadlock in a block: not all running threads reached the same "
                         "__syncthreads/__syncwarp/shuffle\n");
-        return 719; // CUDA_ERROR_LAUNCH_FAILED
+        return LAUNCH_FAILED;
     }
     return OK;
 }

@@ -202,14 +202,13 @@ API nvrtcResult nvrtcCompileProgram(void* prog, int numOptions, const char* cons
         "-w", "--disable-warnings", "--extra-device-vectorization", "-extra-device-vectorization"};
     for (int i = 0; i < numOptions; i++) {
         std::string o = options[i] ? options[i] : "", key = o.substr(0, o.find('='));
-        if (o.rfind("-D", 0) == 0 || o.rfind("-I", 0) == 0) flags.push_back(o);
+        if ((o == "-D" || o == "-I") && i + 1 < numOptions && options[i + 1]) flags.push_back(o + options[++i]);
+        else if (o.rfind("-D", 0) == 0 || o.rfind("-I", 0) == 0) flags.push_back(o);
         else if (o.rfind("--define-macro=", 0) == 0) flags.push_back("-D" + o.substr(15));
         else if (o.rfind("--include-path=", 0) == 0) flags.push_back("-I" + o.substr(15));
         else if (ignored.count(key)) { if ((o == "-arch" || o == "--gpu-architecture") && i + 1 < numOptions) i++; }
         else return fail(p, INVALID_OPTION, "nvrtc (Spiking CPU emulator): error: unrecognized option " + o + "\n");
     }
-    for (size_t i = 0; i < flags.size(); i++) // "-D" "NAME" as two options
-        if ((flags[i] == "-D" || flags[i] == "-I") && i + 1 < flags.size()) { flags[i] += flags[i + 1]; flags.erase(flags.begin() + (long)i + 1); }
     const char* envCxx = getenv("SPIKING_EMU_CXX");
     std::string cxx = envCxx && *envCxx ? envCxx : "g++";
 

@@ -101,6 +101,21 @@ extern "C" __global__ void early_exit(int* out, const int n) {
     __syncthreads();
     if (threadIdx.x == 0) out[blockIdx.x] = count;
 }
+extern "C" __global__ void bad_sync(int* p) {   // thread 0 waits for the block, the rest for their warp
+    if (threadIdx.x == 0) __syncthreads(); else __syncwarp();
+    p[threadIdx.x] = 1;
+}
+// signature parsing: prototypes, __launch_bounds__, qualifiers, every scalar type, comments
+extern "C" __global__ void sig(float* const, const int, unsigned int, long long, unsigned long long, const double,
+                               float, const unsigned long long* __restrict__, int*);
+/* extern "C" __global__ void commented_out(int x) {} */
+extern "C" __global__ void __launch_bounds__(64) sig(float* const out, const int a, unsigned int b, long long c,
+        unsigned long long d, const double e, float f, const unsigned long long* __restrict__ g,
+        int* h /* , int commented */) {
+    out[0] = (float)a; out[1] = (float)b; out[2] = (float)c; out[3] = (float)d; out[4] = (float)e; out[5] = f;
+    out[6] = (float)__ldg(g); out[7] = (float)h[0] + (float)max(a, 2) + fmaxf(f, 0.0f);
+}
+__global__ void no_params(void) {}
 extern "C" __global__ void touch(float* p) { p[blockIdx.x * blockDim.x + threadIdx.x] += 1.0f; }
 )CU";
 
@@ -260,11 +275,27 @@ int main(int argc, char** argv) {
     cuMemcpyDtoH_v2(cnt.data(), dout, 12);
     CHECK(rc == 0 && cnt[0] == 40 && cnt[1] == 40 && cnt[2] == 40, "early_exit rc %d: %d %d %d", rc, cnt[0], cnt[1], cnt[2]);
 
+    // --- parameter marshalling
+    {
+        int a = -3; unsigned b = 4000000000u; long long c = -5; unsigned long long d = 1ull << 40; double e = 0.25;
+        float f2 = 1.5f; unsigned long long g0 = 77; int h0 = 9;
+        Ptr dg = upload(&g0, 8), dh = upload(&h0, 4);
+        rc = launch(fn(mod, "sig"), 1, 1, {&dout, &a, &b, &c, &d, &e, &f2, &dg, &dh});
+        float r[8]; cuMemcpyDtoH_v2(r, dout, 32);
+        CHECK(rc == 0 && r[0] == -3 && r[1] == 4e9f && r[2] == -5 && r[3] == (float)(1ull << 40) && r[4] == 0.25f &&
+              r[5] == 1.5f && r[6] == 77 && r[7] == 9 + 2 + 1.5f, "sig rc %d: %g %g %g %g %g %g %g %g", rc, r[0], r[1],
+              r[2], r[3], r[4], r[5], r[6], r[7]);
+        CHECK(launch(fn(mod, "no_params"), 1, 1, {}) == 0 && cuModuleGetFunction(&nf, mod, "commented_out") == 500, "no_params");
+        cuMemFree_v2(dg); cuMemFree_v2(dh);
+    }
     // --- launch errors
     void* extra[] = {nullptr};
     CHECK(launch(fVadd, 1, 1025, {&da, &db, &dc, &n}) == 1, "1025 threads per block");
     CHECK(cuLaunchKernel(fVadd, 1, 1, 1, 32, 1, 1, 49153, nullptr, std::vector<void*>{&da, &db, &dc, &n}.data(), nullptr) == 1, "too much shared memory");
     CHECK(cuLaunchKernel(fVadd, 1, 1, 1, 32, 1, 1, 0, nullptr, std::vector<void*>{&da, &db, &dc, &n}.data(), extra) == 1, "extra != NULL");
+    printf("(a deadlock message from the emulator is expected next)\n"); fflush(stdout);
+    CHECK(launch(fn(mod, "bad_sync"), 2, 64, {&dout}) == 719, "a deadlocked block must fail the launch");
+    CHECK(launch(fEarly, 3, 64, {&dout, &limit}) == 0, "launches work again after a deadlock");
     CHECK(cuModuleLoadData(&nf, "//\n.version 8.0\n") == 218 && cuModuleLoadData(&nf, "\x7f" "ELF") == 200, "bad images");
 
     // --- launch speed
