@@ -21,8 +21,7 @@ public sealed partial class CudaBackend
         ulong address = y.DeviceAddress;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            MakeCurrent();
+            Ready();
             _driver.MemsetD32Async(address, BitConverter.SingleToUInt32Bits(value), y.Length, _stream);
         }
     }

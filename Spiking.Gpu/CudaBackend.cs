@@ -118,7 +118,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         if (source.IsEmpty) return;
         lock (_gate)
         {
-            MakeCurrent();
+            Ready();
             fixed (byte* p = source)
             {
                 _driver.MemcpyHtoDAsync(destination, p, source.Length, _stream);
@@ -134,7 +134,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         if (destination.IsEmpty) return;
         lock (_gate)
         {
-            MakeCurrent();
+            Ready();
             fixed (byte* p = destination)
             {
                 _driver.MemcpyDtoHAsync(p, source, destination.Length, _stream);
@@ -149,7 +149,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         if (bytes == 0) return;
         lock (_gate)
         {
-            MakeCurrent();
+            Ready();
             _driver.MemcpyDtoDAsync(destination, source, bytes, _stream);
         }
     }
@@ -160,7 +160,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         if (bytes == 0) return;
         lock (_gate)
         {
-            MakeCurrent();
+            Ready();
             _driver.MemsetD8Async(destination, 0, bytes, _stream);
         }
     }
@@ -170,7 +170,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
     {
         lock (_gate)
         {
-            MakeCurrent();
+            Ready();
             _driver.StreamSynchronize(_stream);
         }
     }
@@ -226,6 +226,13 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         }
     }
 
+    /// <summary>Checks the backend is open and makes its context current; called under the lock before every driver call.</summary>
+    private void Ready()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        MakeCurrent();
+    }
+
     /// <summary>Makes the backend's context current on the calling thread (a call to the driver only when it changed).</summary>
     private void MakeCurrent()
     {
@@ -240,8 +247,7 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         var function = Function(family, name);
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            MakeCurrent();
+            Ready();
             arguments.Launch(_driver, function, name, gridX, gridY, block, _stream);
         }
     }

@@ -113,6 +113,32 @@ public sealed class CudaParityTests
         Assert.True(backend.Pool.CachedBytes >= CudaMemoryPool.RoundUp(shape.ElementCount * sizeof(float)));
     }
 
+    [Fact]
+    public void A_second_backend_copies_both_ways_and_gives_its_cache_back_when_disposed()
+    {
+        Backend();
+        var backend = new CudaBackend(0);
+        byte[] sent = [.. Enumerable.Range(0, 1000).Select(i => (byte)(i * 7))];
+        var memory = backend.Allocate(sent.Length);
+        backend.ClearMemory(memory.Address, sent.Length);
+        var received = new byte[sent.Length];
+        backend.CopyToHost(memory.Address, received);
+        Assert.All(received, b => Assert.Equal(0, b));
+        backend.CopyFromHost(sent, memory.Address);
+        var copy = backend.Allocate(sent.Length);
+        backend.CopyOnDevice(memory.Address, copy.Address, sent.Length);
+        backend.CopyToHost(copy.Address, received);
+        Assert.Equal(sent, received);
+        memory.Release();
+        copy.Release();
+        Assert.True(backend.Pool.CachedBytes > 0);
+
+        backend.Dispose();
+        Assert.Equal(0, backend.Pool.CachedBytes);
+        Assert.Throws<ObjectDisposedException>(() => backend.Allocate(16));
+        backend.Dispose();
+    }
+
     [Theory]
     [InlineData(0, 512)]
     [InlineData(1, 512)]
