@@ -65,7 +65,12 @@ public sealed partial class CudaBackend : DeviceBackend, IDisposable
         _context = _driver.PrimaryContextRetain(_device);
         MakeCurrent();
         _stream = _driver.StreamCreate(CudaDriver.StreamNonBlocking);
-        Pool = new CudaMemoryPool(_driver, MakeCurrent);
+        // Draining does not take the backend's lock: Dispose holds it while it closes the pool.
+        Pool = new CudaMemoryPool(_driver, MakeCurrent, () =>
+        {
+            MakeCurrent();
+            _driver.StreamSynchronize(_stream);
+        });
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,7 @@ public sealed class CudaMemoryPool
     private readonly object _gate = new();
     private readonly CudaDriver _driver;
     private readonly Action _makeCurrent;
+    private readonly Action _drain;
     private readonly Dictionary<long, Stack<ulong>> _free = [];
     private long _allocations;
     private long _hits;
@@ -35,10 +36,14 @@ public sealed class CudaMemoryPool
     private long _bytesInUse;
     private bool _closed;
 
-    internal CudaMemoryPool(CudaDriver driver, Action makeCurrent)
+    /// <param name="driver">The driver.</param>
+    /// <param name="makeCurrent">Makes the backend's context current on the calling thread.</param>
+    /// <param name="drain">Makes the context current and waits for the backend's stream, so no queued kernel still uses a block about to be freed.</param>
+    internal CudaMemoryPool(CudaDriver driver, Action makeCurrent, Action drain)
     {
         _driver = driver;
         _makeCurrent = makeCurrent;
+        _drain = drain;
     }
 
     /// <summary>The number of blocks obtained from <c>cuMemAlloc</c> so far.</summary>
@@ -66,7 +71,8 @@ public sealed class CudaMemoryPool
     {
         lock (_gate)
         {
-            _makeCurrent();
+            if (CachedBytes == 0) return;
+            _drain();
             foreach (var (size, blocks) in _free)
             {
                 while (blocks.TryPop(out ulong address))
