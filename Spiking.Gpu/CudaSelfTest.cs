@@ -172,7 +172,7 @@ public static class CudaSelfTest
 
         public void AndPopCount()
         {
-            foreach (double rate in new[] { 0.1, 1.0 })
+            foreach (double rate in new[] { 0.0, 0.1, 1.0 })
             {
                 using var a = Spikes(new Shape(9, 130), rate);
                 using var b = Spikes(new Shape(11, 130), 0.5);

@@ -167,6 +167,25 @@ public sealed class CudaParityTests
     }
 
     [Fact]
+    public void A_launch_allocates_nothing_on_the_managed_heap()
+    {
+        var backend = Backend();
+        using var a = Tensor.Zeros(new Shape(1000), backend.Device);
+        using var b = Tensor.Zeros(new Shape(1000), backend.Device);
+        backend.Add(a, b, a);
+        backend.Synchronize();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            backend.Add(a, b, a);
+            backend.AddScaled(a, b, 0.5f);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        backend.Synchronize();
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Out_of_memory_releases_the_cache_and_retries_once()
     {
         var backend = Backend();
