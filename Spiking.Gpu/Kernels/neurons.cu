@@ -24,7 +24,8 @@ __device__ __forceinline__ float charge(int rule, float v, float x, float k, flo
 // One thread per neuron, laid out by packed word: warp q covers bits 32·(q mod 2) .. +31 of one word of one row,
 // so the row's padding lanes exist (and never spike) and a warp OR-reduces its spikes with shuffles into one
 // 32-bit half of the word, which lane 0 stores: no atomics, and every word is written whole at every step.
-// `halves` is the spike tensor's words viewed as 32-bit halves (little-endian: the low half first).
+// `halves` is the spike tensor's words viewed as 32-bit halves (little-endian: the low half first); `slot` indexes
+// them (not `half`, which names CUDA's 16-bit float type).
 extern "C" __global__ void neuron_forward(const float* x, unsigned* halves, float* hSeq, float* vSeq,
     int steps, int perStep, int rowLength, int wordsPerRow,
     int rule, int hard, float threshold, float vReset, float k)
@@ -32,12 +33,12 @@ extern "C" __global__ void neuron_forward(const float* x, unsigned* halves, floa
     long long halvesPerRow = 2ll * wordsPerRow;
     long long halvesPerStep = (long long)(perStep / rowLength) * halvesPerRow;
     long long thread = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long half = thread >> 5;
-    // Blocks are whole warps and a warp shares `half`, so whole warps leave together and the shuffles stay full.
-    if (half >= halvesPerStep) return;
+    long long slot = thread >> 5;
+    // Blocks are whole warps and a warp shares `slot`, so whole warps leave together and the shuffles stay full.
+    if (slot >= halvesPerStep) return;
     int lane = (int)(thread & 31);
-    long long row = half / halvesPerRow;
-    int column = (int)(half % halvesPerRow) * 32 + lane;
+    long long row = slot / halvesPerRow;
+    int column = (int)(slot % halvesPerRow) * 32 + lane;
     bool live = column < rowLength;
     long long e = row * rowLength + column;
     float v = vReset;
@@ -56,7 +57,7 @@ extern "C" __global__ void neuron_forward(const float* x, unsigned* halves, floa
         }
         unsigned bits = spike ? 1u << lane : 0u;
         for (int offset = 16; offset > 0; offset >>= 1) bits |= __shfl_xor_sync(0xffffffffu, bits, offset);
-        if (lane == 0) halves[(long long)t * halvesPerStep + half] = bits;
+        if (lane == 0) halves[(long long)t * halvesPerStep + slot] = bits;
     }
 }
 
