@@ -6,6 +6,7 @@ using FsCheck.Fluent;
 using Spiking.Gpu;
 using Spiking.Gpu.Interop;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 using Xunit;
 
 namespace Spiking.Tests.Gpu;
@@ -46,7 +47,7 @@ public sealed class CudaParityTests
         using var weight = Tensor.FromSpan(problem.Normal(n * k, 1), new Shape(n, k));
         using var bias = Tensor.FromSpan(problem.Normal(n, 2), new Shape(n));
         using var grad = Tensor.FromSpan(problem.Normal(m * n, 3), new Shape(m, n));
-        var cpu = Spiking.Tensors.Backends.ComputeBackend.Cpu;
+        var cpu = ComputeBackend.Cpu;
 
         using var y = Tensor.Zeros(new Shape(m, n));
         cpu.SpikeLinear(spikes, weight, bias, y);
@@ -87,12 +88,58 @@ public sealed class CudaParityTests
         var shape = new Shape(Repeats, Rows, rowLength);
         uint key0 = (uint)problem.Seed, key1 = (uint)(problem.Seed >> 32);
         using var cpuSpikes = SpikeTensor.Zeros(shape);
-        Spiking.Tensors.Backends.ComputeBackend.Cpu.Bernoulli(probabilities, Repeats, key0, key1, problem.Stream, problem.FirstBlock, cpuSpikes);
+        ComputeBackend.Cpu.Bernoulli(probabilities, Repeats, key0, key1, problem.Stream, problem.FirstBlock, cpuSpikes);
         using var dp = probabilities.To(backend.Device);
         using var gpuSpikes = SpikeTensor.Zeros(shape, backend.Device);
         backend.Bernoulli(dp, Repeats, key0, key1, problem.Stream, problem.FirstBlock, gpuSpikes);
         using var back = gpuSpikes.To(Device.Cpu);
         Assert.Equal(cpuSpikes.Words.ToArray(), back.Words.ToArray());
+    }
+
+    /// <summary>Neuron problems from the shared generator that a device computes (IF and LIF, ATan and Sigmoid), sampled with a fixed seed.</summary>
+    public static TheoryData<NeuronCase> NeuronCases =>
+    [
+        .. Generators.NeuronCases().Generator
+            .Where(c => c.Model != Spiking.Autograd.Neurons.NeuronModel.ParametricLeakyIntegrateAndFire && c.Surrogate is "ATan" or "Sigmoid")
+            .Sample(12, new Rnd(Seed), 50),
+    ];
+
+    [Theory]
+    [MemberData(nameof(NeuronCases))]
+    public void Neuron_forward_and_backward_match_the_cpu(NeuronCase problem)
+    {
+        var backend = Backend();
+        var cpu = ComputeBackend.Cpu;
+        var spec = new NeuronKernelSpec(
+            problem.Model == Spiking.Autograd.Neurons.NeuronModel.IntegrateAndFire ? ChargeRule.Integrate
+                : problem.DecayInput ? ChargeRule.DecayInputLeak : ChargeRule.Leak,
+            problem.Hard, problem.Detach, problem.Threshold, problem.Hard ? problem.Reset : 0f, (float)(1 / problem.Tau),
+            problem.Surrogate == "ATan" ? SurrogateKind.ATan : SurrogateKind.Sigmoid, problem.Surrogate == "ATan" ? 2f : 4f);
+        var (xs, gs) = problem.Inputs();
+        using var x = Tensor.FromSpan(xs, problem.Shape);
+        using var g = Tensor.FromSpan(gs, problem.Shape);
+        using var spikes = SpikeTensor.Zeros(problem.Shape);
+        using var h = Tensor.Zeros(problem.Shape);
+        using var v = Tensor.Zeros(problem.Shape);
+        cpu.NeuronForward(x, problem.Steps, spec, spikes, h, v);
+        using var gx = Tensor.Zeros(problem.Shape);
+        cpu.NeuronBackward(h, g, problem.Steps, spec, gx);
+
+        var device = backend.Device;
+        using var dx = x.To(device);
+        using var dg = g.To(device);
+        using var dSpikes = SpikeTensor.Zeros(problem.Shape, device);
+        using var dh = Tensor.Zeros(problem.Shape, device);
+        using var dv = Tensor.Zeros(problem.Shape, device);
+        backend.NeuronForward(dx, problem.Steps, spec, dSpikes, dh, dv);
+        using var dgx = Tensor.Zeros(problem.Shape, device);
+        backend.NeuronBackward(dh, dg, problem.Steps, spec, dgx);
+
+        using var back = dSpikes.To(Device.Cpu);
+        Assert.Equal(spikes.Words.ToArray(), back.Words.ToArray());
+        Assert.Equal(h.ToArray(), dh.ToArray());
+        Assert.Equal(v.ToArray(), dv.ToArray());
+        AssertClose(gx.ToArray(), dgx.ToArray());
     }
 
     [Fact]
