@@ -129,7 +129,7 @@ public sealed partial class CudaBackend
         args.Add(k);
         args.Add(transposeA ? 1 : 0);
         args.Add(transposeB ? 1 : 0);
-        Launch("gemm", "gemm", (uint)((n + Tile - 1) / Tile), (uint)((m + Tile - 1) / Tile), Threads, ref args);
+        Launch("gemm", "gemm", (uint)((n + Tile - 1) / Tile), (uint)Math.Min((m + Tile - 1) / Tile, 65535), Threads, ref args);
     }
 
     /// <inheritdoc/>
@@ -188,7 +188,7 @@ public sealed partial class CudaBackend
             args.Add(outputs);
             args.Add(spikes.WordsPerRow);
             const uint Block = 128;
-            Launch("spikes", "spike_linear", (uint)Math.Min(rows, int.MaxValue), (uint)((outputs + Block - 1) / Block), Block, ref args);
+            Launch("spikes", "spike_linear", (uint)rows, (uint)((outputs + Block - 1) / Block), Block, ref args);
         }
         finally
         {

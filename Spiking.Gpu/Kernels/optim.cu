@@ -4,7 +4,8 @@ extern "C" __global__ void adam(float* param, const float* grad, float* m1, floa
     float negStepSize, float bc2Sqrt, float eps, float weight, float beta2, float oneMinusBeta2,
     float l2, float shrink, int lerpFromStart)
 {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)blockDim.x * gridDim.x)
     {
         // A shrink of 1 and a decay of 0 leave p and g as they are, so they are applied unconditionally, as on the CPU.
         float p = param[i] * shrink;
