@@ -214,6 +214,24 @@ public sealed class CudaParityTests
     }
 
     [Fact]
+    public void Reductions_repeat_to_the_bit()
+    {
+        var backend = Backend();
+        using var host = new TensorCase([300, 347], Seed).Create();
+        using var x = host.To(backend.Device);
+        using var first = Tensor.Zeros(new Shape(1), backend.Device);
+        using var second = Tensor.Zeros(new Shape(1), backend.Device);
+        backend.Sum(x, first);
+        backend.Sum(x, second);
+        Assert.Equal(BitConverter.SingleToInt32Bits(first.ToArray()[0]), BitConverter.SingleToInt32Bits(second.ToArray()[0]));
+        using var rows = Tensor.Zeros(new Shape(347), backend.Device);
+        backend.SumRows(x, rows);
+        using var cpuRows = Tensor.Zeros(new Shape(347));
+        ComputeBackend.Cpu.SumRows(host, cpuRows);
+        Assert.Equal(cpuRows.ToArray(), rows.ToArray());
+    }
+
+    [Fact]
     public void A_launch_allocates_nothing_on_the_managed_heap()
     {
         var backend = Backend();
