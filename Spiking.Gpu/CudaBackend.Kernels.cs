@@ -1,0 +1,352 @@
+using System;
+using Spiking.Tensors;
+using Spiking.Tensors.Backends;
+
+namespace Spiking.Gpu;
+
+/// <summary>The kernels of <see cref="ComputeBackend"/>, each a launch of a kernel from <c>Kernels/*.cu</c>.</summary>
+public sealed partial class CudaBackend
+{
+    /// <summary>Blocks of the first pass of <see cref="Sum"/>: fixed by the length alone, so the sum's order is too.</summary>
+    private const int SumBlocks = 1024;
+
+    /// <summary>The elements one block of the first pass of <see cref="Sum"/> takes before the grid is full.</summary>
+    private const int SumElementsPerBlock = 4096;
+
+    /// <inheritdoc/>
+    public override void Fill(Tensor y, float value)
+    {
+        if (y.Length == 0) return;
+        // cuMemsetD32 writes the float's bit pattern: the fill needs no kernel.
+        ulong address = y.DeviceAddress;
+        lock (_gate)
+        {
+            Ready();
+            _driver.MemsetD32Async(address, BitConverter.SingleToUInt32Bits(value), y.Length, _stream);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Add(Tensor a, Tensor b, Tensor y) => Binary("add", a, b, y);
+
+    /// <inheritdoc/>
+    public override void Multiply(Tensor a, Tensor b, Tensor y) => Binary("multiply", a, b, y);
+
+    /// <inheritdoc/>
+    public override void AddScaled(Tensor y, Tensor x, float alpha)
+    {
+        int n = y.Length;
+        if (n == 0) return;
+        var args = new KernelArguments();
+        args.Add(y.DeviceAddress);
+        args.Add(x.DeviceAddress);
+        args.Add(alpha);
+        args.Add(n);
+        Launch("elementwise", "add_scaled", GridFor(n), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Scale(Tensor x, float alpha, Tensor y)
+    {
+        int n = y.Length;
+        if (n == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(alpha);
+        args.Add(y.DeviceAddress);
+        args.Add(n);
+        Launch("elementwise", "scale", GridFor(n), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void AddRowVector(Tensor y, Tensor v)
+    {
+        int n = y.Length;
+        if (n == 0 || v.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(y.DeviceAddress);
+        args.Add(v.DeviceAddress);
+        args.Add(n);
+        args.Add(v.Length);
+        Launch("elementwise", "add_row_vector", GridFor(n), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void SumRows(Tensor x, Tensor y)
+    {
+        int cols = y.Length;
+        if (cols == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(x.Length / cols);
+        args.Add(cols);
+        Launch("elementwise", "sum_rows", GridFor(cols), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Sum(Tensor x, Tensor y)
+    {
+        int n = x.Length;
+        if (n == 0)
+        {
+            Fill(y, 0f);
+            return;
+        }
+        int blocks = (int)Math.Clamp((n + (long)SumElementsPerBlock - 1) / SumElementsPerBlock, 1, SumBlocks);
+        ulong partial = Pool.Rent((long)blocks * sizeof(float), out long size);
+        try
+        {
+            var first = new KernelArguments();
+            first.Add(x.DeviceAddress);
+            first.Add(partial);
+            first.Add(n);
+            Launch("elementwise", "sum_partial", (uint)blocks, 1, Threads, ref first);
+            var second = new KernelArguments();
+            second.Add(partial);
+            second.Add(y.DeviceAddress);
+            second.Add(blocks);
+            Launch("elementwise", "sum_final", 1, 1, Threads, ref second);
+        }
+        finally
+        {
+            // Back to the pool now: the next owner's work is queued after the two passes on the same stream.
+            Pool.Return(partial, size);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k)
+    {
+        if (m == 0 || n == 0) return;
+        const int Tile = 64;
+        var args = new KernelArguments();
+        args.Add(a.DeviceAddress);
+        args.Add(b.DeviceAddress);
+        args.Add(c.DeviceAddress);
+        args.Add(m);
+        args.Add(n);
+        args.Add(k);
+        args.Add(transposeA ? 1 : 0);
+        args.Add(transposeB ? 1 : 0);
+        Launch("gemm", "gemm", (uint)((n + Tile - 1) / Tile), (uint)Math.Min((m + Tile - 1) / Tile, 65535), Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void PackGreaterOrEqual(Tensor x, float threshold, SpikeTensor spikes)
+    {
+        long words = (long)spikes.RowCount * spikes.WordsPerRow;
+        if (words == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(threshold);
+        args.Add(spikes.DeviceAddress);
+        args.Add(spikes.RowCount);
+        args.Add(spikes.RowLength);
+        args.Add(spikes.WordsPerRow);
+        Launch("spikes", "pack_ge", GridFor(words), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Unpack(SpikeTensor spikes, Tensor y)
+    {
+        if (y.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(spikes.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(spikes.RowCount);
+        args.Add(spikes.RowLength);
+        args.Add(spikes.WordsPerRow);
+        Launch("spikes", "unpack", GridFor(y.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void SpikeLinear(SpikeTensor spikes, Tensor weight, Tensor? bias, Tensor y)
+    {
+        int rows = spikes.RowCount, inputs = spikes.RowLength, outputs = weight.Shape[0];
+        if (rows == 0 || outputs == 0) return;
+        // The weight transposed to [in, out], so the threads of one row read consecutive floats for each spike.
+        ulong transposed = Pool.Rent((long)inputs * outputs * sizeof(float), out long size);
+        try
+        {
+            if (inputs > 0)
+            {
+                var t = new KernelArguments();
+                t.Add(weight.DeviceAddress);
+                t.Add(transposed);
+                t.Add(outputs);
+                t.Add(inputs);
+                Launch("spikes", "transpose", (uint)((inputs + 31) / 32), (uint)((outputs + 31) / 32), Threads, ref t);
+            }
+            var args = new KernelArguments();
+            args.Add(spikes.DeviceAddress);
+            args.Add(transposed);
+            args.Add(bias is null ? 0UL : bias.DeviceAddress);
+            args.Add(y.DeviceAddress);
+            args.Add(rows);
+            args.Add(inputs);
+            args.Add(outputs);
+            args.Add(spikes.WordsPerRow);
+            const uint Block = 128;
+            Launch("spikes", "spike_linear", (uint)rows, (uint)((outputs + Block - 1) / Block), Block, ref args);
+        }
+        finally
+        {
+            Pool.Return(transposed, size);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void SpikeWeightGradient(Tensor gradOutput, SpikeTensor spikes, Tensor gradWeight)
+    {
+        int rows = spikes.RowCount, inputs = spikes.RowLength, outputs = gradWeight.Shape[0];
+        if (inputs == 0 || outputs == 0) return;
+        var args = new KernelArguments();
+        args.Add(gradOutput.DeviceAddress);
+        args.Add(spikes.DeviceAddress);
+        args.Add(gradWeight.DeviceAddress);
+        args.Add(rows);
+        args.Add(inputs);
+        args.Add(outputs);
+        args.Add(spikes.WordsPerRow);
+        const uint Block = 128;
+        Launch("spikes", "spike_weight_grad", (uint)((inputs + Block - 1) / Block), (uint)Math.Min(outputs, 65535), Block, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void AndPopCount(SpikeTensor a, SpikeTensor b, Tensor c)
+    {
+        int rows = a.RowCount, cols = b.RowCount;
+        if (rows == 0 || cols == 0) return;
+        var args = new KernelArguments();
+        args.Add(a.DeviceAddress);
+        args.Add(b.DeviceAddress);
+        args.Add(c.DeviceAddress);
+        args.Add(rows);
+        args.Add(cols);
+        args.Add(a.WordsPerRow);
+        const uint Block = 128;
+        Launch("popcount", "and_popcount", (uint)((cols + Block - 1) / Block), (uint)Math.Min(rows, 65535), Block, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Bernoulli(Tensor probabilities, int repeats, uint key0, uint key1, ulong stream, ulong firstBlock, SpikeTensor spikes)
+    {
+        int n = probabilities.Length, rowLength = spikes.RowLength;
+        long words = (long)spikes.RowCount * spikes.WordsPerRow;
+        if (words == 0 || n == 0) return;
+        if (n % rowLength != 0 || (long)n / rowLength * repeats != spikes.RowCount)
+        {
+            throw new ArgumentException(
+                $"Spikes {spikes.Shape} are not {repeats} repeats of probabilities {probabilities.Shape}.", nameof(spikes));
+        }
+        var args = new KernelArguments();
+        args.Add(probabilities.DeviceAddress);
+        args.Add(spikes.DeviceAddress);
+        args.Add(n);
+        args.Add(rowLength);
+        args.Add(spikes.WordsPerRow);
+        args.Add(repeats);
+        args.Add(key0);
+        args.Add(key1);
+        args.Add(stream);
+        args.Add(firstBlock);
+        Launch("philox", "bernoulli", GridFor(words), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void NeuronForward(Tensor x, int steps, in NeuronKernelSpec spec, SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq)
+    {
+        if (x.Length == 0 || steps == 0) return;
+        int perStep = x.Length / steps, rowLength = spikes.RowLength;
+        // One thread per bit of every packed word of a step (padding bits included), in whole warps.
+        long threads = (long)(perStep / rowLength) * spikes.WordsPerRow * 64;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(spikes.DeviceAddress);
+        args.Add(hSeq is null ? 0UL : hSeq.DeviceAddress);
+        args.Add(vSeq is null ? 0UL : vSeq.DeviceAddress);
+        args.Add(steps);
+        args.Add(perStep);
+        args.Add(rowLength);
+        args.Add(spikes.WordsPerRow);
+        args.Add((int)spec.Charge);
+        args.Add(spec.HardReset ? 1 : 0);
+        args.Add(spec.Threshold);
+        args.Add(spec.VReset);
+        args.Add(spec.K);
+        Launch("neurons", "neuron_forward", (uint)((threads + Threads - 1) / Threads), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void NeuronBackward(Tensor hSeq, Tensor gradSpikes, int steps, in NeuronKernelSpec spec, Tensor gradX)
+    {
+        if (hSeq.Length == 0 || steps == 0) return;
+        int perStep = hSeq.Length / steps;
+        int reset = (spec.HardReset, spec.DetachReset) switch
+        {
+            (true, false) => 0,
+            (true, true) => 1,
+            (false, false) => 2,
+            _ => 3,
+        };
+        // The surrogate's constants formed in double from α, as the CPU's ATan and Sigmoid form them.
+        double alpha = spec.Alpha;
+        var (a, b) = spec.Surrogate switch
+        {
+            SurrogateKind.ATan => ((float)(alpha / 2), (float)(Math.PI / 2 * alpha)),
+            SurrogateKind.Sigmoid => ((float)alpha, 0f),
+            _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Surrogate, "The CUDA backend computes the ATan and Sigmoid surrogates."),
+        };
+        var args = new KernelArguments();
+        args.Add(hSeq.DeviceAddress);
+        args.Add(gradSpikes.DeviceAddress);
+        args.Add(gradX.DeviceAddress);
+        args.Add(steps);
+        args.Add(perStep);
+        args.Add(reset);
+        args.Add(spec.Threshold);
+        args.Add(spec.VReset);
+        args.Add((int)spec.Surrogate);
+        args.Add(a);
+        args.Add(b);
+        args.Add(spec.DhDx);
+        args.Add(spec.DhDv);
+        Launch("neurons", "neuron_backward", GridFor(perStep), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void AdamStep(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, in AdamStepSpec spec)
+    {
+        int n = parameter.Length;
+        if (n == 0) return;
+        var args = new KernelArguments();
+        args.Add(parameter.DeviceAddress);
+        args.Add(gradient.DeviceAddress);
+        args.Add(firstMoment.DeviceAddress);
+        args.Add(secondMoment.DeviceAddress);
+        args.Add(n);
+        args.Add(spec.NegativeStepSize);
+        args.Add(spec.BiasCorrection2Sqrt);
+        args.Add(spec.Epsilon);
+        args.Add(spec.OneMinusBeta1);
+        args.Add(spec.Beta2);
+        args.Add(spec.OneMinusBeta2);
+        args.Add(spec.L2WeightDecay);
+        args.Add(spec.ShrinkFactor);
+        args.Add(spec.LerpFromStart ? 1 : 0);
+        Launch("optim", "adam", GridFor(n), 1, Threads, ref args);
+    }
+
+    private void Binary(string kernel, Tensor a, Tensor b, Tensor y)
+    {
+        int n = y.Length;
+        if (n == 0) return;
+        var args = new KernelArguments();
+        args.Add(a.DeviceAddress);
+        args.Add(b.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(n);
+        Launch("elementwise", kernel, GridFor(n), 1, Threads, ref args);
+    }
+}
