@@ -18,9 +18,12 @@ internal static class CommandLine
               --out FILE                 write the trained model as safetensors (PyTorch state-dict names)
               --json FILE                append the final metrics as one JSON line
               --plot DIR                 write training.png, firing_rates.png and raster.png
+              --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 through Spiking.Gpu's kernels
           eval --checkpoint FILE [--model mlp|cnn] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
                                      test accuracy, firing rates and energy of a saved W1/W2 model (ours or PyTorch's)
-          info                       the machine, SIMD width and thread count the engine sees
+          info                       the machine, SIMD width and thread count the engine sees, and whether CUDA is usable
+          gpu-selftest [--device-index N] [--seed S]
+                                     run every CUDA kernel against the CPU backend on random inputs; one line per kernel
           conformance DIR [--family F] [--file NAME]   recompute the golden SpikingJelly cases in DIR/*.json and compare
           bench kernels [options]    time the spike and dense kernels at DESIGN.md's shapes and rates
               --threads N              threads for the kernels (default: all cores)
@@ -54,6 +57,7 @@ internal static class CommandLine
                 "eval" => Training.EvalCommand.Run(options),
                 "conformance" => ConformanceCommand.Run(options),
                 "info" => InfoCommand.Run(options),
+                "gpu-selftest" => GpuSelfTestCommand.Run(options),
                 "bench" => BenchCommand.Run(options),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };

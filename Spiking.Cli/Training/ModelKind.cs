@@ -74,8 +74,11 @@ internal sealed class ModelKind
         : file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer
         : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
 
-    /// <summary>The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps.</summary>
-    public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed)
+    /// <summary>
+    /// The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps, on <paramref name="device"/>
+    /// (the images are copied there and Poisson-sampled by the device's Philox kernel: the same bits as on the CPU).
+    /// </summary>
+    public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed, Device device = default)
     {
         if (PoissonInput)
         {
@@ -84,9 +87,11 @@ internal sealed class ModelKind
             {
                 int batch = images.Shape[0];
                 using var flat = images.Reshape(batch, images.Length / batch);
-                return Variable.Constant(poisson.Encode(flat, timeSteps));
+                using var onDevice = flat.To(device);
+                return Variable.Constant(poisson.Encode(onDevice, timeSteps));
             };
         }
+        if (device.Kind != DeviceKind.Cpu) throw new NotSupportedException($"--model {Name} encodes its input on the CPU only.");
         if (!SingleStepInput) return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
         // Direct encoding: the model's static prefix repeats the image's first layers over the T steps itself.
         return images =>

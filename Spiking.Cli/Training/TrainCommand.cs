@@ -5,10 +5,12 @@ using System.Globalization;
 using System.IO;
 using System.Text.Json;
 using Spectre.Console;
+using Spiking.Gpu;
 using Spiking.Layers;
 using Spiking.Layers.Data;
 using Spiking.Layers.Serialization;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 
 namespace Spiking.Cli.Training;
 
@@ -36,6 +38,7 @@ internal static class TrainCommand
         string? outPath = options.String("out");
         string? jsonPath = options.String("json");
         string? plotDir = options.String("plot");
+        var device = ParseDevice(options.String("device"));
         options.RejectUnknown();
         Parallelism.MaxThreads = threads;
 
@@ -44,6 +47,7 @@ internal static class TrainCommand
 
         ModelSeed.Seed(seed);
         using var net = model.Build(timeSteps);
+        if (!OpenDevice(device, net, model)) return 1;
         var optimizer = CreateOptimizer(optimizerName, net, lr);
         LearningRateSchedule? scheduler = schedule switch
         {
@@ -52,14 +56,15 @@ internal static class TrainCommand
             "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
             _ => throw new UsageException($"--schedule expects none, cosine or step, got '{schedule}'"),
         };
-        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed), model.Loss);
-        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED), model.Loss);
+        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss);
+        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.Loss);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, 256, shuffle: false);
 
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, {5} lr {6}, {7} threads, {8} train / {9} test samples from {10}",
-            model.Workload, model.Name, epochs, batch, timeSteps, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir));
+            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, {5} lr {6}, {7} threads, {8} train / {9} test samples from {10}, on {11}",
+            model.Workload, model.Name, epochs, batch, timeSteps, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir),
+            Markup.Escape(ComputeBackend.For(device).Description));
 
         var stepLoss = new List<double>();
         var stepAccuracy = new List<double>();
@@ -98,6 +103,8 @@ internal static class TrainCommand
                 epoch + 1, seconds, samplesPerSecond, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
         }
 
+        // Checkpoints and plots read parameters and spikes on the host.
+        if (device.Kind != DeviceKind.Cpu) net.To(Device.Cpu);
         if (outPath is not null)
         {
             Checkpoint.Save(net, outPath, new Dictionary<string, string> { ["model"] = model.Name, ["workload"] = model.Workload, ["T"] = timeSteps.ToString(CultureInfo.InvariantCulture) });
@@ -110,6 +117,40 @@ internal static class TrainCommand
         }
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
         return 0;
+    }
+
+    private static Device ParseDevice(string? text)
+    {
+        try
+        {
+            return text is null ? Device.Cpu : Device.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
+    }
+
+    /// <summary>Opens the CUDA backend and moves the model there; false (with the reason printed) when it cannot.</summary>
+    private static bool OpenDevice(Device device, Module net, ModelKind model)
+    {
+        if (device.Kind == DeviceKind.Cpu) return true;
+        if (!CudaBackend.IsAvailable(out string reason))
+        {
+            Console.Error.WriteLine($"spiking: --device {device}: no CUDA backend here: {reason}");
+            return false;
+        }
+        CudaBackend.Register();
+        try
+        {
+            net.To(device);
+            return true;
+        }
+        catch (NotSupportedException e)
+        {
+            Console.Error.WriteLine($"spiking: --model {model.Name} cannot train on {device} yet: {e.Message}");
+            return false;
+        }
     }
 
     /// <summary>Loads train and test data, printing the loader's explanation (and returning nulls) when it is missing.</summary>
