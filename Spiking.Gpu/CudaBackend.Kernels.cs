@@ -255,6 +255,160 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
+    public override void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y)
+    {
+        long n = (long)batch * rows * cols;
+        if (n == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(batch);
+        args.Add(rows);
+        args.Add(cols);
+        Launch("conv", "transpose_batched", GridFor(n), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Im2Col(Tensor x, in SlidingWindow window, Tensor cols)
+    {
+        if (cols.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(cols.DeviceAddress);
+        args.Add(window.Images);
+        args.Add(window.Channels);
+        AddWindow(ref args, window);
+        Launch("conv", "im2col", GridFor(cols.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void Col2Im(Tensor cols, in SlidingWindow window, Tensor x)
+    {
+        if (x.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(cols.DeviceAddress);
+        args.Add(x.DeviceAddress);
+        args.Add(window.Images);
+        args.Add(window.Channels);
+        AddWindow(ref args, window);
+        Launch("conv", "col2im", GridFor(x.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void MaxPool(Tensor x, in SlidingWindow window, Tensor y)
+    {
+        if (y.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(window.Images * window.Channels);
+        AddWindow(ref args, window);
+        Launch("pool", "max_pool", GridFor(y.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void MaxPool(SpikeTensor x, in SlidingWindow window, SpikeTensor y)
+    {
+        long words = (long)y.RowCount * y.WordsPerRow;
+        if (words == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(window.Images * window.Channels);
+        AddWindow(ref args, window);
+        args.Add(x.WordsPerRow);
+        args.Add(y.WordsPerRow);
+        Launch("pool", "max_pool_bits", GridFor(words), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void MaxPoolBackward(Tensor gradOutput, Tensor x, in SlidingWindow window, Tensor gradX)
+    {
+        if (gradX.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(gradOutput.DeviceAddress);
+        args.Add(x.DeviceAddress);
+        args.Add(gradX.DeviceAddress);
+        args.Add(window.Images * window.Channels);
+        AddWindow(ref args, window);
+        Launch("pool", "max_pool_backward", GridFor(gradX.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void MaxPoolBackward(Tensor gradOutput, SpikeTensor x, in SlidingWindow window, Tensor gradX)
+    {
+        if (gradX.Length == 0) return;
+        var args = new KernelArguments();
+        args.Add(gradOutput.DeviceAddress);
+        args.Add(x.DeviceAddress);
+        args.Add(gradX.DeviceAddress);
+        args.Add(window.Images * window.Channels);
+        AddWindow(ref args, window);
+        args.Add(x.WordsPerRow);
+        Launch("pool", "max_pool_backward_bits", GridFor(gradX.Length), 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, in BatchNormSpec spec, Tensor y, Tensor statistics)
+    {
+        var (outer, channels, inner) = ChannelAxes(x);
+        if (channels == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(gamma.DeviceAddress);
+        args.Add(beta.DeviceAddress);
+        args.Add(runningMean.DeviceAddress);
+        args.Add(runningVar.DeviceAddress);
+        args.Add(y.DeviceAddress);
+        args.Add(statistics.DeviceAddress);
+        args.Add(outer);
+        args.Add(channels);
+        args.Add(inner);
+        args.Add(spec.Training ? 1 : 0);
+        args.Add(spec.Momentum);
+        args.Add(spec.Eps);
+        args.Add((double)outer * inner * spec.Replicas);
+        // One block per channel: the block's threads share the channel's sums (BN_THREADS in batchnorm.cu).
+        Launch("batchnorm", "batch_norm_forward", (uint)channels, 1, Threads, ref args);
+    }
+
+    /// <inheritdoc/>
+    public override void BatchNormBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor statistics, bool training, Tensor? gradX, Tensor gradGamma, Tensor gradBeta)
+    {
+        var (outer, channels, inner) = ChannelAxes(x);
+        if (channels == 0) return;
+        var args = new KernelArguments();
+        args.Add(x.DeviceAddress);
+        args.Add(gradOutput.DeviceAddress);
+        args.Add(gamma.DeviceAddress);
+        args.Add(statistics.DeviceAddress);
+        args.Add(gradX is null ? 0UL : gradX.DeviceAddress);
+        args.Add(gradGamma.DeviceAddress);
+        args.Add(gradBeta.DeviceAddress);
+        args.Add(outer);
+        args.Add(channels);
+        args.Add(inner);
+        args.Add(training ? 1 : 0);
+        Launch("batchnorm", "batch_norm_backward", (uint)channels, 1, Threads, ref args);
+    }
+
+    /// <summary><c>[N, C, *]</c> as (N, C, the product of the trailing axes).</summary>
+    private static (int Outer, int Channels, int Inner) ChannelAxes(Tensor x) => (x.Shape[0], x.Shape[1], x.Shape.ProductOfTrailing(2));
+
+    /// <summary>The window's arguments in the order the conv and pool kernels take them after the batch size: H, W, kh, kw, stride, padding, Ho, Wo.</summary>
+    private static void AddWindow(ref KernelArguments args, in SlidingWindow window)
+    {
+        args.Add(window.Height);
+        args.Add(window.Width);
+        args.Add(window.KernelHeight);
+        args.Add(window.KernelWidth);
+        args.Add(window.Stride);
+        args.Add(window.Padding);
+        args.Add(window.OutHeight);
+        args.Add(window.OutWidth);
+    }
+
+    /// <inheritdoc/>
     public override void NeuronForward(Tensor x, int steps, in NeuronKernelSpec spec, SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq)
     {
         if (x.Length == 0 || steps == 0) return;

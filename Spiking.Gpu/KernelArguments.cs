@@ -30,6 +30,9 @@ internal unsafe struct KernelArguments
     /// <summary>Adds a float.</summary>
     public void Add(float value) => Add((ulong)BitConverter.SingleToUInt32Bits(value));
 
+    /// <summary>Adds a double.</summary>
+    public void Add(double value) => Add(BitConverter.DoubleToUInt64Bits(value));
+
     /// <summary>Launches <paramref name="function"/> with these arguments on <paramref name="stream"/>.</summary>
     public void Launch(CudaDriver driver, IntPtr function, string name, uint gridX, uint gridY, uint block, IntPtr stream)
     {

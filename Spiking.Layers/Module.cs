@@ -128,13 +128,28 @@ public abstract class Module : IDisposable
         return parameter;
     }
 
-    /// <summary>Registers a float state tensor that is saved but not trained (the module takes ownership).</summary>
+    /// <summary>
+    /// Registers a float state tensor that is saved but not trained (the module takes ownership). <see cref="To"/>
+    /// replaces it with a copy on the new device, so a module that keeps the returned tensor in a field must read
+    /// it through <see cref="Buffer"/> instead if it is to move.
+    /// </summary>
     protected Tensor RegisterBuffer(string name, Tensor value)
     {
         CheckName(name);
         ArgumentNullException.ThrowIfNull(value);
         _buffers.Add(new(name, value));
         return value;
+    }
+
+    /// <summary>The float buffer registered as <paramref name="name"/>, on the module's current device.</summary>
+    /// <exception cref="ArgumentException">This module has no float buffer of that name.</exception>
+    protected Tensor Buffer(string name)
+    {
+        foreach (var b in _buffers)
+        {
+            if (b.Key == name) return b.Value;
+        }
+        throw new ArgumentException($"{GetType().Name} has no buffer named '{name}'.", nameof(name));
     }
 
     /// <summary>Registers an int64 state value that is saved but not trained.</summary>
@@ -174,23 +189,27 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>
-    /// Moves every parameter to <paramref name="device"/> (PyTorch's <c>module.to(device)</c>); the module's forward
-    /// then runs there, each op asking the device's backend for its kernels.
+    /// Moves every parameter and float buffer to <paramref name="device"/> (PyTorch's <c>module.to(device)</c>); the
+    /// module's forward then runs there, each op asking the device's backend for its kernels. Int64 buffers stay
+    /// host counters. <see cref="StateDict"/> then names the moved tensors.
     /// </summary>
-    /// <exception cref="NotSupportedException">The model holds float buffers (batch-norm running statistics), which stay on the CPU for now.</exception>
     /// <returns>This module.</returns>
     public Module To(Device device)
     {
-        foreach (var (name, module) in NamedModules())
-        {
-            if (module._buffers.Count > 0 && device.Kind != DeviceKind.Cpu)
-            {
-                throw new NotSupportedException(
-                    $"{module.GetType().Name} '{name}' holds buffers ({module._buffers[0].Key}, …), which cannot move to {device} yet; run this model on the CPU.");
-            }
-        }
         foreach (var parameter in Parameters()) parameter.MoveTo(device);
+        foreach (var (_, module) in NamedModules()) module.MoveBuffers(device);
         return this;
+    }
+
+    private void MoveBuffers(Device device)
+    {
+        for (int i = 0; i < _buffers.Count; i++)
+        {
+            var (name, buffer) = _buffers[i];
+            if (buffer.Device == device) continue;
+            _buffers[i] = new(name, buffer.To(device));
+            buffer.Dispose();
+        }
     }
 
     /// <summary>Disposes every parameter, buffer and child.</summary>

@@ -1,5 +1,7 @@
 using System;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd;
 
@@ -29,21 +31,24 @@ public static partial class Functional
 
 /// <summary>
 /// Batch normalisation over axis 1. Saves the input (a dense view, or the bits), γ, and the per-channel mean and
-/// inverse standard deviation it normalised with; backward recomputes the normalised input from them.
+/// inverse standard deviation it normalised with (doubles on the host; the backend's <c>[2, C]</c> float tensor on a
+/// device); backward recomputes the normalised input from them.
 /// </summary>
 internal sealed class BatchNormNode : Node
 {
     private readonly int _outer, _channels, _inner;
     private readonly bool _training;
-    private readonly double[] _mean, _invStd;
+    private readonly double[]? _mean, _invStd;
+    private Tensor? _statistics;
     private SavedTensor? _x;
     private SpikeTensor? _spikes;
     private SavedTensor? _gamma;
 
-    private BatchNormNode(Variable x, Variable gamma, Variable beta, Tensor g, bool training, double[] mean, double[] invStd, int outer, int channels, int inner)
+    private BatchNormNode(Variable x, Variable gamma, Variable beta, Tensor g, bool training, double[]? mean, double[]? invStd, Tensor? statistics,
+        int outer, int channels, int inner)
         : base(x, gamma, beta)
     {
-        (_training, _mean, _invStd, _outer, _channels, _inner) = (training, mean, invStd, outer, channels, inner);
+        (_training, _mean, _invStd, _statistics, _outer, _channels, _inner) = (training, mean, invStd, statistics, outer, channels, inner);
         if (x.Spikes is { } spikes) _spikes = SavedTensor.Keep(spikes);
         else _x = new SavedTensor(x.Tensor!, "batch_norm's input");
         _gamma = new SavedTensor(g, "batch_norm's gamma");
@@ -75,6 +80,10 @@ internal sealed class BatchNormNode : Node
             throw new ArgumentException($"BatchNorm in training needs more than one value per channel; 'x' of shape {shape} has {count}.", nameof(x));
         }
 
+        if (!g.IsOnHost || x.Device != g.Device)
+        {
+            return DeviceForward(x, gamma, beta, g, b, runningMean, runningVar, training, momentum, eps, replicas, outer, channels, inner);
+        }
         using var values = x.Spikes?.ToTensor();
         var xs = values ?? x.Tensor!;
         var mean = new double[channels];
@@ -82,32 +91,9 @@ internal sealed class BatchNormNode : Node
         if (training)
         {
             var variance = new double[channels];
-            if (inner == 1) BatchNormRows.Statistics(xs, outer, channels, mean, variance);
-            else Parallelism.For(channels, count, (xs, outer, channels, inner, mean, variance), static (c, s) =>
-            {
-                ReadOnlySpan<float> v = s.xs.AsReadOnlySpan();
-                // Sums of x − K and (x − K)² with K the channel's first value: one pass, and no cancellation
-                // when the mean is large next to the spread.
-                double shift = v[c * s.inner], sum = 0, squares = 0;
-                for (int n = 0; n < s.outer; n++)
-                {
-                    var (rowSum, rowSquares) = BatchNormKernel.ShiftedSums(v.Slice((n * s.channels + c) * s.inner, s.inner), shift);
-                    sum += rowSum;
-                    squares += rowSquares;
-                }
-                double count = (double)s.outer * s.inner, d = sum / count;
-                s.mean[c] = shift + d;
-                s.variance[c] = Math.Max(0, squares / count - d * d);
-            });
-            var rm = runningMean.AsSpan();
-            var rv = runningVar.AsSpan();
-            for (int c = 0; c < channels; c++)
-            {
-                invStd[c] = 1.0 / Math.Sqrt(variance[c] + eps);
-                rm[c] = (float)((1 - momentum) * rm[c] + momentum * mean[c]);
-                double counted = (double)count * replicas;
-                rv[c] = (float)((1 - momentum) * rv[c] + momentum * variance[c] * counted / (counted - 1));
-            }
+            BatchNormChannels.Statistics(xs, outer, channels, inner, mean, variance);
+            for (int c = 0; c < channels; c++) invStd[c] = 1.0 / Math.Sqrt(variance[c] + eps);
+            BatchNormChannels.UpdateRunning(runningMean, runningVar, mean, variance, momentum, (double)count * replicas);
         }
         else
         {
@@ -120,103 +106,74 @@ internal sealed class BatchNormNode : Node
         }
 
         var y = Tensor.Empty(shape);
-        if (inner == 1)
-        {
-            ReadOnlySpan<float> gv = g.AsReadOnlySpan(), bv = b.AsReadOnlySpan();
-            var scale = new double[channels];
-            var offset = new double[channels];
-            for (int c = 0; c < channels; c++) (scale[c], offset[c]) = (gv[c] * invStd[c], bv[c]);
-            BatchNormRows.Normalize(xs, y, outer, channels, mean, scale, offset);
-        }
-        else Parallelism.For(channels, count, (xs, g, b, y, outer, channels, inner, mean, invStd), static (c, s) =>
-        {
-            ReadOnlySpan<float> v = s.xs.AsReadOnlySpan();
-            var dst = s.y.StorageArray.AsSpan(s.y.StorageOffset, s.y.Length);
-            double scale = s.g.AsReadOnlySpan()[c] * s.invStd[c], shift = s.b.AsReadOnlySpan()[c], m = s.mean[c];
-            for (int n = 0; n < s.outer; n++)
-            {
-                int at = (n * s.channels + c) * s.inner;
-                BatchNormKernel.Normalize(v.Slice(at, s.inner), m, scale, shift, dst.Slice(at, s.inner));
-            }
-        });
-        var node = Record(() => new BatchNormNode(x, gamma, beta, g, training, mean, invStd, outer, channels, inner), x, gamma, beta);
+        BatchNormChannels.Normalize(xs, g, b, y, outer, channels, inner, mean, invStd);
+        var node = Record(() => new BatchNormNode(x, gamma, beta, g, training, mean, invStd, null, outer, channels, inner), x, gamma, beta);
         return Variable.FromOp(y, node);
+    }
+
+    /// <summary>
+    /// The forward on a device: the backend's kernel computes the statistics (and updates the running ones in place)
+    /// and normalises; spikes are unpacked to 0/1 floats first. The statistics it used stay on the device for the backward.
+    /// </summary>
+    private static Variable DeviceForward(Variable x, Variable gamma, Variable beta, Tensor g, Tensor b, Tensor runningMean, Tensor runningVar,
+        bool training, double momentum, double eps, int replicas, int outer, int channels, int inner)
+    {
+        OpChecks.SameDevice("BatchNorm", g.Device, "gamma", x.Device, "x");
+        OpChecks.SameDevice("BatchNorm", g.Device, "gamma", b.Device, "beta");
+        OpChecks.SameDevice("BatchNorm", g.Device, "gamma", runningMean.Device, "runningMean");
+        OpChecks.SameDevice("BatchNorm", g.Device, "gamma", runningVar.Device, "runningVar");
+        var backend = g.Backend;
+        using var values = Dense(x);
+        var statistics = Tensor.Empty(new Shape(2, channels), g.Device);
+        var y = Tensor.Empty(x.Shape, g.Device);
+        backend.BatchNormForward(values ?? x.Tensor!, g, b, runningMean, runningVar, new BatchNormSpec(training, momentum, eps, replicas), y, statistics);
+        var node = Record(() => new BatchNormNode(x, gamma, beta, g, training, null, null, statistics, outer, channels, inner), x, gamma, beta);
+        if (node is null) statistics.Dispose();
+        return Variable.FromOp(y, node);
+    }
+
+    /// <summary>Spikes as 0/1 floats on their device, or null for dense input.</summary>
+    private static Tensor? Dense(Variable x)
+    {
+        if (x.Spikes is not { } spikes) return null;
+        var values = Tensor.Empty(spikes.Shape, spikes.Device);
+        spikes.Backend.Unpack(spikes, values);
+        return values;
+    }
+
+    private Tensor?[] DeviceBackward(Tensor gradOutput)
+    {
+        var device = gradOutput.Device;
+        using var values = _spikes is null ? null : Tensor.Empty(_spikes.Shape, device);
+        if (values is not null) _spikes!.Backend.Unpack(_spikes, values);
+        var xs = values ?? _x!.Value;
+        var dx = NeedsGrad(0) ? Tensor.Empty(Inputs[0].Shape, device) : null;
+        var dGamma = Tensor.Empty(new Shape(_channels), device);
+        var dBeta = Tensor.Empty(new Shape(_channels), device);
+        gradOutput.Backend.BatchNormBackward(xs, gradOutput, _gamma!.Value, _statistics!, _training, dx, dGamma, dBeta);
+        var grads = new Tensor?[3];
+        grads[0] = dx;
+        if (NeedsGrad(1)) grads[1] = dGamma;
+        else dGamma.Dispose();
+        if (NeedsGrad(2)) grads[2] = dBeta;
+        else dBeta.Dispose();
+        return grads;
     }
 
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!gradOutput.IsOnHost) return DeviceBackward(gradOutput);
         using var values = _spikes?.ToTensor();
         var xs = values ?? _x!.Value;
         var dx = NeedsGrad(0) ? Tensor.Empty(Inputs[0].Shape) : null;
         var dGamma = new double[_channels];
         var dBeta = new double[_channels];
-        if (_inner == 1)
-        {
-            BackwardRows(xs, gradOutput, dx, dGamma, dBeta);
-            return Gradients(dx, dGamma, dBeta);
-        }
-        var state = (xs, gradOutput, gamma: _gamma!.Value, dx, _outer, _channels, _inner, _mean, _invStd, _training, dGamma, dBeta);
-        Parallelism.For(_channels, (long)_outer * _inner, state, static (c, s) =>
-        {
-            ReadOnlySpan<float> v = s.xs.AsReadOnlySpan(), g = s.gradOutput.AsReadOnlySpan();
-            double m = s._mean[c], inv = s._invStd[c];
-            double sumG = 0, sumGCentred = 0;
-            for (int n = 0; n < s._outer; n++)
-            {
-                int at = (n * s._channels + c) * s._inner;
-                var (rowG, rowGCentred) = BatchNormKernel.GradientSums(g.Slice(at, s._inner), v.Slice(at, s._inner), m);
-                sumG += rowG;
-                sumGCentred += rowGCentred;
-            }
-            double sumGXhat = sumGCentred * inv;
-            s.dGamma[c] = sumGXhat;
-            s.dBeta[c] = sumG;
-            if (s.dx is null) return;
-            var dst = s.dx.StorageArray.AsSpan(s.dx.StorageOffset, s.dx.Length);
-            double scale = s.gamma.AsReadOnlySpan()[c] * inv;
-            double count = (double)s._outer * s._inner;
-            // In training the batch mean and variance depend on x, which removes the gradient's mean and its
-            // projection on the normalised input; in evaluation they are constants.
-            double meanG = s._training ? sumG / count : 0, meanGXhat = s._training ? sumGXhat / count : 0;
-            for (int n = 0; n < s._outer; n++)
-            {
-                int at = (n * s._channels + c) * s._inner;
-                BatchNormKernel.InputGradient(g.Slice(at, s._inner), v.Slice(at, s._inner), m, inv, scale, meanG, meanGXhat, dst.Slice(at, s._inner));
-            }
-        });
-        return Gradients(dx, dGamma, dBeta);
-    }
-
-    private Tensor?[] Gradients(Tensor? dx, double[] dGamma, double[] dBeta)
-    {
+        BatchNormChannels.Backward(xs, gradOutput, _gamma!.Value, dx, _outer, _channels, _inner, _mean!, _invStd!, _training, dGamma, dBeta);
         var grads = new Tensor?[3];
         grads[0] = dx;
         if (NeedsGrad(1)) grads[1] = FromDoubles(dGamma);
         if (NeedsGrad(2)) grads[2] = FromDoubles(dBeta);
         return grads;
-    }
-
-    // The channels-last form ([rows, C], inner 1) of the loop above, with the same formulas.
-    private void BackwardRows(Tensor xs, Tensor gradOutput, Tensor? dx, double[] dGamma, double[] dBeta)
-    {
-        var sumG = new double[_channels];
-        var sumGCentred = new double[_channels];
-        BatchNormRows.GradientSums(xs, gradOutput, _outer, _channels, _mean, sumG, sumGCentred);
-        var gamma = _gamma!.Value.AsReadOnlySpan();
-        var scale = new double[_channels];
-        var meanG = new double[_channels];
-        var meanGXhat = new double[_channels];
-        double count = _outer;
-        for (int c = 0; c < _channels; c++)
-        {
-            double sumGXhat = sumGCentred[c] * _invStd[c];
-            dGamma[c] = sumGXhat;
-            dBeta[c] = sumG[c];
-            scale[c] = gamma[c] * _invStd[c];
-            meanG[c] = _training ? sumG[c] / count : 0;
-            meanGXhat[c] = _training ? sumGXhat / count : 0;
-        }
-        if (dx is not null) BatchNormRows.InputGradient(xs, gradOutput, dx, _outer, _channels, _mean, _invStd, scale, meanG, meanGXhat);
     }
 
     private static Tensor FromDoubles(double[] values)
@@ -232,8 +189,10 @@ internal sealed class BatchNormNode : Node
         _x?.Release();
         _spikes?.Dispose();
         _gamma?.Release();
+        _statistics?.Dispose();
         _x = null;
         _spikes = null;
         _gamma = null;
+        _statistics = null;
     }
 }

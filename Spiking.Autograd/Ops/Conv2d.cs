@@ -1,5 +1,6 @@
 using System;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd;
@@ -35,6 +36,7 @@ internal sealed class Conv2dNode : Node
     private readonly int _images, _out;
     private readonly ConvGeometry _g;
     private SavedTensor? _x;
+    // The spike input's bit patches on the host; on a device, the spike input itself (unrolled again in the backward).
     private SpikeTensor? _cols;
     private SavedTensor? _weight;
 
@@ -58,6 +60,7 @@ internal sealed class Conv2dNode : Node
         var b = bias is null ? null : OpChecks.Dense(bias, nameof(bias), "Conv2d");
         var g = Check(x.Shape, w.Shape, b?.Shape, stride, padding);
         int images = x.Shape[0], outChannels = w.Shape[0];
+        if (!w.IsOnHost || x.Device != w.Device) return DeviceForward(x, weight, bias, w, b, images, outChannels, g);
         var y = Tensor.Empty(images, outChannels, g.OutHeight, g.OutWidth);
         SpikeTensor? cols = null;
         if (x.Spikes is { } spikes)
@@ -76,6 +79,51 @@ internal sealed class Conv2dNode : Node
         var node = Node.Record(() => new Conv2dNode(inputs, x.Tensor, cols, w, images, outChannels, g), inputs);
         cols?.Dispose();
         return Variable.FromOp(y, node);
+    }
+
+    /// <summary>
+    /// The forward on a device: <c>cols[C·kh·kw, N·P]</c> by im2col (spikes unpacked to 0/1 floats first), the SGEMM
+    /// <c>Z[N·P, O] = colsᵀ·Wᵀ</c> with the bias added per row, then each image's <c>[P, O]</c> transposed to NCHW.
+    /// Saves the input as the host path does (the bits for spikes) and unrolls it again in the backward.
+    /// </summary>
+    private static Variable DeviceForward(Variable x, Variable weight, Variable? bias, Tensor w, Tensor? b, int images, int outChannels, ConvGeometry g)
+    {
+        OpChecks.SameDevice("Conv2d", w.Device, "weight", x.Device, "x");
+        if (b is not null) OpChecks.SameDevice("Conv2d", w.Device, "weight", b.Device, "bias");
+        var window = Window(images, g);
+        var y = Tensor.Empty(new Shape(images, outChannels, g.OutHeight, g.OutWidth), w.Device);
+        using (var cols = Unrolled(x.Tensor, x.Spikes, window))
+        using (var rows = Tensor.Empty(new Shape(images * g.Positions, outChannels), w.Device))
+        {
+            var backend = w.Backend;
+            backend.Gemm(cols, true, w, true, rows, images * g.Positions, outChannels, g.Patch);
+            if (b is not null) backend.AddRowVector(rows, b);
+            backend.TransposeBatched(rows, images, g.Positions, outChannels, y);
+        }
+        Variable[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        var node = Node.Record(() => new Conv2dNode(inputs, x.Tensor, x.Spikes, w, images, outChannels, g), inputs);
+        return Variable.FromOp(y, node);
+    }
+
+    /// <summary>The device kernels' view of the geometry.</summary>
+    private static SlidingWindow Window(int images, ConvGeometry g) =>
+        new(images, g.Channels, g.Height, g.Width, g.KernelHeight, g.KernelWidth, g.Stride, g.Padding);
+
+    /// <summary><c>cols[C·kh·kw, N·P]</c> of dense <paramref name="x"/> or of <paramref name="spikes"/> read as 0/1 floats, on their device.</summary>
+    private static Tensor Unrolled(Tensor? x, SpikeTensor? spikes, in SlidingWindow window)
+    {
+        var device = x?.Device ?? spikes!.Device;
+        var backend = ComputeBackend.For(device);
+        var cols = Tensor.Empty(new Shape(window.Patch, window.Images * window.Positions), device);
+        if (x is not null)
+        {
+            backend.Im2Col(x, window, cols);
+            return cols;
+        }
+        using var values = Tensor.Empty(spikes!.Shape, device);
+        backend.Unpack(spikes, values);
+        backend.Im2Col(values, window, cols);
+        return cols;
     }
 
     private static ConvGeometry Check(Shape x, Shape weight, Shape? bias, int stride, int padding)
@@ -100,8 +148,46 @@ internal sealed class Conv2dNode : Node
         return new ConvGeometry(x[1], x[2], x[3], weight[2], weight[3], stride, padding);
     }
 
+    /// <summary>
+    /// The backward on a device: <c>G</c> back to position-major <c>[N·P, O]</c>, then <c>dW = Gᵀ·colsᵀ</c>,
+    /// <c>db = Σ G</c> over rows and <c>dx = col2im(Wᵀ·Gᵀ)</c>.
+    /// </summary>
+    private Tensor?[] DeviceBackward(Tensor gradOutput)
+    {
+        var grads = new Tensor?[Inputs.Count];
+        var device = gradOutput.Device;
+        var backend = gradOutput.Backend;
+        var window = Window(_images, _g);
+        int positions = _images * _g.Positions;
+        using var rows = Tensor.Empty(new Shape(positions, _out), device);
+        backend.TransposeBatched(gradOutput, _images, _out, _g.Positions, rows);
+        if (NeedsGrad(0))
+        {
+            using var cols = Tensor.Empty(new Shape(_g.Patch, positions), device);
+            backend.Gemm(_weight!.Value, true, rows, true, cols, _g.Patch, positions, _out);
+            var dx = Tensor.Empty(Inputs[0].Shape, device);
+            backend.Col2Im(cols, window, dx);
+            grads[0] = dx;
+        }
+        if (NeedsGrad(1))
+        {
+            using var cols = Unrolled(_x?.Value, _cols, window);
+            var dw = Tensor.Empty(Inputs[1].Shape, device);
+            backend.Gemm(rows, true, cols, true, dw, _out, _g.Patch, positions);
+            grads[1] = dw;
+        }
+        if (Inputs.Count > 2 && NeedsGrad(2))
+        {
+            var db = Tensor.Empty(new Shape(_out), device);
+            backend.SumRows(rows, db);
+            grads[2] = db;
+        }
+        return grads;
+    }
+
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!gradOutput.IsOnHost) return DeviceBackward(gradOutput);
         var grads = new Tensor?[Inputs.Count];
         if (NeedsGrad(0))
         {

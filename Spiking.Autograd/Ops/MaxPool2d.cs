@@ -1,5 +1,6 @@
 using System;
 using Spiking.Tensors;
+using Spiking.Tensors.Backends;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd;
@@ -51,6 +52,21 @@ internal sealed class MaxPool2dNode : Node
         var g = PoolWindow.Of(x.Shape, kernel, stride, padding, "MaxPool2d");
         var outShape = new Shape(x.Shape[0], x.Shape[1], g.OutHeight, g.OutWidth);
         var node = Record(() => new MaxPool2dNode(x, g), x);
+        var device = x.Device;
+        if (device.Kind != DeviceKind.Cpu)
+        {
+            var window = Window(x.Shape, g);
+            var backend = ComputeBackend.For(device);
+            if (x.Spikes is { } bits)
+            {
+                var y = SpikeTensor.Zeros(outShape, device);
+                backend.MaxPool(bits, window, y);
+                return Variable.FromOp(y, node);
+            }
+            var pooled = Tensor.Empty(outShape, device);
+            backend.MaxPool(x.Tensor!, window, pooled);
+            return Variable.FromOp(pooled, node);
+        }
         if (x.Spikes is { } spikes)
         {
             var y = SpikeTensor.Zeros(outShape);
@@ -62,8 +78,22 @@ internal sealed class MaxPool2dNode : Node
         return Variable.FromOp(dense, node);
     }
 
+    /// <summary>The device kernels' view of the window over <paramref name="x"/> <c>[N, C, H, W]</c>.</summary>
+    private static SlidingWindow Window(Shape x, ConvGeometry g) =>
+        new(x[0], x[1], g.Height, g.Width, g.KernelHeight, g.KernelWidth, g.Stride, g.Padding);
+
+    private Tensor?[] DeviceBackward(Tensor gradOutput)
+    {
+        var dx = Tensor.Empty(Inputs[0].Shape, gradOutput.Device);
+        var window = Window(Inputs[0].Shape, _g);
+        if (_spikes is not null) gradOutput.Backend.MaxPoolBackward(gradOutput, _spikes, window, dx);
+        else gradOutput.Backend.MaxPoolBackward(gradOutput, _x!.Value, window, dx);
+        return [dx];
+    }
+
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!gradOutput.IsOnHost) return DeviceBackward(gradOutput);
         var dx = Tensor.Empty(Inputs[0].Shape);
         if (_spikes is not null) Pool.MaxBackwardBits(gradOutput, _spikes, _g.Channels, _g, dx);
         else Pool.MaxBackward(gradOutput, _x!.Value, _g.Channels, _g, dx);

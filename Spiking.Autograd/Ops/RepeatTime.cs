@@ -35,15 +35,24 @@ internal sealed class RepeatTimeNode : Node
             throw new ArgumentException($"RepeatTime needs 'x' of shape [1, …] (one time step); it has shape {shape}.", nameof(x));
         }
         var value = OpChecks.Dense(x, nameof(x), "RepeatTime");
-        var result = Tensor.Empty(shape.WithDimension(0, steps));
-        var source = value.AsReadOnlySpan();
-        var destination = result.AsSpan();
-        for (int t = 0; t < steps; t++) source.CopyTo(destination.Slice(t * source.Length, source.Length));
+        var result = Tensor.Empty(shape.WithDimension(0, steps), value.Device);
+        for (int t = 0; t < steps; t++)
+        {
+            using var step = result.Slice(t, 1);
+            value.CopyTo(step);
+        }
         return Variable.FromOp(result, Record(() => new RepeatTimeNode(x, steps), x));
     }
 
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
+        if (!gradOutput.IsOnHost)
+        {
+            // The same sum in the same order: the steps are the rows of [T, n].
+            var summed = Tensor.Empty(_input, gradOutput.Device);
+            gradOutput.Backend.SumRows(gradOutput, summed);
+            return [summed];
+        }
         var sum = Tensor.Empty(_input);
         var total = sum.AsSpan();
         var g = gradOutput.AsReadOnlySpan();

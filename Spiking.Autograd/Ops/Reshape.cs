@@ -53,11 +53,24 @@ internal sealed class ReshapeNode : Node
     // A reshape that changes the packed last axis copies the bit stream into the new row layout.
     private static SpikeTensor Repacked(SpikeTensor spikes, Shape target)
     {
+        if (spikes.Device.Kind != DeviceKind.Cpu) return RepackedOnDevice(spikes, target);
         var result = SpikeTensor.Zeros(target);
         if (target.ElementCount > 0)
         {
             BitRepack.Repack(spikes.Words, spikes.RowLength, result.Words, target.Rank == 0 ? 1 : target.LastDimension, target.ElementCount);
         }
+        return result;
+    }
+
+    // On a device the bits go through 0/1 floats: unpacked in the old row layout, packed again in the new one.
+    private static SpikeTensor RepackedOnDevice(SpikeTensor spikes, Shape target)
+    {
+        var backend = spikes.Backend;
+        using var values = Tensor.Empty(spikes.Shape, spikes.Device);
+        backend.Unpack(spikes, values);
+        using var viewed = values.Reshape(target);
+        var result = SpikeTensor.Zeros(target, spikes.Device);
+        backend.PackGreaterOrEqual(viewed, 0.5f, result);
         return result;
     }
 }

@@ -22,8 +22,8 @@ public abstract class BatchNorm : Module
         (Channels, Eps, Momentum) = (channels, eps, momentum);
         Weight = RegisterParameter("weight", Tensor.Ones(new Shape(channels)));
         Bias = RegisterParameter("bias", Tensor.Zeros(channels));
-        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(channels));
-        RunningVar = RegisterBuffer("running_var", Tensor.Ones(new Shape(channels)));
+        RegisterBuffer("running_mean", Tensor.Zeros(channels));
+        RegisterBuffer("running_var", Tensor.Ones(new Shape(channels)));
         BatchesTracked = RegisterInt64Buffer("num_batches_tracked");
     }
 
@@ -42,11 +42,11 @@ public abstract class BatchNorm : Module
     /// <summary>β, <c>[C]</c>.</summary>
     public Parameter Bias { get; }
 
-    /// <summary>The running mean, <c>[C]</c>.</summary>
-    public Tensor RunningMean { get; }
+    /// <summary>The running mean, <c>[C]</c>, on the module's device (read anew after <see cref="Module.To"/>).</summary>
+    public Tensor RunningMean => Buffer("running_mean");
 
-    /// <summary>The running (unbiased) variance, <c>[C]</c>.</summary>
-    public Tensor RunningVar { get; }
+    /// <summary>The running (unbiased) variance, <c>[C]</c>, on the module's device (read anew after <see cref="Module.To"/>).</summary>
+    public Tensor RunningVar => Buffer("running_var");
 
     /// <summary>Training batches seen.</summary>
     public Int64Buffer BatchesTracked { get; }

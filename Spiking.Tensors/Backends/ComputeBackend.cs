@@ -142,6 +142,67 @@ public abstract class ComputeBackend
     /// </summary>
     public abstract void Bernoulli(Tensor probabilities, int repeats, uint key0, uint key1, ulong stream, ulong firstBlock, SpikeTensor spikes);
 
+    // Layout, convolution and pooling.
+
+    /// <summary>
+    /// <c>y[b, c, r] = x[b, r, c]</c>: each of <paramref name="batch"/> row-major matrices <c>[rows, cols]</c> of
+    /// <paramref name="x"/> transposed into <paramref name="y"/> (a convolution's position-major product becomes NCHW).
+    /// </summary>
+    public abstract void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y);
+
+    /// <summary>
+    /// Unrolls the patches of <paramref name="x"/> <c>[N, C, H, W]</c> into <paramref name="cols"/>
+    /// <c>[C·kh·kw, N·Ho·Wo]</c>: row <c>(c, i, j)</c>, column <c>(n, oy, ox)</c> holds the input under tap (i, j) of
+    /// the window at (oy, ox), zero in the padding. A convolution is then one SGEMM with the weight <c>[O, C·kh·kw]</c>.
+    /// </summary>
+    public abstract void Im2Col(Tensor x, in SlidingWindow window, Tensor cols);
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col"/>: writes into <paramref name="x"/> <c>[N, C, H, W]</c> the sum of the
+    /// entries of <paramref name="cols"/> read from each element, added in tap order (i, then j) per element, so
+    /// every backend sums in the same order; padding entries are dropped.
+    /// </summary>
+    public abstract void Col2Im(Tensor cols, in SlidingWindow window, Tensor x);
+
+    /// <summary>
+    /// Max pooling of <paramref name="x"/> <c>[N, C, H, W]</c> into <paramref name="y"/> <c>[N, C, Ho, Wo]</c>: each
+    /// output is its window's first maximal element in row-major order (a NaN wins), padding never chosen.
+    /// </summary>
+    public abstract void MaxPool(Tensor x, in SlidingWindow window, Tensor y);
+
+    /// <summary>Max pooling of spikes: an output bit is set when any bit of its window is (padding reads as no spike).</summary>
+    public abstract void MaxPool(SpikeTensor x, in SlidingWindow window, SpikeTensor y);
+
+    /// <summary>
+    /// Writes into <paramref name="gradX"/> the max-pool gradient: each window's output gradient goes to the element
+    /// <see cref="MaxPool(Tensor, in SlidingWindow, Tensor)"/> chose; overlapping windows add in output order.
+    /// </summary>
+    public abstract void MaxPoolBackward(Tensor gradOutput, Tensor x, in SlidingWindow window, Tensor gradX);
+
+    /// <summary>
+    /// The max-pool gradient for spike input: each window's gradient goes to its first set bit in row-major order, or
+    /// to its first element inside the input when none is set (the element max pooling picks on 0/1 values).
+    /// </summary>
+    public abstract void MaxPoolBackward(Tensor gradOutput, SpikeTensor x, in SlidingWindow window, Tensor gradX);
+
+    // Normalisation.
+
+    /// <summary>
+    /// Batch normalisation of <paramref name="x"/> <c>[N, C, *]</c> per channel (over N and the trailing axes) into
+    /// <paramref name="y"/>: in training the batch mean and biased variance, accumulated in double, normalise, and the
+    /// running statistics are updated in place as <paramref name="spec"/> says; otherwise the running statistics
+    /// normalise. Writes the mean and <c>1/√(var + eps)</c> it used into <paramref name="statistics"/> <c>[2, C]</c> and
+    /// normalises with those float values: <c>y = (x − mean)·invStd·γ + β</c>, formed in double.
+    /// </summary>
+    public abstract void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, in BatchNormSpec spec, Tensor y, Tensor statistics);
+
+    /// <summary>
+    /// The batch-norm backward from the forward's <paramref name="statistics"/>: <c>dγ = Σ g·x̂</c>, <c>dβ = Σ g</c>
+    /// per channel, summed in double, and, when <paramref name="gradX"/> is given, <c>dx = γ·invStd·(g − mean(g) −
+    /// x̂·mean(g·x̂))</c> in training (the statistics depend on x) or <c>γ·invStd·g</c> otherwise.
+    /// </summary>
+    public abstract void BatchNormBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor statistics, bool training, Tensor? gradX, Tensor gradGamma, Tensor gradBeta);
+
     // Neurons.
 
     /// <summary>

@@ -88,6 +88,100 @@ internal sealed class CpuBackend : ComputeBackend
         }
     }
 
+    public override void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y)
+    {
+        ReadOnlySpan<float> s = x.AsReadOnlySpan();
+        var d = y.AsSpan();
+        int size = rows * cols;
+        for (int b = 0; b < batch; b++) Transpose.Matrix(s.Slice(b * size, size), rows, cols, d.Slice(b * size, size));
+    }
+
+    public override void Im2Col(Tensor x, in SlidingWindow window, Tensor cols)
+    {
+        var g = window.Convolution;
+        int k = g.Patch, p = g.Positions, all = window.Images * p;
+        var image = new float[k * p];
+        ReadOnlySpan<float> xs = x.AsReadOnlySpan();
+        var d = cols.AsSpan();
+        // The managed kernel unrolls one image into [K, P]; its rows are the image's columns of [K, N·P].
+        for (int n = 0; n < window.Images; n++)
+        {
+            Conv.Im2Col(xs.Slice(n * g.ImageSize, g.ImageSize), g, image);
+            for (int r = 0; r < k; r++) image.AsSpan(r * p, p).CopyTo(d.Slice(r * all + n * p, p));
+        }
+    }
+
+    public override void Col2Im(Tensor cols, in SlidingWindow window, Tensor x)
+    {
+        var g = window.Convolution;
+        int k = g.Patch, p = g.Positions, all = window.Images * p;
+        var image = new float[k * p];
+        ReadOnlySpan<float> c = cols.AsReadOnlySpan();
+        var xs = x.AsSpan();
+        xs.Clear();
+        for (int n = 0; n < window.Images; n++)
+        {
+            for (int r = 0; r < k; r++) c.Slice(r * all + n * p, p).CopyTo(image.AsSpan(r * p, p));
+            Conv.Col2ImAdd(image, g, xs.Slice(n * g.ImageSize, g.ImageSize));
+        }
+    }
+
+    public override void MaxPool(Tensor x, in SlidingWindow window, Tensor y) => Pool.MaxForward(x, window.Images * window.Channels, window.Planes, y);
+
+    public override void MaxPool(SpikeTensor x, in SlidingWindow window, SpikeTensor y) => Pool.MaxForwardBits(x, window.Images * window.Channels, window.Planes, y);
+
+    public override void MaxPoolBackward(Tensor gradOutput, Tensor x, in SlidingWindow window, Tensor gradX) =>
+        Pool.MaxBackward(gradOutput, x, window.Images * window.Channels, window.Planes, gradX);
+
+    public override void MaxPoolBackward(Tensor gradOutput, SpikeTensor x, in SlidingWindow window, Tensor gradX) =>
+        Pool.MaxBackwardBits(gradOutput, x, window.Images * window.Channels, window.Planes, gradX);
+
+    public override void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, in BatchNormSpec spec, Tensor y, Tensor statistics)
+    {
+        var (outer, channels, inner) = ChannelAxes(x);
+        var mean = new double[channels];
+        var invStd = new double[channels];
+        if (spec.Training)
+        {
+            var variance = new double[channels];
+            BatchNormChannels.Statistics(x, outer, channels, inner, mean, variance);
+            for (int c = 0; c < channels; c++) invStd[c] = 1.0 / Math.Sqrt(variance[c] + spec.Eps);
+            BatchNormChannels.UpdateRunning(runningMean, runningVar, mean, variance, spec.Momentum, (double)outer * inner * spec.Replicas);
+        }
+        else
+        {
+            ReadOnlySpan<float> rm = runningMean.AsReadOnlySpan(), rv = runningVar.AsReadOnlySpan();
+            for (int c = 0; c < channels; c++) (mean[c], invStd[c]) = (rm[c], 1.0 / Math.Sqrt(rv[c] + spec.Eps));
+        }
+        // The statistics are kept as floats, and the normalisation uses exactly what is kept.
+        var kept = statistics.AsSpan();
+        for (int c = 0; c < channels; c++)
+        {
+            kept[c] = (float)mean[c];
+            kept[channels + c] = (float)invStd[c];
+            (mean[c], invStd[c]) = (kept[c], kept[channels + c]);
+        }
+        BatchNormChannels.Normalize(x, gamma, beta, y, outer, channels, inner, mean, invStd);
+    }
+
+    public override void BatchNormBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor statistics, bool training, Tensor? gradX, Tensor gradGamma, Tensor gradBeta)
+    {
+        var (outer, channels, inner) = ChannelAxes(x);
+        var kept = statistics.AsReadOnlySpan();
+        var mean = new double[channels];
+        var invStd = new double[channels];
+        for (int c = 0; c < channels; c++) (mean[c], invStd[c]) = (kept[c], kept[channels + c]);
+        var dGamma = new double[channels];
+        var dBeta = new double[channels];
+        BatchNormChannels.Backward(x, gradOutput, gamma, gradX, outer, channels, inner, mean, invStd, training, dGamma, dBeta);
+        var dg = gradGamma.AsSpan();
+        var db = gradBeta.AsSpan();
+        for (int c = 0; c < channels; c++) (dg[c], db[c]) = ((float)dGamma[c], (float)dBeta[c]);
+    }
+
+    /// <summary><c>[N, C, *]</c> as (N, C, the product of the trailing axes).</summary>
+    private static (int Outer, int Channels, int Inner) ChannelAxes(Tensor x) => (x.Shape[0], x.Shape[1], x.Shape.ProductOfTrailing(2));
+
     public override void NeuronForward(Tensor x, int steps, in NeuronKernelSpec spec, SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq) =>
         NeuronReference.Forward(x.AsReadOnlySpan(), steps, spec, spikes, hSeq is null ? default : hSeq.AsSpan(), vSeq is null ? default : vSeq.AsSpan());
 

@@ -63,3 +63,14 @@ public readonly record struct NeuronKernelSpec(
 public readonly record struct AdamStepSpec(
     float NegativeStepSize, float BiasCorrection2Sqrt, float Epsilon, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
     float L2WeightDecay, float ShrinkFactor, bool LerpFromStart);
+
+/// <summary>
+/// Batch normalisation's settings: in training, the batch mean and biased variance normalise and the running
+/// statistics move by <c>running = (1 − momentum)·running + momentum·batch</c>, the variance made unbiased over the
+/// values per channel times <see cref="Replicas"/>; otherwise the running statistics normalise.
+/// </summary>
+/// <param name="Training">Batch statistics (and the running update) or running statistics.</param>
+/// <param name="Momentum">The weight of the batch in the running statistics.</param>
+/// <param name="Eps">Added to the variance under the square root.</param>
+/// <param name="Replicas">How many identical copies the input stands for (a static prefix's time steps).</param>
+public readonly record struct BatchNormSpec(bool Training, double Momentum, double Eps, int Replicas);

@@ -1,5 +1,6 @@
 using System;
 using Spiking.Autograd;
+using Spiking.Tensors.Kernels;
 using Xunit;
 
 namespace Spiking.Tests.Autograd;

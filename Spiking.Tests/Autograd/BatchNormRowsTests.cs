@@ -1,6 +1,7 @@
 using System;
 using Spiking.Autograd;
 using Spiking.Tensors;
+using Spiking.Tensors.Kernels;
 using Xunit;
 
 namespace Spiking.Tests.Autograd;

@@ -135,6 +135,66 @@ internal sealed unsafe class SimulatedDevice : DeviceBackend
         Upload(hs, spikes);
     }
 
+    public override void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y) =>
+        Run(nameof(TransposeBatched), [x], [y], h => Cpu.TransposeBatched(h[0], batch, rows, cols, h[1]));
+
+    public override void Im2Col(Tensor x, in SlidingWindow window, Tensor cols)
+    {
+        var copy = window;
+        Run(nameof(Im2Col), [x], [cols], h => Cpu.Im2Col(h[0], copy, h[1]));
+    }
+
+    public override void Col2Im(Tensor cols, in SlidingWindow window, Tensor x)
+    {
+        var copy = window;
+        Run(nameof(Col2Im), [cols], [x], h => Cpu.Col2Im(h[0], copy, h[1]));
+    }
+
+    public override void MaxPool(Tensor x, in SlidingWindow window, Tensor y)
+    {
+        var copy = window;
+        Run(nameof(MaxPool), [x], [y], h => Cpu.MaxPool(h[0], copy, h[1]));
+    }
+
+    public override void MaxPool(SpikeTensor x, in SlidingWindow window, SpikeTensor y)
+    {
+        Count(nameof(MaxPool) + "Bits");
+        using var hx = x.To(Device.Cpu);
+        using var hy = SpikeTensor.Zeros(y.Shape);
+        Cpu.MaxPool(hx, window, hy);
+        Upload(hy, y);
+    }
+
+    public override void MaxPoolBackward(Tensor gradOutput, Tensor x, in SlidingWindow window, Tensor gradX)
+    {
+        var copy = window;
+        Run(nameof(MaxPoolBackward), [gradOutput, x], [gradX], h => Cpu.MaxPoolBackward(h[0], h[1], copy, h[2]));
+    }
+
+    public override void MaxPoolBackward(Tensor gradOutput, SpikeTensor x, in SlidingWindow window, Tensor gradX)
+    {
+        Count(nameof(MaxPoolBackward) + "Bits");
+        using var hg = gradOutput.To(Device.Cpu);
+        using var hx = x.To(Device.Cpu);
+        using var hd = Tensor.Empty(gradX.Shape);
+        Cpu.MaxPoolBackward(hg, hx, window, hd);
+        Upload(hd, gradX);
+    }
+
+    public override void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, in BatchNormSpec spec, Tensor y, Tensor statistics)
+    {
+        var copy = spec;
+        Run(nameof(BatchNormForward), [x, gamma, beta], [runningMean, runningVar, y, statistics],
+            h => Cpu.BatchNormForward(h[0], h[1], h[2], h[3], h[4], copy, h[5], h[6]), readOutputs: true);
+    }
+
+    public override void BatchNormBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor statistics, bool training, Tensor? gradX, Tensor gradGamma, Tensor gradBeta)
+    {
+        Tensor[] outputs = gradX is null ? [gradGamma, gradBeta] : [gradGamma, gradBeta, gradX];
+        Run(nameof(BatchNormBackward), [x, gradOutput, gamma, statistics], outputs,
+            h => Cpu.BatchNormBackward(h[0], h[1], h[2], h[3], training, h.Length > 6 ? h[6] : null, h[4], h[5]));
+    }
+
     public override void NeuronForward(Tensor x, int steps, in NeuronKernelSpec spec, SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq)
     {
         Count(nameof(NeuronForward));

@@ -1,7 +1,7 @@
 using System;
 using Spiking.Tensors;
 
-namespace Spiking.Autograd;
+namespace Spiking.Tensors.Kernels;
 
 /// <summary>
 /// Batch normalisation of a channels-last matrix <c>[rows, C]</c> (tokens normalised over their channels, where

@@ -2,7 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace Spiking.Autograd;
+namespace Spiking.Tensors.Kernels;
 
 /// <summary>
 /// Batch normalisation's per-row loops, vectorised: floats are widened to doubles a vector at a time so the
