@@ -60,12 +60,21 @@ public sealed class DeviceSeamTests
     }
 
     [Fact]
-    public void ModelsWithBuffersAndOptimizersWithoutKernelsSayWhatStaysOnTheCpu()
+    public void BuffersMoveWithTheModelAndTheStateDictNamesTheMovedTensors()
     {
         using var cnn = ReferenceModels.SpikingCnn(channels: 4);
-        var error = Assert.Throws<NotSupportedException>(() => cnn.To(Sim));
-        Assert.Contains("running_mean", error.Message);
-        Assert.Contains("cuda:99", error.Message);
+        var norm = (BatchNorm2d)cnn[1];
+        norm.RunningMean.Fill(0.25f);
+        cnn.To(Sim);
+        Assert.Equal(Sim, norm.RunningMean.Device);
+        Assert.Equal(Sim, norm.RunningVar.Device);
+        foreach (var entry in cnn.StateDict())
+        {
+            if (entry.Value is { } value) Assert.Equal(Sim, value.Device);
+        }
+        cnn.To(Device.Cpu);
+        Assert.Equal([0.25f, 0.25f, 0.25f, 0.25f], norm.RunningMean.ToArray());
+        Assert.True(norm.RunningMean.IsOnHost);
     }
 
     [Fact]
@@ -125,6 +134,19 @@ public sealed class DeviceSeamTests
             var parameters = new System.Collections.Generic.List<float[]>();
             foreach (var parameter in model.Parameters()) parameters.Add(parameter.Value.ToArray());
             return (losses, parameters.ToArray());
+        }
+    }
+
+    [Fact]
+    public void W2TrainingOnTheDeviceMatchesTheCpu()
+    {
+        var cpu = W2Training.Run(Device.Cpu);
+        var launches = new Dictionary<string, int>(SimulatedDevice.Instance.Launches);
+        var device = W2Training.Run(Sim);
+        W2Training.AssertSame(cpu, device);
+        foreach (var kernel in new[] { "Im2Col", "Col2Im", "TransposeBatched", "BatchNormForward", "BatchNormBackward", "MaxPoolBits", "MaxPoolBackwardBits" })
+        {
+            Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault(kernel) > launches.GetValueOrDefault(kernel), $"{kernel} did not run on the device");
         }
     }
 }
