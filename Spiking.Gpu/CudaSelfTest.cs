@@ -24,7 +24,8 @@ public static class CudaSelfTest
 
     /// <summary>The kernel families, in the order <see cref="Run"/> checks them.</summary>
     public static IReadOnlyList<string> Families { get; } =
-        ["elementwise", "reduce", "gemm", "pack", "spike_linear", "spike_weight_grad", "and_popcount", "bernoulli", "neuron_forward", "neuron_backward", "adam"];
+        ["elementwise", "reduce", "gemm", "pack", "spike_linear", "spike_weight_grad", "and_popcount", "bernoulli", "neuron_forward", "neuron_backward", "adam",
+         "conv", "max_pool", "batch_norm"];
 
     /// <summary>Checks every family, writing one line per kernel to <paramref name="log"/> and the totals last.</summary>
     /// <exception cref="ArgumentException"><paramref name="backend"/> is not the backend registered for its device, so tensors placed there would use another.</exception>
@@ -61,6 +62,9 @@ public static class CudaSelfTest
             case "neuron_forward": check.NeuronForward(); break;
             case "neuron_backward": check.NeuronBackward(); break;
             case "adam": check.Adam(); break;
+            case "conv": check.Conv(); break;
+            case "max_pool": check.MaxPool(); break;
+            case "batch_norm": check.BatchNorm(); break;
             default: throw new ArgumentException($"Unknown kernel family '{family}'; expected one of {string.Join(", ", Families)}.", nameof(family));
         }
         backend.Synchronize();
@@ -271,6 +275,108 @@ public static class CudaSelfTest
                 Compare($"{name} param", cpuParam, gpuParam, FloatTolerance);
                 Compare($"{name} m", cpuM, gpuM, FloatTolerance);
                 Compare($"{name} v", cpuV, gpuV, FloatTolerance);
+            }
+        }
+
+        public void Conv()
+        {
+            using var batched = Uniform(new Shape(3, 5, 7), -1, 1);
+            Both("transpose_batched", new Shape(3, 7, 5), (k, y, on) => { using var dx = on(batched); k.TransposeBatched(dx, 3, 5, 7, y); }, exact: true);
+            // Odd sizes; stride 1 with padding, and stride 2 where some taps never land on an input element.
+            foreach (var window in new[] { new SlidingWindow(3, 2, 7, 9, 3, 3, 1, 1), new SlidingWindow(2, 3, 8, 5, 3, 2, 2, 1) })
+            {
+                string name = FormattableString.Invariant($"{window.KernelHeight}x{window.KernelWidth} stride={window.Stride}");
+                using var x = Uniform(new Shape(window.Images, window.Channels, window.Height, window.Width), -1, 1);
+                var colsShape = new Shape(window.Patch, window.Images * window.Positions);
+                Both($"im2col {name}", colsShape, (k, cols, on) => { using var dx = on(x); k.Im2Col(dx, window, cols); }, exact: true);
+                using var cols = Uniform(colsShape, -1, 1);
+                Both($"col2im {name}", x.Shape, (k, y, on) => { using var dc = on(cols); k.Col2Im(dc, window, y); }, exact: true);
+            }
+        }
+
+        public void MaxPool()
+        {
+            // 2×2 windows at stride 2 on odd sizes (a column and row outside every window), and overlapping 3×3
+            // windows at stride 2 with padding; values on a coarse grid so that windows hold ties.
+            foreach (var window in new[] { new SlidingWindow(2, 3, 7, 9, 2, 2, 2, 0), new SlidingWindow(2, 2, 6, 70, 3, 3, 2, 1) })
+            {
+                string name = FormattableString.Invariant($"{window.KernelHeight}x{window.KernelWidth} stride={window.Stride} padding={window.Padding}");
+                var inShape = new Shape(window.Images, window.Channels, window.Height, window.Width);
+                var outShape = new Shape(window.Images, window.Channels, window.OutHeight, window.OutWidth);
+                using var x = Uniform(inShape, -2, 2);
+                var values = x.AsSpan();
+                for (int i = 0; i < values.Length; i++) values[i] = MathF.Round(values[i] * 2) / 2;
+                values[5] = float.NaN;
+                using var grad = Uniform(outShape, -1, 1);
+                Both($"max_pool {name}", outShape, (k, y, on) => { using var dx = on(x); k.MaxPool(dx, window, y); }, exact: true);
+                Both($"max_pool_backward {name}", inShape, (k, dx, on) => { using var dg = on(grad); using var dxIn = on(x); k.MaxPoolBackward(dg, dxIn, window, dx); }, exact: true);
+                foreach (double rate in new[] { 0.0, 0.1, 1.0 })
+                {
+                    string bits = FormattableString.Invariant($"{name} rate={rate}");
+                    using var spikes = Spikes(inShape, rate);
+                    using var cpuPooled = SpikeTensor.Zeros(outShape);
+                    Cpu.MaxPool(spikes, window, cpuPooled);
+                    using var ds = spikes.To(_device);
+                    using var gpuPooled = SpikeTensor.Zeros(outShape, _device);
+                    backend.MaxPool(ds, window, gpuPooled);
+                    ExactWords($"max_pool_bits {bits}", cpuPooled, gpuPooled);
+                    Both($"max_pool_backward_bits {bits}", inShape, (k, dx, on) =>
+                    {
+                        using var dg = on(grad);
+                        using var dsIn = k == Cpu ? spikes.To(Device.Cpu) : spikes.To(_device);
+                        k.MaxPoolBackward(dg, dsIn, window, dx);
+                    }, exact: true);
+                }
+            }
+        }
+
+        public void BatchNorm()
+        {
+            // [N, C, inner] with a mean far from zero next to the spread, and the channels-last form (inner 1).
+            foreach (var shape in new[] { new Shape(5, 3, 7, 9), new Shape(37, 6) })
+            {
+                int channels = shape[1];
+                using var x = Uniform(shape, 2.5f, 3.5f);
+                using var gamma = Uniform(new Shape(channels), 0.5f, 1.5f);
+                using var beta = Uniform(new Shape(channels), -0.5f, 0.5f);
+                using var mean = Uniform(new Shape(channels), -0.1f, 0.1f);
+                using var variance = Uniform(new Shape(channels), 0.5f, 2f);
+                using var grad = Uniform(shape, -1, 1);
+                foreach (bool training in new[] { true, false })
+                {
+                    string name = FormattableString.Invariant($"{shape} {(training ? "training" : "eval")}");
+                    var spec = new BatchNormSpec(training, 0.1, 1e-5, 4);
+                    using var cpuMean = mean.Clone();
+                    using var cpuVar = variance.Clone();
+                    using var cpuY = Tensor.Zeros(shape);
+                    using var cpuStats = Tensor.Zeros(new Shape(2, channels));
+                    Cpu.BatchNormForward(x, gamma, beta, cpuMean, cpuVar, spec, cpuY, cpuStats);
+                    using var dx = x.To(_device);
+                    using var dGamma = gamma.To(_device);
+                    using var dBeta = beta.To(_device);
+                    using var gpuMean = mean.To(_device);
+                    using var gpuVar = variance.To(_device);
+                    using var gpuY = Tensor.Zeros(shape, _device);
+                    using var gpuStats = Tensor.Zeros(new Shape(2, channels), _device);
+                    backend.BatchNormForward(dx, dGamma, dBeta, gpuMean, gpuVar, spec, gpuY, gpuStats);
+                    Compare($"batch_norm_forward {name} y", cpuY, gpuY, FloatTolerance);
+                    Compare($"batch_norm_forward {name} statistics", cpuStats, gpuStats, FloatTolerance);
+                    Compare($"batch_norm_forward {name} running_mean", cpuMean, gpuMean, FloatTolerance);
+                    Compare($"batch_norm_forward {name} running_var", cpuVar, gpuVar, FloatTolerance);
+
+                    using var cpuDx = Tensor.Zeros(shape);
+                    using var cpuDGamma = Tensor.Zeros(new Shape(channels));
+                    using var cpuDBeta = Tensor.Zeros(new Shape(channels));
+                    Cpu.BatchNormBackward(x, grad, gamma, cpuStats, training, cpuDx, cpuDGamma, cpuDBeta);
+                    using var dg = grad.To(_device);
+                    using var gpuDx = Tensor.Zeros(shape, _device);
+                    using var gpuDGamma = Tensor.Zeros(new Shape(channels), _device);
+                    using var gpuDBeta = Tensor.Zeros(new Shape(channels), _device);
+                    backend.BatchNormBackward(dx, dg, dGamma, gpuStats, training, gpuDx, gpuDGamma, gpuDBeta);
+                    Compare($"batch_norm_backward {name} dx", cpuDx, gpuDx, FloatTolerance);
+                    Compare($"batch_norm_backward {name} dgamma", cpuDGamma, gpuDGamma, FloatTolerance);
+                    Compare($"batch_norm_backward {name} dbeta", cpuDBeta, gpuDBeta, FloatTolerance);
+                }
             }
         }
 
