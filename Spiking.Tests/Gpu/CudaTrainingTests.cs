@@ -9,9 +9,10 @@ using Xunit;
 namespace Spiking.Tests.Gpu;
 
 /// <summary>
-/// W1 (Poisson input, Linear, LIF, Linear, LIF, firing-rate MSE, Adam) trained on the CUDA backend: its losses and
-/// weights follow the CPU run, and once the first step has sized the pool no step asks the driver for memory.
-/// Skips without CUDA, as <see cref="CudaParityTests"/> do.
+/// W1 (Poisson input, Linear, LIF, Linear, LIF, firing-rate MSE, Adam) and W2 (the spiking CNN with batch norm,
+/// max pooling and a static prefix) trained on the CUDA backend: their losses, weights and running statistics follow
+/// the CPU run, and once the first W1 step has sized the pool no step asks the driver for memory. Skips without
+/// CUDA, as <see cref="CudaParityTests"/> do.
 /// </summary>
 [Collection("Cuda")]
 public sealed class CudaTrainingTests
@@ -66,5 +67,13 @@ public sealed class CudaTrainingTests
             foreach (var parameter in model.Parameters()) parameters.Add(parameter.Value.ToArray());
             return (losses, parameters.ToArray(), allocated);
         }
+    }
+
+    [Fact]
+    public void W2_training_on_cuda_matches_the_cpu()
+    {
+        if (!CudaBackend.IsAvailable(out var reason)) Assert.Skip(reason);
+        var backend = CudaBackend.Open();
+        Backends.W2Training.AssertSame(Backends.W2Training.Run(Device.Cpu), Backends.W2Training.Run(backend.Device));
     }
 }
