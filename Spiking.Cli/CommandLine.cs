@@ -18,7 +18,7 @@ internal static class CommandLine
               --out FILE                 write the trained model as safetensors (PyTorch state-dict names)
               --json FILE                append the final metrics as one JSON line
               --plot DIR                 write training.png, firing_rates.png and raster.png
-              --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 through Spiking.Gpu's kernels
+              --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 and W2 through Spiking.Gpu's kernels
           eval --checkpoint FILE [--model mlp|cnn] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
                                      test accuracy, firing rates and energy of a saved W1/W2 model (ours or PyTorch's)
           info                       the machine, SIMD width and thread count the engine sees, and whether CUDA is usable

@@ -76,7 +76,8 @@ internal sealed class ModelKind
 
     /// <summary>
     /// The encoding of a batch <c>[B, 1, H, W]</c> for <paramref name="timeSteps"/> steps, on <paramref name="device"/>
-    /// (the images are copied there and Poisson-sampled by the device's Philox kernel: the same bits as on the CPU).
+    /// (W1: the images are copied there and Poisson-sampled by the device's Philox kernel, the same bits as on the CPU;
+    /// W2: the one step <c>[1, B, 1, H, W]</c> its static prefix takes is copied there).
     /// </summary>
     public Func<Tensor, Variable> Encoder(int timeSteps, ulong seed, Device device = default)
     {
@@ -91,15 +92,20 @@ internal sealed class ModelKind
                 return Variable.Constant(poisson.Encode(onDevice, timeSteps));
             };
         }
-        if (device.Kind != DeviceKind.Cpu) throw new NotSupportedException($"--model {Name} encodes its input on the CPU only.");
-        if (!SingleStepInput) return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
-        // Direct encoding: the model's static prefix repeats the image's first layers over the T steps itself.
+        if (!SingleStepInput)
+        {
+            if (device.Kind != DeviceKind.Cpu) throw new NotSupportedException($"--model {Name} encodes its input on the CPU only.");
+            return images => Variable.Constant(DirectEncoder.Encode(images, timeSteps));
+        }
+        // Direct encoding: the model's static prefix repeats the image's first layers over the T steps itself, so
+        // only the one step is copied to the device.
         return images =>
         {
             var dims = new int[images.Rank + 1];
             dims[0] = 1;
             for (int i = 0; i < images.Rank; i++) dims[i + 1] = images.Shape[i];
-            return Variable.Constant(images.Reshape(dims));
+            using var step = images.Reshape(dims);
+            return Variable.Constant(step.To(device));
         };
     }
 }

@@ -87,7 +87,10 @@ public sealed class Conv2d : Module, IOperationCounter
             Operations.AddMultiplyAccumulate(outputs * InChannels * KernelSize * KernelSize * OutChannels);
             return;
         }
-        Operations.AddSynaptic(ConvolutionFanOut.SynapticOperations(spikes, KernelSize, Stride, Padding, outHeight, outWidth) * OutChannels);
+        // The fan-out count reads the bits on the host (as PopCount does for spikes on a device); counting is an
+        // evaluation-time measurement, not part of a training step.
+        using var host = spikes.IsOnHost ? null : spikes.To(Device.Cpu);
+        Operations.AddSynaptic(ConvolutionFanOut.SynapticOperations(host ?? spikes, KernelSize, Stride, Padding, outHeight, outWidth) * OutChannels);
     }
 
     /// <inheritdoc/>
