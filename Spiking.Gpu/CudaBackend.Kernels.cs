@@ -258,6 +258,8 @@ public sealed partial class CudaBackend
     public override void TransposeBatched(Tensor x, int batch, int rows, int cols, Tensor y)
     {
         long n = (long)batch * rows * cols;
+        RequireLength(x, n, nameof(x), "TransposeBatched");
+        RequireLength(y, n, nameof(y), "TransposeBatched");
         if (n == 0) return;
         var args = new KernelArguments();
         args.Add(x.DeviceAddress);
@@ -271,6 +273,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void Im2Col(Tensor x, in SlidingWindow window, Tensor cols)
     {
+        RequireLength(x, InputLength(window), nameof(x), "Im2Col");
+        RequireLength(cols, (long)window.Patch * window.Images * window.Positions, nameof(cols), "Im2Col");
         if (cols.Length == 0) return;
         var args = new KernelArguments();
         args.Add(x.DeviceAddress);
@@ -284,6 +288,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void Col2Im(Tensor cols, in SlidingWindow window, Tensor x)
     {
+        RequireLength(cols, (long)window.Patch * window.Images * window.Positions, nameof(cols), "Col2Im");
+        RequireLength(x, InputLength(window), nameof(x), "Col2Im");
         if (x.Length == 0) return;
         var args = new KernelArguments();
         args.Add(cols.DeviceAddress);
@@ -297,6 +303,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void MaxPool(Tensor x, in SlidingWindow window, Tensor y)
     {
+        RequireLength(x, InputLength(window), nameof(x), "MaxPool");
+        RequireLength(y, OutputLength(window), nameof(y), "MaxPool");
         if (y.Length == 0) return;
         var args = new KernelArguments();
         args.Add(x.DeviceAddress);
@@ -309,6 +317,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void MaxPool(SpikeTensor x, in SlidingWindow window, SpikeTensor y)
     {
+        RequireLength(x.Shape, InputLength(window), nameof(x), "MaxPool");
+        RequireLength(y.Shape, OutputLength(window), nameof(y), "MaxPool");
         long words = (long)y.RowCount * y.WordsPerRow;
         if (words == 0) return;
         var args = new KernelArguments();
@@ -324,6 +334,9 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void MaxPoolBackward(Tensor gradOutput, Tensor x, in SlidingWindow window, Tensor gradX)
     {
+        RequireLength(gradOutput, OutputLength(window), nameof(gradOutput), "MaxPoolBackward");
+        RequireLength(x, InputLength(window), nameof(x), "MaxPoolBackward");
+        RequireLength(gradX, InputLength(window), nameof(gradX), "MaxPoolBackward");
         if (gradX.Length == 0) return;
         var args = new KernelArguments();
         args.Add(gradOutput.DeviceAddress);
@@ -337,6 +350,9 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public override void MaxPoolBackward(Tensor gradOutput, SpikeTensor x, in SlidingWindow window, Tensor gradX)
     {
+        RequireLength(gradOutput, OutputLength(window), nameof(gradOutput), "MaxPoolBackward");
+        RequireLength(x.Shape, InputLength(window), nameof(x), "MaxPoolBackward");
+        RequireLength(gradX, InputLength(window), nameof(gradX), "MaxPoolBackward");
         if (gradX.Length == 0) return;
         var args = new KernelArguments();
         args.Add(gradOutput.DeviceAddress);
@@ -352,6 +368,9 @@ public sealed partial class CudaBackend
     public override void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, in BatchNormSpec spec, Tensor y, Tensor statistics)
     {
         var (outer, channels, inner) = ChannelAxes(x);
+        RequireChannels(channels, "BatchNormForward", (gamma, nameof(gamma)), (beta, nameof(beta)), (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
+        RequireLength(y, x.Length, nameof(y), "BatchNormForward");
+        RequireLength(statistics, 2L * channels, nameof(statistics), "BatchNormForward");
         if (channels == 0) return;
         var args = new KernelArguments();
         args.Add(x.DeviceAddress);
@@ -376,6 +395,10 @@ public sealed partial class CudaBackend
     public override void BatchNormBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor statistics, bool training, Tensor? gradX, Tensor gradGamma, Tensor gradBeta)
     {
         var (outer, channels, inner) = ChannelAxes(x);
+        RequireChannels(channels, "BatchNormBackward", (gamma, nameof(gamma)), (gradGamma, nameof(gradGamma)), (gradBeta, nameof(gradBeta)));
+        RequireLength(gradOutput, x.Length, nameof(gradOutput), "BatchNormBackward");
+        RequireLength(statistics, 2L * channels, nameof(statistics), "BatchNormBackward");
+        if (gradX is not null) RequireLength(gradX, x.Length, nameof(gradX), "BatchNormBackward");
         if (channels == 0) return;
         var args = new KernelArguments();
         args.Add(x.DeviceAddress);
@@ -393,7 +416,33 @@ public sealed partial class CudaBackend
     }
 
     /// <summary><c>[N, C, *]</c> as (N, C, the product of the trailing axes).</summary>
-    private static (int Outer, int Channels, int Inner) ChannelAxes(Tensor x) => (x.Shape[0], x.Shape[1], x.Shape.ProductOfTrailing(2));
+    /// <exception cref="ArgumentException"><paramref name="x"/> has rank below 2.</exception>
+    private static (int Outer, int Channels, int Inner) ChannelAxes(Tensor x)
+    {
+        if (x.Rank < 2) throw new ArgumentException($"Batch norm needs 'x' of shape [N, C, *]; it has shape {x.Shape}.", nameof(x));
+        return (x.Shape[0], x.Shape[1], x.Shape.ProductOfTrailing(2));
+    }
+
+    private static long InputLength(in SlidingWindow window) => (long)window.Images * window.Channels * window.Height * window.Width;
+
+    private static long OutputLength(in SlidingWindow window) => (long)window.Images * window.Channels * window.Positions;
+
+    // A kernel writes and reads by the window's arithmetic, so an operand of another size would be read or written
+    // past its end: refused before the launch.
+    private static void RequireLength(Tensor t, long expected, string name, string kernel) => RequireLength(t.Shape, expected, name, kernel);
+
+    private static void RequireLength(Shape shape, long expected, string name, string kernel)
+    {
+        if (shape.ElementCount != expected)
+        {
+            throw new ArgumentException($"{kernel}: '{name}' has shape {shape} ({shape.ElementCount} elements); the operands need {expected}.", name);
+        }
+    }
+
+    private static void RequireChannels(int channels, string kernel, params ReadOnlySpan<(Tensor Tensor, string Name)> perChannel)
+    {
+        foreach (var (tensor, name) in perChannel) RequireLength(tensor, channels, name, kernel);
+    }
 
     /// <summary>The window's arguments in the order the conv and pool kernels take them after the batch size: H, W, kh, kw, stride, padding, Ho, Wo.</summary>
     private static void AddWindow(ref KernelArguments args, in SlidingWindow window)

@@ -15,7 +15,8 @@ public static partial class Functional
     /// <see cref="SpikeLinear"/>, so no multiplication touches a spike. Fold a time axis into N before calling
     /// (<c>[T, B, C, H, W]</c> → <c>[T·B, C, H, W]</c>). The <paramref name="cache"/> reuses the spike path's packed
     /// weight buffer; since the op views the weight as <c>[O, C·kh·kw]</c> anew on each call, the packing itself is
-    /// redone per call (O·C·kh·kw floats, small next to the convolution).
+    /// redone per call (O·C·kh·kw floats, small next to the convolution). On a device the backend's im2col, SGEMM
+    /// and batched transpose run the whole batch at once, spike input read as 0/1 floats there.
     /// </summary>
     /// <remarks>
     /// Backward: <c>dW = Σ_n G_n·cols_nᵀ</c> (<see cref="SpikeLinear.WeightGradient"/> on the saved bit patches for

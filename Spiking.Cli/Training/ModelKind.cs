@@ -51,6 +51,9 @@ internal sealed class ModelKind
 
     public bool PoissonInput => Name == "mlp";
 
+    /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
+    public bool RunsOnDevices => PoissonInput || SingleStepInput;
+
     public static ModelKind Mlp { get; } = new("mlp", "W1", 8, () => ReferenceModels.SpikingMlp());
 
     public static ModelKind Cnn { get; } = new("cnn", "W2", 4, () => ReferenceModels.SpikingCnn());

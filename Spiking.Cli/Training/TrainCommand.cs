@@ -135,22 +135,19 @@ internal static class TrainCommand
     private static bool OpenDevice(Device device, Module net, ModelKind model)
     {
         if (device.Kind == DeviceKind.Cpu) return true;
+        if (!model.RunsOnDevices)
+        {
+            Console.Error.WriteLine($"spiking: --model {model.Name} cannot train on {device} yet: the transformers' attention and patch ops have no device path; run it on the CPU.");
+            return false;
+        }
         if (!CudaBackend.IsAvailable(out string reason))
         {
             Console.Error.WriteLine($"spiking: --device {device}: no CUDA backend here: {reason}");
             return false;
         }
         CudaBackend.Register();
-        try
-        {
-            net.To(device);
-            return true;
-        }
-        catch (NotSupportedException e)
-        {
-            Console.Error.WriteLine($"spiking: --model {model.Name} cannot train on {device} yet: {e.Message}");
-            return false;
-        }
+        net.To(device);
+        return true;
     }
 
     /// <summary>Loads train and test data, printing the loader's explanation (and returning nulls) when it is missing.</summary>
