@@ -13,7 +13,7 @@ internal sealed class CpuBackend : ComputeBackend
 {
     public override Device Device => Device.Cpu;
 
-    public override string Description => $"cpu ({Environment.ProcessorCount} threads, {SimdWidth.Bits}-bit SIMD)";
+    public override string Description => $"cpu ({Parallelism.MaxThreads} threads, {SimdWidth.Bits}-bit SIMD)";
 
     public override void Fill(Tensor y, float value) => y.AsSpan().Fill(value);
 
