@@ -325,7 +325,51 @@ public static class SpikeAccumulate
                 }
             }
         }
+        if (job.TransposedOutput)
+        {
+            WriteTransposed(job, r0, r1, j0, j1, scratch, blockWidth);
+            return;
+        }
         for (int r = r0; r < r1; r++) Write(job, r, j0, j1, scratch + (r - r0) * blockWidth, job.Complement[r] != 0);
+    }
+
+    /// <summary>
+    /// Stores a tile into the transposed output, output row j taking the tile's column j as one contiguous run.
+    /// Storing row by row instead (one float per output row) hits rows a power-of-two stride apart, which share one
+    /// L1 set: at <c>K = 4096</c> that made the store, not the sums, the cost of a weight gradient.
+    /// </summary>
+    private static unsafe void WriteTransposed(in Job job, int r0, int r1, int j0, int j1, float* tile, int tileStride)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            if (job.Complement[r] != 0 && job.Bias != null)
+            {
+                var values = new Span<float>(tile + (r - r0) * tileStride, j1 - j0);
+                TensorPrimitives.Add(values, new ReadOnlySpan<float>(job.Bias + j0, j1 - j0), values);
+            }
+        }
+        int rows = r1 - r0, columns = j1 - j0;
+        int j = 0;
+        if (!job.Accumulate && System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            for (; j + 8 <= columns; j += 8)
+            {
+                int r = 0;
+                for (; r + 8 <= rows; r += 8)
+                {
+                    Transpose.Block8(tile + (long)r * tileStride + j, tileStride, job.Output + (long)(j0 + j) * job.Rows + r0 + r, job.Rows);
+                }
+                for (; r < rows; r++)
+                {
+                    for (int c = j; c < j + 8; c++) job.Output[(long)(j0 + c) * job.Rows + r0 + r] = tile[(long)r * tileStride + c];
+                }
+            }
+        }
+        for (; j < columns; j++)
+        {
+            float* o = job.Output + (long)(j0 + j) * job.Rows + r0;
+            for (int r = 0; r < rows; r++) o[r] = job.Accumulate ? o[r] + tile[(long)r * tileStride + j] : tile[(long)r * tileStride + j];
+        }
     }
 
     /// <summary><paramref name="values"/> + j0 when the block is full, else a zero-padded copy in <paramref name="buffer"/>; null stays null.</summary>
@@ -430,21 +474,9 @@ public static class SpikeAccumulate
         {
             TensorPrimitives.Add(values, new ReadOnlySpan<float>(job.Bias + j0, j1 - j0), values);
         }
-        if (job.TransposedOutput)
-        {
-            float* o = job.Output + r;
-            for (int j = j0; j < j1; j++)
-            {
-                long at = (long)j * job.Rows;
-                o[at] = job.Accumulate ? o[at] + results[j - j0] : results[j - j0];
-            }
-        }
-        else
-        {
-            var o = new Span<float>(job.Output + (long)r * job.Width + j0, j1 - j0);
-            if (job.Accumulate) TensorPrimitives.Add(o, values, o);
-            else values.CopyTo(o);
-        }
+        var o = new Span<float>(job.Output + (long)r * job.Width + j0, j1 - j0);
+        if (job.Accumulate) TensorPrimitives.Add(o, values, o);
+        else values.CopyTo(o);
     }
 
     private interface IAccumulateOp<TVec> where TVec : struct
