@@ -23,7 +23,7 @@ namespace Spiking.Tensors.Kernels;
 /// </summary>
 public static class SpikeAccumulate
 {
-    private const int RowBlock = 64;
+    private const int RowBlock = 256;
 
     /// <summary>Bits of a row summed per pass: 512 source rows of one column block (128 KiB for AVX2) stay in L2.</summary>
     private const int ChunkBits = 512;
