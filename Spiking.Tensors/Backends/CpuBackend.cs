@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using Spiking.Tensors.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -100,30 +101,34 @@ internal sealed class CpuBackend : ComputeBackend
     {
         var g = window.Convolution;
         int k = g.Patch, p = g.Positions, all = window.Images * p;
-        var image = new float[k * p];
+        var rented = ArrayPool<float>.Shared.Rent(Math.Max(1, k * p));
+        var image = rented.AsSpan(0, k * p);
         ReadOnlySpan<float> xs = x.AsReadOnlySpan();
         var d = cols.AsSpan();
         // The managed kernel unrolls one image into [K, P]; its rows are the image's columns of [K, N·P].
         for (int n = 0; n < window.Images; n++)
         {
             Conv.Im2Col(xs.Slice(n * g.ImageSize, g.ImageSize), g, image);
-            for (int r = 0; r < k; r++) image.AsSpan(r * p, p).CopyTo(d.Slice(r * all + n * p, p));
+            for (int r = 0; r < k; r++) image.Slice(r * p, p).CopyTo(d.Slice(r * all + n * p, p));
         }
+        ArrayPool<float>.Shared.Return(rented);
     }
 
     public override void Col2Im(Tensor cols, in SlidingWindow window, Tensor x)
     {
         var g = window.Convolution;
         int k = g.Patch, p = g.Positions, all = window.Images * p;
-        var image = new float[k * p];
+        var rented = ArrayPool<float>.Shared.Rent(Math.Max(1, k * p));
+        var image = rented.AsSpan(0, k * p);
         ReadOnlySpan<float> c = cols.AsReadOnlySpan();
         var xs = x.AsSpan();
         xs.Clear();
         for (int n = 0; n < window.Images; n++)
         {
-            for (int r = 0; r < k; r++) c.Slice(r * all + n * p, p).CopyTo(image.AsSpan(r * p, p));
+            for (int r = 0; r < k; r++) c.Slice(r * all + n * p, p).CopyTo(image.Slice(r * p, p));
             Conv.Col2ImAdd(image, g, xs.Slice(n * g.ImageSize, g.ImageSize));
         }
+        ArrayPool<float>.Shared.Return(rented);
     }
 
     public override void MaxPool(Tensor x, in SlidingWindow window, Tensor y) => Pool.MaxForward(x, window.Images * window.Channels, window.Planes, y);

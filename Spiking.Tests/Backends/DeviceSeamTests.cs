@@ -89,52 +89,12 @@ public sealed class DeviceSeamTests
     [Fact]
     public void W1TrainingOnTheDeviceMatchesTheCpu()
     {
-        const int steps = 3, batch = 6, timeSteps = 4, pixels = 70;
-        var generator = new PhiloxGenerator(5, 1);
-        using var images = generator.Uniform(new Shape(batch, pixels));
-        int[] labels = [0, 3, 9, 1, 3, 7];
-
-        var (cpuLosses, cpuParameters) = Train(Device.Cpu);
-        int before = SimulatedDevice.Instance.LiveAllocations;
-        var (deviceLosses, deviceParameters) = Train(Sim);
-
-        Assert.Equal(cpuLosses.Length, deviceLosses.Length);
-        for (int i = 0; i < cpuLosses.Length; i++) Assert.Equal(cpuLosses[i], deviceLosses[i], 5);
-        for (int p = 0; p < cpuParameters.Length; p++)
-        {
-            Assert.Equal(cpuParameters[p].Length, deviceParameters[p].Length);
-            for (int i = 0; i < cpuParameters[p].Length; i++)
-            {
-                Assert.True(Math.Abs(cpuParameters[p][i] - deviceParameters[p][i]) <= 1e-5f,
-                    $"parameter {p}[{i}]: cpu {cpuParameters[p][i]} vs device {deviceParameters[p][i]}");
-            }
-        }
+        W1Training.AssertSame(W1Training.Run(Device.Cpu, steps: 3), W1Training.Run(Sim, steps: 3));
         Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("SpikeLinear") > 0);
         Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("SpikeWeightGradient") > 0);
         Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("NeuronBackward") > 0);
         Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("AdamStep") > 0);
         Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault("Bernoulli") > 0);
-
-        (double[] Losses, float[][] Parameters) Train(Device device)
-        {
-            ModelSeed.Seed(11);
-            using var model = ReferenceModels.SpikingMlp(inputs: pixels, hidden: 40, classes: 10);
-            model.To(device);
-            var optimizer = new Adam(model.Parameters(), 1e-2);
-            var encoder = new PoissonEncoder(seed: 3, stream: 7);
-            var trainer = new ClassifierTrainer(model, optimizer,
-                x =>
-                {
-                    using var onDevice = x.To(device);
-                    return Variable.Constant(encoder.Encode(onDevice, timeSteps));
-                },
-                (output, y, _) => Losses.FiringRateMse(output, y));
-            var losses = new double[steps];
-            for (int s = 0; s < steps; s++) losses[s] = trainer.TrainStep(images, labels).Loss;
-            var parameters = new System.Collections.Generic.List<float[]>();
-            foreach (var parameter in model.Parameters()) parameters.Add(parameter.Value.ToArray());
-            return (losses, parameters.ToArray());
-        }
     }
 
     [Fact]
