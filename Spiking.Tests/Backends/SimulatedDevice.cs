@@ -32,6 +32,9 @@ internal sealed unsafe class SimulatedDevice : DeviceBackend
 
     public override string Description => "cuda:99 simulated in host memory";
 
+    /// <summary>A second backend claiming the same device, never registered: for the registry's conflict check.</summary>
+    public static SimulatedDevice CreateUnregistered() => new();
+
     private static SimulatedDevice Open()
     {
         var device = new SimulatedDevice();
