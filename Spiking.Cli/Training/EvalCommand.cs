@@ -38,7 +38,8 @@ internal static class EvalCommand
 
         using var net = model.Build(timeSteps);
         Checkpoint.Load(net, path);
-        var evaluator = new ClassifierTrainer(net, new Sgd(net.Parameters(), 0), model.Encoder(timeSteps, seed ^ 0x5EED),
+        using var unused = new Sgd(net.Parameters(), 0);
+        var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED),
             model.Loss);
         using var loader = new DataLoader(test, batch, shuffle: false);
         var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader);

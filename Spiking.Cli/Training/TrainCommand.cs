@@ -48,7 +48,7 @@ internal static class TrainCommand
         ModelSeed.Seed(seed);
         using var net = model.Build(timeSteps);
         if (!OpenDevice(device, net, model)) return 1;
-        var optimizer = CreateOptimizer(optimizerName, net, lr);
+        using var optimizer = CreateOptimizer(optimizerName, net, lr);
         LearningRateSchedule? scheduler = schedule switch
         {
             "none" => null,

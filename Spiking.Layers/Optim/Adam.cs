@@ -79,6 +79,22 @@ public class Adam : Optimizer
         value.Backend.AdamStep(value, grad, moments.Item1, moments.Item2, spec);
     }
 
+    /// <summary>Frees the moments kept on devices.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _deviceMoments is { } moments)
+        {
+            for (int i = 0; i < moments.Length; i++)
+            {
+                if (moments[i] is not { } pair) continue;
+                pair.Item1.Dispose();
+                pair.Item2.Dispose();
+                moments[i] = null;
+            }
+        }
+        base.Dispose(disposing);
+    }
+
     private AdamStepSpec StepSpec(long k)
     {
         double lr = LearningRate;

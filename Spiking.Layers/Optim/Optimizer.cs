@@ -8,9 +8,10 @@ namespace Spiking.Layers;
 /// Updates parameters in place from their gradients, as <c>torch.optim</c> optimizers do. Parameters whose
 /// <see cref="Parameter.Grad"/> is null are skipped, and their per-parameter state (step counts, moments) does not
 /// advance, as in PyTorch. Updates write through <see cref="Tensor.AsSpan"/>, so each updated tensor's
-/// <see cref="Tensor.Version"/> changes and caches keyed on it (transposed weights) refresh.
+/// <see cref="Tensor.Version"/> changes and caches keyed on it (transposed weights) refresh. Disposing frees the
+/// state an optimizer keeps on a device (Adam's moments there); host state is ordinary arrays.
 /// </summary>
-public abstract class Optimizer
+public abstract class Optimizer : IDisposable
 {
     private readonly Parameter[] _parameters;
     private double _learningRate;
@@ -57,8 +58,10 @@ public abstract class Optimizer
 
     /// <summary>Updates every parameter that has a gradient.</summary>
     /// <exception cref="InvalidOperationException">A parameter is disposed or its gradient's shape differs from its value's.</exception>
+    /// <exception cref="ObjectDisposedException">The optimizer is disposed.</exception>
     public void Step()
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         for (int i = 0; i < _parameters.Length; i++)
         {
             var parameter = _parameters[i];
@@ -82,6 +85,23 @@ public abstract class Optimizer
     /// <exception cref="NotSupportedException">This optimizer runs on the CPU only.</exception>
     protected virtual void UpdateOnDevice(int index, Tensor value, Tensor grad) =>
         throw new NotSupportedException($"{GetType().Name} has no kernel on {value.Device} yet; use Adam or AdamW there, or train on the CPU.");
+
+    /// <summary>Whether <see cref="Dispose()"/> has run; a disposed optimizer refuses <see cref="Step"/>.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Frees the optimizer's device state; the parameters stay as they are.</summary>
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees state held outside the managed heap; the base class holds none.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
 
     /// <summary>Forgets the gradient of every parameter.</summary>
     public void ZeroGrad()

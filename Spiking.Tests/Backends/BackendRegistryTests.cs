@@ -6,6 +6,7 @@ using Xunit;
 namespace Spiking.Tests.Backends;
 
 /// <summary>The backend registry and the seam's argument checks: errors name the device, the shapes and what was expected.</summary>
+[Collection(SimulatedDevice.CollectionName)]
 public sealed class BackendRegistryTests
 {
     [Fact]

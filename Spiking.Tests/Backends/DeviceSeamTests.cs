@@ -12,7 +12,9 @@ namespace Spiking.Tests.Backends;
 /// <summary>
 /// The device seam, exercised with <see cref="SimulatedDevice"/>: tensors move between host and device, ops on device
 /// tensors ask the device's backend, and a W1-shaped training run on the device gives the CPU run's numbers.
+/// The classes that allocate on the simulated device share a collection, so that its allocation count is exact.
 /// </summary>
+[Collection(SimulatedDevice.CollectionName)]
 public sealed class DeviceSeamTests
 {
     private static Device Sim => SimulatedDevice.Instance.Device;
@@ -108,5 +110,23 @@ public sealed class DeviceSeamTests
         {
             Assert.True(SimulatedDevice.Instance.Launches.GetValueOrDefault(kernel) > launches.GetValueOrDefault(kernel), $"{kernel} did not run on the device");
         }
+    }
+
+    [Fact]
+    public void AdamFreesItsDeviceMomentsWhenDisposedAndThenRefusesToStep()
+    {
+        using var weight = new Parameter(Tensor.FromArray([0.5f, -1f, 2f, 0.25f], 2, 2).To(Sim), "weight");
+        using var target = Tensor.Zeros(new Shape(2, 2));
+        using (var loss = Functional.MseLoss(weight.Variable, target)) loss.Backward();
+        int before = SimulatedDevice.Instance.LiveAllocations;
+        var adam = new Adam([weight], 0.1);
+        adam.Step();
+        Assert.Equal(before + 2, SimulatedDevice.Instance.LiveAllocations);
+        Assert.Equal([0.4f, -0.9f, 1.9f, 0.15f], weight.Value.ToArray(), (a, b) => Math.Abs(a - b) < 1e-6f);
+        adam.Dispose();
+        adam.Dispose();
+        Assert.Equal(before, SimulatedDevice.Instance.LiveAllocations);
+        Assert.True(adam.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(adam.Step);
     }
 }

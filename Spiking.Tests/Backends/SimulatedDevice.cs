@@ -16,6 +16,9 @@ internal sealed unsafe class SimulatedDevice : DeviceBackend
 {
     public static SimulatedDevice Instance { get; } = Open();
 
+    /// <summary>The test collection of every class that allocates on the device, so that <see cref="LiveAllocations"/> counts one test's work.</summary>
+    public const string CollectionName = "simulated device";
+
     private readonly object _gate = new();
 
     private SimulatedDevice()

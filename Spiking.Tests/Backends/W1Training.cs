@@ -27,7 +27,7 @@ internal static class W1Training
         ModelSeed.Seed(11);
         using var model = ReferenceModels.SpikingMlp(inputs: Pixels, hidden: 40, classes: 10);
         model.To(device);
-        var optimizer = new Adam(model.Parameters(), 1e-2);
+        using var optimizer = new Adam(model.Parameters(), 1e-2);
         var encoder = new PoissonEncoder(seed: 3, stream: 7);
         var trainer = new ClassifierTrainer(model, optimizer,
             x =>

@@ -31,7 +31,7 @@ internal static class W2Training
         var readout = ((Linear)model[9]).Weight.Value;
         readout.MultiplyInPlace(6f);
         model.To(device);
-        var optimizer = new Adam(model.Parameters(), 1e-3);
+        using var optimizer = new Adam(model.Parameters(), 1e-3);
         Func<Tensor, Variable> encode = x =>
         {
             using var step = x.Reshape(1, Batch, 1, 28, 28);

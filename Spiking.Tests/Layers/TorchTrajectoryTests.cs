@@ -80,7 +80,8 @@ public sealed class TorchTrajectoryTests
 
     private static double[] Train(Module model, Func<Tensor, Variable> encode, SafeTensorsFile fixture, int steps, int batch, ref int step)
     {
-        var trainer = new ClassifierTrainer(model, new Adam(model.Parameters(), 1e-3), encode, (output, labels, _) => Losses.FiringRateMse(output, labels));
+        using var optimizer = new Adam(model.Parameters(), 1e-3);
+        var trainer = new ClassifierTrainer(model, optimizer, encode, (output, labels, _) => Losses.FiringRateMse(output, labels));
         var losses = new double[steps];
         using var placeholder = Tensor.Zeros(new Shape(batch, 1));
         for (step = 0; step < steps; step++) losses[step] = trainer.TrainStep(placeholder, Labels(fixture, step, batch)).Loss;
