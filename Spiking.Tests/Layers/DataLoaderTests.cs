@@ -27,13 +27,13 @@ public sealed class DataLoaderTests
     }
 
     /// <summary>The documented shuffle, written out from its description.</summary>
-    private static int[] ReferenceOrder(int n, ulong seed, int epoch)
+    private static int[] ReferenceOrder(int n, ulong seed, int epoch, uint streamTag = DataLoader.ShuffleStreamTag)
     {
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         for (int i = n - 1, k = 0; i > 0; i--, k++)
         {
-            var block = Philox4x32.Generate((uint)(k / 2), 0, (uint)epoch, 0, (uint)seed, (uint)(seed >> 32));
+            var block = Philox4x32.Generate((uint)(k / 2), 0, (uint)epoch, streamTag, (uint)seed, (uint)(seed >> 32));
             ulong r = k % 2 == 0 ? block.X0 | ((ulong)block.X1 << 32) : block.X2 | ((ulong)block.X3 << 32);
             int j = (int)(((UInt128)r * (ulong)(i + 1)) >> 64);
             (order[i], order[j]) = (order[j], order[i]);
@@ -124,6 +124,26 @@ public sealed class DataLoaderTests
         for (int i = 0; i < expected.Length; i++) expected[i] = i;
         Assert.Equal(expected, Visit(loader, 0).ToArray());
         Assert.Equal(expected, Visit(loader, 7).ToArray());
+    }
+
+    [Fact]
+    public void The_first_epochs_shuffle_does_not_reuse_the_words_that_initialise_the_model()
+    {
+        foreach (ulong seed in new ulong[] { 0, 1, 42 })
+        {
+            // The weights come from PhiloxGenerator(seed), stream 0: counter (block, 0, 0, 0) under key seed, the
+            // words an untagged shuffle of epoch 0 would read too, tying the visiting order to the weights.
+            var weights = new float[4];
+            new PhiloxGenerator(seed).FillUniform(weights);
+            var untagged = Philox4x32.Generate(0, 0, 0, 0, (uint)seed, (uint)(seed >> 32));
+            var tagged = Philox4x32.Generate(0, 0, 0, DataLoader.ShuffleStreamTag, (uint)seed, (uint)(seed >> 32));
+            Assert.Equal(weights[1], PhiloxTransforms.Uniform(untagged.X1));
+            Assert.NotEqual(weights[1], PhiloxTransforms.Uniform(tagged.X1));
+
+            using var loader = new DataLoader(Dataset(257), 16, shuffle: true, seed);
+            Assert.Equal(ReferenceOrder(257, seed, 0), loader.Order(0));
+            Assert.NotEqual(ReferenceOrder(257, seed, 0, streamTag: 0), loader.Order(0));
+        }
     }
 
     [Fact]
