@@ -7,7 +7,7 @@ namespace Spiking.Tests.Tensors;
 
 /// <summary>
 /// The kernels' parallel loop: every item runs exactly once whatever the thread count, a work item's exception
-/// reaches the caller and leaves the loop usable, loops nest, and a call allocates nothing once warm.
+/// reaches the caller unwrapped and leaves the loop usable, loops nest, and a loop on one thread allocates nothing.
 /// </summary>
 [Collection("Parallelism")]
 public sealed class ParallelismTests
@@ -58,18 +58,20 @@ public sealed class ParallelismTests
         Assert.All(runs, n => Assert.Equal(1, n));
     }
 
-    [Fact]
-    public void A_warm_loop_allocates_nothing_per_call()
+    [Theory]
+    [InlineData(1, Heavy)]
+    [InlineData(2, 1)]
+    public void A_loop_on_one_thread_allocates_nothing(int threads, long workPerItem)
     {
-        using var _ = new ThreadCount(2);
+        using var _ = new ThreadCount(threads);
         var sums = new long[64];
-        for (int i = 0; i < 200; i++) Parallelism.For(sums.Length, Heavy, sums, static (item, s) => s[item] += item);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < 1000; i++) Parallelism.For(sums.Length, Heavy, sums, static (item, s) => s[item] += item);
-        long perCall = (GC.GetTotalAllocatedBytes(precise: true) - before) / 1000;
-        // The thread pool's queue grows in segments now and then; Parallel.For allocated over a kilobyte every call.
-        Assert.True(perCall < 64, $"a loop call allocated {perCall} bytes");
-        Assert.Equal(1200L * 63, sums[63]);
+        for (int i = 0; i < 10; i++) Parallelism.For(sums.Length, workPerItem, sums, static (item, s) => s[item] += item);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) Parallelism.For(sums.Length, workPerItem, sums, static (item, s) => s[item] += item);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The runtime may allocate a few bytes once (tiered compilation); a closure per call came to 32 KB here.
+        Assert.True(allocated < 1000, $"1000 serial loops allocated {allocated} bytes");
+        Assert.Equal(1010L * 63, sums[63]);
     }
 
     /// <summary>Sets <see cref="Parallelism.MaxThreads"/> for one test and restores it.</summary>
