@@ -47,7 +47,7 @@ public static class Parallelism
     /// The threaded loop, apart so that the serial path allocates nothing: the lambda's captures would otherwise be
     /// boxed on entry to <see cref="For{TState}"/> for every call, threaded or not. <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>
     /// still allocates its task machinery (about 1.8 KB a call); a pooled replacement took that to zero but ran W1's
-    /// training step 4–7 % slower on two cores, for reasons not found, so it is not used.
+    /// training step 3–10 % slower on two cores, for reasons not found, so it is not used.
     /// </summary>
     private static void ForParallel<TState>(int count, int threads, TState state, Action<int, TState> body)
     {
