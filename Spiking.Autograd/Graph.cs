@@ -5,8 +5,8 @@ using Spiking.Tensors;
 namespace Spiking.Autograd;
 
 /// <summary>
-/// Reverse-mode differentiation over the recorded graph: nodes run in reverse topological order, gradients of a
-/// variable used several times are summed, and each node's saved tensors and intermediate gradients are released as
+/// Reverse-mode differentiation over the recorded graph: nodes run in reverse topological order, each once, with
+/// the summed gradients of all its outputs; each node's saved tensors and intermediate gradients are released as
 /// soon as they are used, so a training step's memory does not grow with the number of steps.
 /// </summary>
 internal static class Graph
@@ -37,65 +37,42 @@ internal static class Graph
             }
             seed = gradient.Clone();
         }
-
-        var order = TopologicalOrder(root);
-        var grads = new Dictionary<Variable, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
-        if (root.IsLeaf)
+        if (root.Creator is not { } rootNode)
         {
-            grads.Remove(root);
             root.AccumulateGrad(seed);
             return;
         }
-        for (int i = order.Count - 1; i >= 0; i--)
+
+        var order = TopologicalOrder(rootNode);
+        var pending = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        var rootSlots = new Tensor?[rootNode.OutputCount];
+        rootSlots[root.OutputIndex] = seed;
+        pending[rootNode] = rootSlots;
+        var gradients = new InputGradients(pending);
+        try
         {
-            var v = order[i];
-            var node = v.Creator!;
-            if (!grads.Remove(v, out var g)) continue;
-            Tensor?[] inputGrads;
-            try
+            for (int i = order.Count - 1; i >= 0; i--)
             {
-                inputGrads = node.Backward(g);
+                var node = order[i];
+                if (!pending.Remove(node, out var gradOutputs)) continue;
+                try
+                {
+                    gradients.Node = node;
+                    node.Backward(gradOutputs, gradients);
+                }
+                finally
+                {
+                    foreach (var g in gradOutputs) g?.Dispose();
+                }
+                if (!retainGraph) node.Release();
             }
-            finally
+        }
+        finally
+        {
+            // Only an exception leaves gradients here: return them to the pool.
+            foreach (var slots in pending.Values)
             {
-                g.Dispose();
-            }
-            if (inputGrads.Length != node.Inputs.Count)
-            {
-                throw new InvalidOperationException($"{node.Name}.Backward returned {inputGrads.Length} gradients for {node.Inputs.Count} inputs.");
-            }
-            for (int k = 0; k < inputGrads.Length; k++)
-            {
-                var input = node.Inputs[k];
-                var ig = inputGrads[k];
-                if (ig is null) continue;
-                if (!input.RequiresGrad)
-                {
-                    ig.Dispose();
-                    continue;
-                }
-                if (ig.Shape != input.Shape)
-                {
-                    throw new InvalidOperationException($"{node.Name}.Backward returned a gradient of shape {ig.Shape} for input {k} of shape {input.Shape}.");
-                }
-                if (input.IsLeaf)
-                {
-                    input.AccumulateGrad(ig);
-                }
-                else if (grads.TryGetValue(input, out var existing))
-                {
-                    existing.AddInPlace(ig);
-                    ig.Dispose();
-                }
-                else
-                {
-                    grads[input] = ig;
-                }
-            }
-            if (!retainGraph)
-            {
-                node.ReleaseSaved();
-                v.Unlink();
+                foreach (var g in slots) g?.Dispose();
             }
         }
     }
@@ -115,29 +92,27 @@ internal static class Graph
         }
     }
 
-    /// <summary>Non-leaf variables reachable from <paramref name="root"/>, each after every variable it depends on.</summary>
-    private static List<Variable> TopologicalOrder(Variable root)
+    /// <summary>Nodes reachable from <paramref name="root"/>, each after every node it depends on.</summary>
+    private static List<Node> TopologicalOrder(Node root)
     {
-        var order = new List<Variable>();
-        var visited = new HashSet<Variable>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Variable V, int Next)>();
-        if (root.Creator is null) return order;
+        var order = new List<Node>();
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance) { root };
+        var stack = new Stack<(Node N, int Next)>();
         stack.Push((root, 0));
-        visited.Add(root);
         while (stack.Count > 0)
         {
-            var (v, next) = stack.Pop();
-            var inputs = v.Creator!.Inputs;
+            var (node, next) = stack.Pop();
+            var inputs = node.Inputs;
             if (next < inputs.Count)
             {
-                stack.Push((v, next + 1));
+                stack.Push((node, next + 1));
                 var input = inputs[next];
                 ThrowIfReleased(input);
-                if (input.Creator is not null && input.RequiresGrad && visited.Add(input)) stack.Push((input, 0));
+                if (input.RequiresGrad && input.Creator is { } creator && visited.Add(creator)) stack.Push((creator, 0));
             }
             else
             {
-                order.Add(v);
+                order.Add(node);
             }
         }
         return order;

@@ -7,16 +7,20 @@ namespace Spiking.Autograd;
 /// A tensor an op saved for its backward: a view that holds a reference on the storage (no copy), so the value
 /// survives the disposal of the variable it came from, with the storage's <see cref="Tensor.Version"/> at save
 /// time. Reading it after mutable access was handed out (an in-place write) throws rather than giving a gradient
-/// computed from values the forward never saw.
+/// computed from values the forward never saw. A custom op saves its operands this way in its node's constructor
+/// and calls <see cref="Release"/> from <see cref="Node.ReleaseSaved"/>.
 /// </summary>
-internal sealed class SavedTensor
+public sealed class SavedTensor
 {
     private readonly Tensor _view;
     private readonly int _version;
     private readonly string _what;
 
+    /// <summary>Saves <paramref name="value"/>; <paramref name="what"/> names it in the error a later in-place write causes.</summary>
     public SavedTensor(Tensor value, string what)
     {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(what);
         _view = value.Reshape(value.Shape);
         _version = value.Version;
         _what = what;

@@ -14,12 +14,15 @@ namespace Spiking.Autograd;
 /// </remarks>
 public sealed partial class Variable : IDisposable
 {
-    private Variable(Tensor? dense, SpikeTensor? spikes, bool requiresGrad, Node? creator, string? name)
+    private Node? _creator;
+
+    private Variable(Tensor? dense, SpikeTensor? spikes, bool requiresGrad, Node? creator, int outputIndex, string? name)
     {
         Tensor = dense;
         Spikes = spikes;
         RequiresGrad = requiresGrad;
-        Creator = creator;
+        _creator = creator;
+        OutputIndex = outputIndex;
         Name = name;
     }
 
@@ -41,8 +44,14 @@ public sealed partial class Variable : IDisposable
     /// <summary>Whether gradients flow to this variable.</summary>
     public bool RequiresGrad { get; }
 
-    /// <summary>The node whose forward produced this variable; null for leaves and for values made without grad.</summary>
-    public Node? Creator { get; private set; }
+    /// <summary>
+    /// The node whose forward produced this variable; null for leaves, for values made without grad, and once a
+    /// backward pass released the graph behind it.
+    /// </summary>
+    public Node? Creator => _creator is { IsReleased: false } ? _creator : null;
+
+    /// <summary>Which output of <see cref="Creator"/> this variable is (0 except for a <see cref="MultiOutputNode"/>).</summary>
+    public int OutputIndex { get; }
 
     /// <summary>True for a variable no op produced (an input or a parameter).</summary>
     public bool IsLeaf => Creator is null;
@@ -57,35 +66,58 @@ public sealed partial class Variable : IDisposable
     public static Variable Parameter(Tensor value, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return new Variable(value, null, requiresGrad: true, null, name);
+        return new Variable(value, null, requiresGrad: true, null, 0, name);
     }
 
     /// <summary>A leaf that does not require grad (an input); the variable takes ownership of <paramref name="value"/>.</summary>
     public static Variable Constant(Tensor value, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return new Variable(value, null, requiresGrad: false, null, name);
+        return new Variable(value, null, requiresGrad: false, null, 0, name);
     }
 
     /// <summary>A leaf holding spikes; the variable takes ownership of <paramref name="value"/>.</summary>
     public static Variable Constant(SpikeTensor value, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return new Variable(null, value, requiresGrad: false, null, name);
+        return new Variable(null, value, requiresGrad: false, null, 0, name);
     }
 
     /// <summary>A leaf input whose gradient is wanted (for gradient checks and input attributions).</summary>
     public static Variable Input(Tensor value, string? name = null) => Parameter(value, name);
 
     /// <summary>
-    /// The result of an op: records <paramref name="creator"/> when grad mode is on and any input requires grad;
-    /// otherwise a plain constant, so inference builds no graph.
+    /// The result of an op: output <paramref name="outputIndex"/> of <paramref name="creator"/>, the node
+    /// <see cref="Node.Record"/> returned (null when nothing was recorded: grad mode off or no input requiring grad),
+    /// so inference builds no graph. The variable takes ownership of <paramref name="value"/> and joins the current
+    /// <see cref="DisposeScope"/>.
     /// </summary>
-    internal static Variable FromOp(Tensor value, Node? creator) =>
-        Tracked(creator is null ? new Variable(value, null, false, null, null) : new Variable(value, null, true, creator, null));
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputIndex"/> is not an output of <paramref name="creator"/>.</exception>
+    public static Variable FromOp(Tensor value, Node? creator, int outputIndex = 0)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckOutput(creator, outputIndex);
+        return Tracked(new Variable(value, null, creator is not null, creator, outputIndex, null));
+    }
 
-    internal static Variable FromOp(SpikeTensor value, Node? creator) =>
-        Tracked(creator is null ? new Variable(null, value, false, null, null) : new Variable(null, value, true, creator, null));
+    /// <summary>The spike-valued result of an op; see <see cref="FromOp(Tensor, Node?, int)"/>. Its gradient is dense.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputIndex"/> is not an output of <paramref name="creator"/>.</exception>
+    public static Variable FromOp(SpikeTensor value, Node? creator, int outputIndex = 0)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckOutput(creator, outputIndex);
+        return Tracked(new Variable(null, value, creator is not null, creator, outputIndex, null));
+    }
+
+    private static void CheckOutput(Node? creator, int outputIndex)
+    {
+        int count = creator?.OutputCount ?? 1;
+        if ((uint)outputIndex >= (uint)count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputIndex), outputIndex,
+                $"{creator?.Name ?? "an unrecorded op"} has {count} output{(count == 1 ? "" : "s")}; output {outputIndex} does not exist.");
+        }
+    }
 
     private static Variable Tracked(Variable variable)
     {
@@ -118,21 +150,14 @@ public sealed partial class Variable : IDisposable
 
     /// <summary>A new leaf sharing no graph with this one: a copy of the value that does not require grad.</summary>
     public Variable Detach() => Tensor is not null
-        ? new Variable(Tensor.Clone(), null, false, null, Name)
-        : new Variable(null, Spikes!.Clone(), false, null, Name);
+        ? new Variable(Tensor.Clone(), null, false, null, 0, Name)
+        : new Variable(null, Spikes!.Clone(), false, null, 0, Name);
 
     /// <summary>
     /// True once a backward pass released the graph behind this (non-leaf) variable: it no longer leads to the
     /// inputs that made it, so another backward through it would silently stop here.
     /// </summary>
-    internal bool GraphReleased { get; private set; }
-
-    /// <summary>Drops the link to the creator so the graph behind it can be collected (used after backward).</summary>
-    internal void Unlink()
-    {
-        Creator = null;
-        GraphReleased = true;
-    }
+    internal bool GraphReleased => _creator is { IsReleased: true };
 
     /// <summary>Adds <paramref name="gradient"/> into <see cref="Grad"/>, taking ownership of it when Grad is empty.</summary>
     internal void AccumulateGrad(Tensor gradient)
