@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -9,21 +8,16 @@ namespace Spiking.Autograd.Surrogates;
 /// SpikingJelly's <c>surrogate.ATan</c>: <c>g'(x) = (alpha / 2) / (1 + (pi/2 * alpha * x)^2)</c>, the derivative of
 /// <c>atan(pi/2 * alpha * x) / pi + 1/2</c>; default <c>alpha = 2</c>.
 /// </summary>
-public sealed class ATan : Surrogate
+public sealed class ATan : Surrogate<ATan.Formula>
 {
     /// <summary>SpikingJelly's default <c>alpha</c>.</summary>
     public const double DefaultAlpha = 2.0;
 
-    private readonly float _halfAlpha;
-    private readonly float _scale;
-
     /// <summary>An arctangent surrogate of steepness <paramref name="alpha"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite number &gt; 0.</exception>
-    public ATan(double alpha = DefaultAlpha)
+    public ATan(double alpha = DefaultAlpha) : base(new Formula(Positive(alpha, nameof(alpha), "ATan")))
     {
-        Alpha = Positive(alpha, nameof(alpha), "ATan");
-        _halfAlpha = (float)(alpha / 2);
-        _scale = (float)(Math.PI / 2 * alpha);
+        Alpha = alpha;
     }
 
     /// <summary>The steepness: the peak of <c>g'</c> is <c>alpha / 2</c> at x = 0.</summary>
@@ -35,30 +29,20 @@ public sealed class ATan : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["alpha"] = Alpha };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double alpha) : ISurrogateFunction
     {
-        float t = _scale * x;
-        return _halfAlpha / (1f + t * t);
-    }
+        /// <summary><c>(alpha / 2)</c> in float.</summary>
+        public float HalfAlpha { get; } = (float)(alpha / 2);
 
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
-    {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <summary><c>(Math.PI / 2 * alpha)</c> in float.</summary>
+        public float Scale { get; } = (float)(Math.PI / 2 * alpha);
+
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var scale = new Vector<float>(_scale);
-            var half = new Vector<float>(_halfAlpha);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var t = scale * Vector.LoadUnsafe(ref src, (nuint)i);
-                (half / (Vector<float>.One + t * t)).StoreUnsafe(ref dst, (nuint)i);
-            }
+            var t = TSimd.Multiply(TSimd.Broadcast(Scale), x);
+            return TSimd.Divide(TSimd.Broadcast(HalfAlpha), TSimd.Add(TSimd.One, TSimd.Multiply(t, t)));
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -9,21 +8,16 @@ namespace Spiking.Autograd.Surrogates;
 /// SpikingJelly's <c>surrogate.Erf</c>: <c>g'(x) = alpha / sqrt(pi) * exp(-(alpha * x)^2)</c>, the derivative of
 /// <c>erfc(-alpha * x) / 2</c>; default <c>alpha = 2</c>.
 /// </summary>
-public sealed class Erf : Surrogate
+public sealed class Erf : Surrogate<Erf.Formula>
 {
     /// <summary>SpikingJelly's default <c>alpha</c>.</summary>
     public const double DefaultAlpha = 2.0;
 
-    private readonly float _alpha;
-    private readonly float _scale;
-
     /// <summary>A Gaussian-error-function surrogate of steepness <paramref name="alpha"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite number &gt; 0.</exception>
-    public Erf(double alpha = DefaultAlpha)
+    public Erf(double alpha = DefaultAlpha) : base(new Formula(Positive(alpha, nameof(alpha), "Erf")))
     {
-        Alpha = Positive(alpha, nameof(alpha), "Erf");
-        _alpha = (float)alpha;
-        _scale = (float)(alpha / Math.Sqrt(Math.PI));
+        Alpha = alpha;
     }
 
     /// <summary>The steepness: the peak of <c>g'</c> is <c>alpha / sqrt(pi)</c> at x = 0.</summary>
@@ -35,30 +29,20 @@ public sealed class Erf : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["alpha"] = Alpha };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double alpha) : ISurrogateFunction
     {
-        float t = _alpha * x;
-        return _scale * MathF.Exp(-(t * t));
-    }
+        /// <summary><c>alpha</c> in float.</summary>
+        public float Alpha { get; } = (float)alpha;
 
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
-    {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <summary><c>(alpha / Math.Sqrt(Math.PI))</c> in float.</summary>
+        public float Scale { get; } = (float)(alpha / Math.Sqrt(Math.PI));
+
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var alpha = new Vector<float>(_alpha);
-            var scale = new Vector<float>(_scale);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var t = alpha * Vector.LoadUnsafe(ref src, (nuint)i);
-                (scale * Vector.Exp(-(t * t))).StoreUnsafe(ref dst, (nuint)i);
-            }
+            var t = TSimd.Multiply(TSimd.Broadcast(Alpha), x);
+            return TSimd.Multiply(TSimd.Broadcast(Scale), TSimd.Exp(TSimd.Negate(TSimd.Multiply(t, t))));
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -9,7 +8,7 @@ namespace Spiking.Autograd.Surrogates;
 /// SpikingJelly's <c>surrogate.PiecewiseLeakyReLU</c>: <c>g'(x) = 1 / (2w)</c> where <c>|x| &lt; w</c>, else
 /// <c>c</c> (so at <c>|x| = w</c> it is <c>c</c>); defaults <c>w = 1</c>, <c>c = 0.01</c>.
 /// </summary>
-public sealed class PiecewiseLeakyReLU : Surrogate
+public sealed class PiecewiseLeakyReLU : Surrogate<PiecewiseLeakyReLU.Formula>
 {
     /// <summary>SpikingJelly's default <c>w</c>.</summary>
     public const double DefaultW = 1.0;
@@ -17,19 +16,12 @@ public sealed class PiecewiseLeakyReLU : Surrogate
     /// <summary>SpikingJelly's default <c>c</c>.</summary>
     public const double DefaultC = 0.01;
 
-    private readonly float _w;
-    private readonly float _inside;
-    private readonly float _outside;
-
     /// <summary>A piecewise-leaky-ReLU surrogate of half-width <paramref name="w"/> and outer slope <paramref name="c"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="w"/> is not a finite number &gt; 0, or <paramref name="c"/> is not a finite number &gt;= 0.</exception>
-    public PiecewiseLeakyReLU(double w = DefaultW, double c = DefaultC)
+    public PiecewiseLeakyReLU(double w = DefaultW, double c = DefaultC) : base(new Formula(Positive(w, nameof(w), "PiecewiseLeakyReLU"), NonNegative(c, nameof(c), "PiecewiseLeakyReLU")))
     {
-        W = Positive(w, nameof(w), "PiecewiseLeakyReLU");
-        C = NonNegative(c, nameof(c), "PiecewiseLeakyReLU");
-        _w = (float)w;
-        _inside = (float)(1 / (2 * w));
-        _outside = (float)c;
+        W = w;
+        C = c;
     }
 
     /// <summary>The half-width of the inner segment.</summary>
@@ -44,27 +36,22 @@ public sealed class PiecewiseLeakyReLU : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["w"] = W, ["c"] = C };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x) => MathF.Abs(x) < _w ? _inside : _outside;
-
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double w, double c) : ISurrogateFunction
     {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <summary><c>w</c> in float.</summary>
+        public float W { get; } = (float)w;
+
+        /// <summary><c>(1 / (2 * w))</c> in float.</summary>
+        public float Inside { get; } = (float)(1 / (2 * w));
+
+        /// <summary><c>c</c> in float.</summary>
+        public float Outside { get; } = (float)c;
+
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var w = new Vector<float>(_w);
-            var inside = new Vector<float>(_inside);
-            var outside = new Vector<float>(_outside);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var a = Vector.Abs(Vector.LoadUnsafe(ref src, (nuint)i));
-                Vector.ConditionalSelect(Vector.LessThan(a, w), inside, outside).StoreUnsafe(ref dst, (nuint)i);
-            }
+            return TSimd.ConditionalSelect(TSimd.LessThan(TSimd.Abs(x), TSimd.Broadcast(W)), TSimd.Broadcast(Inside), TSimd.Broadcast(Outside));
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -9,23 +8,16 @@ namespace Spiking.Autograd.Surrogates;
 /// SpikingJelly's <c>surrogate.PiecewiseQuadratic</c>: <c>g'(x) = alpha - alpha^2 * |x|</c> where
 /// <c>|x| &lt;= 1/alpha</c> (the boundary included), else <c>0</c>; default <c>alpha = 1</c>.
 /// </summary>
-public sealed class PiecewiseQuadratic : Surrogate
+public sealed class PiecewiseQuadratic : Surrogate<PiecewiseQuadratic.Formula>
 {
     /// <summary>SpikingJelly's default <c>alpha</c>.</summary>
     public const double DefaultAlpha = 1.0;
 
-    private readonly float _alpha;
-    private readonly float _alphaSquared;
-    private readonly float _halfWidth;
-
     /// <summary>A piecewise-quadratic surrogate of steepness <paramref name="alpha"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite number &gt; 0.</exception>
-    public PiecewiseQuadratic(double alpha = DefaultAlpha)
+    public PiecewiseQuadratic(double alpha = DefaultAlpha) : base(new Formula(Positive(alpha, nameof(alpha), "PiecewiseQuadratic")))
     {
-        Alpha = Positive(alpha, nameof(alpha), "PiecewiseQuadratic");
-        _alpha = (float)alpha;
-        _alphaSquared = (float)(alpha * alpha);
-        _halfWidth = (float)(1 / alpha);
+        Alpha = alpha;
     }
 
     /// <summary>The steepness: <c>g'</c> peaks at <c>alpha</c> and is zero beyond <c>|x| = 1/alpha</c>.</summary>
@@ -37,32 +29,24 @@ public sealed class PiecewiseQuadratic : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["alpha"] = Alpha };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double alpha) : ISurrogateFunction
     {
-        float a = MathF.Abs(x);
-        return a <= _halfWidth ? _alpha - _alphaSquared * a : 0f;
-    }
+        /// <summary><c>alpha</c> in float.</summary>
+        public float Alpha { get; } = (float)alpha;
 
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
-    {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <summary><c>(alpha * alpha)</c> in float.</summary>
+        public float AlphaSquared { get; } = (float)(alpha * alpha);
+
+        /// <summary><c>(1 / alpha)</c> in float.</summary>
+        public float HalfWidth { get; } = (float)(1 / alpha);
+
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var alpha = new Vector<float>(_alpha);
-            var alphaSquared = new Vector<float>(_alphaSquared);
-            var halfWidth = new Vector<float>(_halfWidth);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var a = Vector.Abs(Vector.LoadUnsafe(ref src, (nuint)i));
-                Vector.ConditionalSelect(Vector.LessThanOrEqual(a, halfWidth), alpha - alphaSquared * a, Vector<float>.Zero)
-                    .StoreUnsafe(ref dst, (nuint)i);
-            }
+            var a = TSimd.Abs(x);
+            return TSimd.ConditionalSelect(TSimd.LessThanOrEqual(a, TSimd.Broadcast(HalfWidth)),
+                TSimd.Subtract(TSimd.Broadcast(Alpha), TSimd.Multiply(TSimd.Broadcast(AlphaSquared), a)), TSimd.Zero);
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -9,21 +8,16 @@ namespace Spiking.Autograd.Surrogates;
 /// SpikingJelly's <c>surrogate.Rect</c> (a rectangular window): <c>g'(x) = alpha</c> where <c>|x| &lt; 0.5/alpha</c>,
 /// else <c>0</c> (so at the boundary it is 0); default <c>alpha = 1</c>.
 /// </summary>
-public sealed class Rect : Surrogate
+public sealed class Rect : Surrogate<Rect.Formula>
 {
     /// <summary>SpikingJelly's default <c>alpha</c>.</summary>
     public const double DefaultAlpha = 1.0;
 
-    private readonly float _alpha;
-    private readonly float _halfWidth;
-
     /// <summary>A rectangular surrogate of height <paramref name="alpha"/> and width <c>1/alpha</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite number &gt; 0.</exception>
-    public Rect(double alpha = DefaultAlpha)
+    public Rect(double alpha = DefaultAlpha) : base(new Formula(Positive(alpha, nameof(alpha), "Rect")))
     {
-        Alpha = Positive(alpha, nameof(alpha), "Rect");
-        _alpha = (float)alpha;
-        _halfWidth = (float)(0.5 / alpha);
+        Alpha = alpha;
     }
 
     /// <summary>The height of the window; its width is <c>1/alpha</c>, so its area is 1.</summary>
@@ -35,26 +29,19 @@ public sealed class Rect : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["alpha"] = Alpha };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x) => MathF.Abs(x) < _halfWidth ? _alpha : 0f;
-
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double alpha) : ISurrogateFunction
     {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <summary><c>alpha</c> in float.</summary>
+        public float Alpha { get; } = (float)alpha;
+
+        /// <summary><c>(0.5 / alpha)</c> in float.</summary>
+        public float HalfWidth { get; } = (float)(0.5 / alpha);
+
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var alpha = new Vector<float>(_alpha);
-            var halfWidth = new Vector<float>(_halfWidth);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var a = Vector.Abs(Vector.LoadUnsafe(ref src, (nuint)i));
-                Vector.ConditionalSelect(Vector.LessThan(a, halfWidth), alpha, Vector<float>.Zero).StoreUnsafe(ref dst, (nuint)i);
-            }
+            return TSimd.ConditionalSelect(TSimd.LessThan(TSimd.Abs(x), TSimd.Broadcast(HalfWidth)), TSimd.Broadcast(Alpha), TSimd.Zero);
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

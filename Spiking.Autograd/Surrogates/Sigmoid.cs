@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Numerics;
-using System.Runtime.InteropServices;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
 
@@ -10,19 +9,16 @@ namespace Spiking.Autograd.Surrogates;
 /// default <c>alpha = 4</c> (SpikingJelly's default surrogate for every neuron). Evaluated as
 /// <c>alpha * e / (1 + e)^2</c> with <c>e = exp(-|alpha * x|)</c>, the same value without overflow or cancellation.
 /// </summary>
-public sealed class Sigmoid : Surrogate
+public sealed class Sigmoid : Surrogate<Sigmoid.Formula>
 {
     /// <summary>SpikingJelly's default <c>alpha</c>.</summary>
     public const double DefaultAlpha = 4.0;
 
-    private readonly float _alpha;
-
     /// <summary>A sigmoid surrogate of steepness <paramref name="alpha"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not a finite number &gt; 0.</exception>
-    public Sigmoid(double alpha = DefaultAlpha)
+    public Sigmoid(double alpha = DefaultAlpha) : base(new Formula(Positive(alpha, nameof(alpha), "Sigmoid")))
     {
-        Alpha = Positive(alpha, nameof(alpha), "Sigmoid");
-        _alpha = (float)alpha;
+        Alpha = alpha;
     }
 
     /// <summary>The steepness: the peak of <c>g'</c> is <c>alpha / 4</c> at x = 0.</summary>
@@ -34,32 +30,19 @@ public sealed class Sigmoid : Surrogate
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["alpha"] = Alpha };
 
-    /// <inheritdoc/>
-    public override float Derivative(float x)
+    /// <summary>The operator: <c>g'(x)</c> with the constants in float (unchecked: the surrogate's constructor validates them).</summary>
+    public readonly struct Formula(double alpha) : ISurrogateFunction
     {
-        float e = MathF.Exp(-MathF.Abs(_alpha * x));
-        float d = 1f + e;
-        return _alpha * e / (d * d);
-    }
+        /// <summary><c>alpha</c> in float.</summary>
+        public float Alpha { get; } = (float)alpha;
 
-    /// <inheritdoc/>
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> result)
-    {
-        CheckLengths(x, result);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        /// <inheritdoc/>
+        public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref float dst = ref MemoryMarshal.GetReference(result);
-            var alpha = new Vector<float>(_alpha);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var v = Vector.LoadUnsafe(ref src, (nuint)i);
-                var e = Vector.Exp(-Vector.Abs(alpha * v));
-                var d = Vector<float>.One + e;
-                (alpha * e / (d * d)).StoreUnsafe(ref dst, (nuint)i);
-            }
+            var alpha = TSimd.Broadcast(Alpha);
+            var e = TSimd.Exp(TSimd.Negate(TSimd.Abs(TSimd.Multiply(alpha, x))));
+            var d = TSimd.Add(TSimd.One, e);
+            return TSimd.Divide(TSimd.Multiply(alpha, e), TSimd.Multiply(d, d));
         }
-        for (; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
 }

@@ -18,9 +18,11 @@ namespace Spiking.Autograd.Surrogates;
 /// </para>
 /// <para>
 /// <b>A new surrogate</b> is a subclass that overrides <see cref="Name"/> and <see cref="Derivative(float)"/>; that is
-/// all it needs. Override <see cref="Derivative(ReadOnlySpan{float}, Span{float})"/> too when a vectorised version is
-/// worth it (the fused neurons call it once per time step on a block of neurons), and <see cref="Parameters"/> so
-/// messages show its settings. Instances must be immutable: the neurons call them from several threads at once.
+/// all it needs, and the neurons call it per element. To be fused into the neurons' backward at full vector speed,
+/// derive from <see cref="Surrogate{TFunction}"/> instead and write <c>g'</c> once as an
+/// <see cref="ISurrogateFunction"/> struct, as every built-in surrogate is. Override <see cref="Parameters"/> so
+/// messages show its settings, and <see cref="Register"/> it to build it by name. Instances must be immutable: the
+/// neurons call them from several threads at once.
 /// <code>
 /// public sealed class Triangle(float width) : Surrogate
 /// {
@@ -57,6 +59,12 @@ public abstract partial class Surrogate
         CheckLengths(x, result);
         for (int i = 0; i < x.Length; i++) result[i] = Derivative(x[i]);
     }
+
+    /// <summary>
+    /// Hands the operator struct of this surrogate to <paramref name="visitor"/>, so a kernel is compiled for it. A
+    /// surrogate without one is evaluated through its span form, a vector of lanes at a time.
+    /// </summary>
+    internal virtual TResult Accept<TResult>(ISurrogateVisitor<TResult> visitor) => visitor.Visit(new SpanSurrogateFunction(this));
 
     /// <summary>Formats the name and parameters, e.g. <c>ATan(alpha=2)</c>.</summary>
     public override string ToString()
