@@ -111,11 +111,12 @@ public sealed partial class Variable : IDisposable
 
     private static void CheckOutput(Node? creator, int outputIndex)
     {
-        int count = creator?.OutputCount ?? 1;
+        if (creator is null) return;
+        int count = creator.OutputCount;
         if ((uint)outputIndex >= (uint)count)
         {
             throw new ArgumentOutOfRangeException(nameof(outputIndex), outputIndex,
-                $"{creator?.Name ?? "an unrecorded op"} has {count} output{(count == 1 ? "" : "s")}; output {outputIndex} does not exist.");
+                $"{creator.Name} has {count} output{(count == 1 ? "" : "s")}; output {outputIndex} does not exist.");
         }
     }
 

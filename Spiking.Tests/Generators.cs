@@ -4,6 +4,8 @@ using FsCheck.Fluent;
 using Spiking.Autograd.Neurons;
 using Spiking.Tensors;
 
+using Spiking.Tests.Neurons;
+
 namespace Spiking.Tests;
 
 /// <summary>A dense tensor to build: its dimensions and the seed of its normally distributed values.</summary>
@@ -145,23 +147,15 @@ public sealed record BitMatrixCase(int Rows, int Cols, double Rate, int Seed)
 /// SpikingJelly name, the parametric LIF's <c>w</c>, and the seed of the input current and upstream gradient. The
 /// input is nudged so every pre-reset potential stays 1e-3 away from the threshold.
 /// </summary>
-public sealed record NeuronCase(int[] Dims, NeuronModel Model, bool DecayInput, bool Hard, bool Detach, string Surrogate,
+public sealed record NeuronCase(int[] Dims, LifKind Model, bool DecayInput, bool Hard, bool Detach, string Surrogate,
     float Threshold, float Reset, double Tau, double W, int Seed)
 {
     public Shape Shape => new(Dims);
 
     public int Steps => Dims[0];
 
-    public NeuronOptions Options() => new()
-    {
-        Model = Model,
-        Tau = Tau,
-        DecayInput = DecayInput,
-        VThreshold = Threshold,
-        VReset = Hard ? Reset : null,
-        DetachReset = Detach,
-        Surrogate = global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate),
-    };
+    public ThresholdNeuron Options() =>
+        TestNeurons.Of(Model, Tau, DecayInput, Threshold, Hard ? Reset : null, Detach, global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate));
 
     /// <summary>The input current (about a third of the neurons fire per step) and the upstream gradient.</summary>
     public (float[] X, float[] G) Inputs()
@@ -245,11 +239,11 @@ public static class Generators
         (from steps in Gen.Choose(1, 8)
          from rank in Gen.Choose(1, 3)
          from inner in Gen.ArrayOf(Dim(70), rank)
-         from model in Gen.Elements(NeuronModel.IntegrateAndFire, NeuronModel.LeakyIntegrateAndFire, NeuronModel.ParametricLeakyIntegrateAndFire)
+         from model in Gen.Elements(LifKind.IntegrateAndFire, LifKind.LeakyIntegrateAndFire, LifKind.ParametricLeakyIntegrateAndFire)
          from decay in Gen.Elements(true, false)
          from hard in Gen.Elements(true, false)
          from detach in Gen.Elements(true, false)
-         from surrogate in Gen.Elements<string>([.. global::Spiking.Autograd.Surrogates.Surrogate.KnownNames])
+         from surrogate in Gen.Elements("Sigmoid", "ATan", "PiecewiseQuadratic", "SoftSign", "Erf", "PiecewiseLeakyReLU", "Rect")
          from threshold in Gen.Elements(1f, 0.5f, 2f)
          from reset in Gen.Elements(0f, -0.25f)
          from tau in Gen.Elements(2.0, 1.5, 10.0)

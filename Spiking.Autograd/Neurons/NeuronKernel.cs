@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -10,13 +9,77 @@ using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Neurons;
 
+/// <summary>The tensors of one fused forward over <c>[T, …]</c>, viewed as <c>[T, perStep]</c>.</summary>
+internal sealed class NeuronForwardBuffers
+{
+    /// <summary>The input current, dense, <see cref="Steps"/> times the neurons of one step.</summary>
+    public required Tensor X { get; init; }
+
+    /// <summary>The number of steps.</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>The length of the last axis (a row of spike bits); chunks are whole rows.</summary>
+    public required int RowLength { get; init; }
+
+    /// <summary>The output spikes of a spiking model (shape of X).</summary>
+    public SpikeTensor? Spikes { get; init; }
+
+    /// <summary>The float output of a model that emits no spikes (shape of X).</summary>
+    public Tensor? Output { get; init; }
+
+    /// <summary>The internal spikes of a float-output model, when traced.</summary>
+    public SpikeTensor? InternalSpikes { get; init; }
+
+    /// <summary>Where the forward saves for the backward: <c>[SavedCount, T, perStep]</c>; null when nothing is recorded or traced.</summary>
+    public Tensor? Saved { get; init; }
+
+    /// <summary>The state after every step, <c>[StateCount, T, perStep]</c>, when traced.</summary>
+    public Tensor? StateTrace { get; init; }
+
+    /// <summary>The state before the first step, <c>[StateCount, perStep]</c>; null starts from rest.</summary>
+    public Tensor? Initial { get; init; }
+
+    /// <summary>Receives the state after the last step, <c>[StateCount, perStep]</c>, when asked.</summary>
+    public Tensor? Final { get; init; }
+}
+
+/// <summary>The tensors of one fused backward.</summary>
+internal sealed class NeuronBackwardBuffers
+{
+    /// <summary>What the forward saved, <c>[SavedCount, T, perStep]</c>.</summary>
+    public required Tensor Saved { get; init; }
+
+    /// <summary>The number of steps.</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>The length of the last axis: chunks are whole rows, as in the forward.</summary>
+    public required int RowLength { get; init; }
+
+    /// <summary>The input, when the dynamics reads it in its backward.</summary>
+    public Tensor? X { get; init; }
+
+    /// <summary>The state the forward started from, <c>[StateCount, perStep]</c>; null for rest.</summary>
+    public Tensor? Initial { get; init; }
+
+    /// <summary>The gradient of the output <c>[T, perStep]</c>; null when no gradient reached it.</summary>
+    public Tensor? GradOutput { get; init; }
+
+    /// <summary>The gradient of the final state <c>[StateCount, perStep]</c>; null when none reached it.</summary>
+    public Tensor? GradFinal { get; init; }
+
+    /// <summary>Receives the gradient of the input, <c>[T, perStep]</c>.</summary>
+    public required Tensor GradX { get; init; }
+
+    /// <summary>Receives the gradient of the initial state, <c>[StateCount, perStep]</c>, when asked.</summary>
+    public Tensor? GradInitial { get; init; }
+}
+
 /// <summary>
-/// The fused multi-step neuron: all T steps of charge, fire and reset over <c>[T, M]</c> (M neurons per step) in one
-/// pass, and the backward through time. The neurons are split into chunks of whole rows (the last axis, which the
-/// spikes pack into words), fixed by the shape alone; each chunk runs every step with its membrane state in a small
-/// pooled buffer, so the result is bitwise the same for any thread count. The per-step work is SIMD over
-/// <see cref="ISimd{TVec}"/>; the compare masks become the spikes' bits (collected per chunk, then laid into the
-/// tensor's word-aligned rows), with no float 0/1 tensor in between.
+/// The fused multi-step kernel every neuron model runs: all T steps of its <see cref="INeuronDynamics"/> over
+/// <c>[T, perStep]</c> in one pass, and the backward through time. The neurons are split into chunks of whole rows
+/// (the last axis, which spikes pack into words), fixed by the shape alone; each chunk keeps its state in a small
+/// pooled buffer and runs every step, so results are bitwise the same for any thread count. A chunk's last partial
+/// vector runs through the same dynamics as a zero-padded vector, so there is no scalar twin of any formula.
 /// </summary>
 internal static class NeuronKernel
 {
@@ -26,34 +89,54 @@ internal static class NeuronKernel
     /// <summary>Rows per chunk for rows of <paramref name="rowLength"/> neurons.</summary>
     public static int RowsPerChunk(int rowLength) => Math.Max(1, TargetChunk / Math.Max(1, rowLength));
 
-    /// <summary>
-    /// Runs the forward over <paramref name="x"/> <c>[T, ...]</c> viewed as <c>[steps, perStep]</c>: writes the spikes,
-    /// and the pre-reset potentials <paramref name="hSeq"/> and post-reset potentials <paramref name="vSeq"/> when given.
-    /// The state starts at <paramref name="v0"/> (<c>[perStep]</c>) when given, else at <c>v_reset</c> (0 for soft reset).
-    /// </summary>
-    public static void Forward(Tensor x, int steps, in NeuronParameters p, SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq, Tensor? v0)
+    public static void Forward<TDynamics>(in TDynamics dynamics, NeuronForwardBuffers buffers) where TDynamics : struct, INeuronDynamics
     {
-        int total = x.Length;
-        if (total == 0 || steps == 0) return;
-        var job = new ForwardJob(x, steps, total / steps, spikes.RowLength, p, spikes, hSeq, vSeq, v0);
-        Parallelism.For(job.Chunks, (long)steps * job.ChunkLength * 8, job, static (c, j) => j.Run(c));
+        int total = buffers.X.Length;
+        int steps = buffers.Steps;
+        if (total == 0 || steps == 0)
+        {
+            CopyInitialToFinal(dynamics, buffers, total / Math.Max(1, steps));
+            return;
+        }
+        var job = new ForwardJob<TDynamics>(dynamics, buffers, steps, total / steps, buffers.RowLength);
+        Parallelism.For(job.Chunks, (long)steps * job.ChunkLength * 8 * Math.Max(1, TDynamics.StateCount), job, static (c, j) => j.Run(c));
     }
 
-    /// <summary>
-    /// Back-propagates through time: from the saved <paramref name="hSeq"/> and the gradient of the spikes
-    /// <paramref name="gradSpikes"/>, writes <c>dL/dx</c> into <paramref name="gradX"/> and returns <c>dL/dk</c> (summed
-    /// over every neuron and step; 0 unless <see cref="NeuronParameters.LearnK"/>). <paramref name="x"/> is needed only
-    /// for the parametric LIF with <c>decay_input</c>.
-    /// </summary>
-    public static double Backward(Tensor hSeq, Tensor gradSpikes, Tensor? x, int steps, int rowLength, in NeuronParameters p, Surrogate surrogate, Tensor gradX)
+    /// <summary>Back-propagates through time; returns the parameter gradient sums (one per dynamics parameter).</summary>
+    public static double[] Backward<TDynamics, TSurrogate>(in TDynamics dynamics, in TSurrogate surrogate, NeuronBackwardBuffers buffers)
+        where TDynamics : struct, INeuronDynamics where TSurrogate : struct, ISurrogateFunction
     {
-        int total = hSeq.Length;
-        if (total == 0 || steps == 0) return 0;
-        var job = new BackwardJob(hSeq, gradSpikes, x, gradX, steps, total / steps, rowLength, p, surrogate);
-        Parallelism.For(job.Chunks, (long)steps * job.ChunkLength * 16, job, static (c, j) => j.Run(c));
-        double sum = 0;
-        foreach (double partial in job.PartialDk) sum += partial;
-        return sum;
+        int total = buffers.GradX.Length;
+        int steps = buffers.Steps;
+        var sums = new double[TDynamics.ParameterCount];
+        if (total == 0 || steps == 0)
+        {
+            if (buffers.GradInitial is { } gi)
+            {
+                if (buffers.GradFinal is { } gf) gf.CopyTo(gi);
+                else gi.Clear();
+            }
+            return sums;
+        }
+        var job = new BackwardJob<TDynamics, TSurrogate>(dynamics, surrogate, buffers, steps, total / steps, buffers.RowLength);
+        Parallelism.For(job.Chunks, (long)steps * job.ChunkLength * 16 * Math.Max(1, TDynamics.StateCount), job, static (c, j) => j.Run(c));
+        for (int chunk = 0; chunk < job.Chunks; chunk++)
+        {
+            for (int p = 0; p < sums.Length; p++) sums[p] += job.PartialSums[chunk * sums.Length + p];
+        }
+        return sums;
+    }
+
+    private static void CopyInitialToFinal<TDynamics>(in TDynamics dynamics, NeuronForwardBuffers buffers, int perStep) where TDynamics : struct, INeuronDynamics
+    {
+        if (buffers.Final is not { } final) return;
+        if (buffers.Initial is { } initial)
+        {
+            initial.CopyTo(final);
+            return;
+        }
+        var f = final.AsSpan();
+        for (int j = 0; j < TDynamics.StateCount; j++) f.Slice(j * perStep, perStep).Fill(dynamics.RestValue(j));
     }
 
     /// <summary>Splits the rows of one step into fixed chunks.</summary>
@@ -63,11 +146,11 @@ internal static class NeuronKernel
         {
             StepCount = steps;
             PerStep = perStep;
-            RowLength = rowLength;
-            int rows = perStep / rowLength;
-            RowsPerChunk = NeuronKernel.RowsPerChunk(rowLength);
+            RowLength = Math.Max(1, rowLength);
+            int rows = perStep / RowLength;
+            RowsPerChunk = NeuronKernel.RowsPerChunk(RowLength);
             Chunks = (rows + RowsPerChunk - 1) / RowsPerChunk;
-            ChunkLength = Math.Min(rows, RowsPerChunk) * rowLength;
+            ChunkLength = Math.Min(rows, RowsPerChunk) * RowLength;
         }
 
         public int StepCount { get; }
@@ -89,37 +172,113 @@ internal static class NeuronKernel
             int start = chunk * RowsPerChunk * RowLength;
             return (start, Math.Min(RowsPerChunk * RowLength, PerStep - start));
         }
+
+        /// <summary>Fills <paramref name="state"/> (<c>[StateCount][padded]</c>) with the initial state of a chunk, padding lanes at rest.</summary>
+        protected void LoadInitial<TDynamics>(in TDynamics dynamics, Tensor? initial, Span<float> state, int start, int length, int padded)
+            where TDynamics : struct, INeuronDynamics
+        {
+            for (int j = 0; j < TDynamics.StateCount; j++)
+            {
+                var lane = state.Slice(j * padded, padded);
+                lane.Fill(dynamics.RestValue(j));
+                initial?.AsReadOnlySpan().Slice(j * PerStep + start, length).CopyTo(lane);
+            }
+        }
+
+        /// <summary>Rounds <paramref name="length"/> up to whole vectors of the widest width.</summary>
+        protected static int Padded(int length) => (length + 15) & ~15;
     }
 
-    private sealed class ForwardJob(Tensor x, int steps, int perStep, int rowLength, NeuronParameters p,
-        SpikeTensor spikes, Tensor? hSeq, Tensor? vSeq, Tensor? v0) : ChunkedJob(steps, perStep, rowLength)
+    private sealed class ForwardJob<TDynamics>(TDynamics dynamics, NeuronForwardBuffers b, int steps, int perStep, int rowLength)
+        : ChunkedJob(steps, perStep, rowLength) where TDynamics : struct, INeuronDynamics
     {
+        private readonly TDynamics _dynamics = dynamics;
+
         public void Run(int chunk)
         {
+            switch (SimdWidth.Bits)
+            {
+                case 512: Sweep<Simd512, Vector512<float>>(chunk); break;
+                case 256: Sweep<Simd256, Vector256<float>>(chunk); break;
+                default: Sweep<Simd128, Vector128<float>>(chunk); break;
+            }
+        }
+
+        private void Sweep<TSimd, TVec>(int chunk) where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
             var (start, length) = Range(chunk);
-            var rented = ArrayPool<float>.Shared.Rent(2 * length);
-            var bits = ArrayPool<ulong>.Shared.Rent((length + 63) >> 6);
+            int count = TSimd.Count, padded = Padded(length);
+            int stateCount = TDynamics.StateCount, savedCount = Math.Max(1, TDynamics.SavedCount);
+            // state | scratch saved (when nothing is kept) | tail input | tail saved | tail output
+            int scratchAt = stateCount * padded, tailX = scratchAt + savedCount * count, tailSaved = tailX + count, tailOut = tailSaved + savedCount * count;
+            var rented = ArrayPool<float>.Shared.Rent(tailOut + count);
+            var bits = ArrayPool<ulong>.Shared.Rent((padded + 63) >> 6);
             try
             {
-                var state = rented.AsSpan(0, length);
-                var scratch = rented.AsSpan(length, length);
-                if (v0 is null) state.Fill(p.VReset);
-                else v0.AsReadOnlySpan().Slice(start, length).CopyTo(state);
-                var spans = new ForwardSpans
+                var buffer = rented.AsSpan(0, tailOut + count);
+                buffer[scratchAt..].Clear();
+                LoadInitial(_dynamics, b.Initial, buffer, start, length, padded);
+                bool emits = TDynamics.EmitsSpikes;
+                var packed = emits ? b.Spikes : b.InternalSpikes;
+                var words = bits.AsSpan(0, (padded + 63) >> 6);
+                ref float state = ref MemoryMarshal.GetReference(buffer);
+                ref float scratch = ref buffer[scratchAt];
+                ref float x = ref MemoryMarshal.GetReference(b.X.AsReadOnlySpan());
+                var savedSpan = b.Saved is null ? default : b.Saved.AsSpan();
+                ref float saved = ref MemoryMarshal.GetReference(savedSpan);
+                bool keep = !savedSpan.IsEmpty;
+                var outputSpan = b.Output is null ? default : b.Output.AsSpan();
+                ref float output = ref MemoryMarshal.GetReference(outputSpan);
+                nint stepStride = (nint)StepCount * PerStep;
+                int full = length - length % count;
+                int rows = length / RowLength, wordsPerRow = SpikeTensor.WordsFor(RowLength);
+                for (int t = 0; t < StepCount; t++)
                 {
-                    X = x.AsReadOnlySpan(),
-                    H = hSeq is null ? default : hSeq.AsSpan(),
-                    Scratch = scratch,
-                    State = state,
-                    VSeq = vSeq is null ? default : vSeq.AsSpan(),
-                    Bits = bits.AsSpan(0, (length + 63) >> 6),
-                    Words = spikes.Words,
-                };
-                switch (SimdWidth.Bits)
+                    int offset = t * PerStep + start;
+                    words.Clear();
+                    for (int i = 0; i < full; i += count)
+                    {
+                        var stateLanes = new NeuronLanes<TVec>(ref Unsafe.Add(ref state, i), padded);
+                        var savedLanes = keep ? new NeuronLanes<TVec>(ref Unsafe.Add(ref saved, offset + i), stepStride) : new NeuronLanes<TVec>(ref scratch, count);
+                        var y = _dynamics.Forward<TSimd, TVec>(TSimd.Load(ref Unsafe.Add(ref x, offset + i)), stateLanes, savedLanes, out ulong mask);
+                        // Count divides 64 and i is a multiple of Count, so a mask never straddles two words.
+                        if (packed is not null) Unsafe.Add(ref MemoryMarshal.GetReference(words), i >> 6) |= mask << (i & 63);
+                        if (!emits) TSimd.Store(y, ref Unsafe.Add(ref output, offset + i));
+                    }
+                    if (full < length)
+                    {
+                        int rest = length - full;
+                        var tail = buffer.Slice(tailX, count);
+                        tail.Clear();
+                        b.X.AsReadOnlySpan().Slice(offset + full, rest).CopyTo(tail);
+                        var stateLanes = new NeuronLanes<TVec>(ref Unsafe.Add(ref state, full), padded);
+                        var savedLanes = new NeuronLanes<TVec>(ref buffer[tailSaved], count);
+                        var y = _dynamics.Forward<TSimd, TVec>(TSimd.Load(ref tail[0]), stateLanes, savedLanes, out ulong mask);
+                        if (packed is not null) words[full >> 6] |= (mask & ((1UL << rest) - 1)) << (full & 63);
+                        if (keep)
+                        {
+                            for (int j = 0; j < TDynamics.SavedCount; j++)
+                            {
+                                buffer.Slice(tailSaved + j * count, rest).CopyTo(savedSpan.Slice((int)(j * stepStride) + offset + full, rest));
+                            }
+                        }
+                        if (!emits)
+                        {
+                            TSimd.Store(y, ref buffer[tailOut]);
+                            buffer.Slice(tailOut, rest).CopyTo(outputSpan.Slice(offset + full, rest));
+                        }
+                    }
+                    if (packed is not null) SpikeBits.CopyRows(words, rows, RowLength, packed.Words.Slice(offset / RowLength * wordsPerRow, rows * wordsPerRow));
+                    if (b.StateTrace is { } trace)
+                    {
+                        var traceSpan = trace.AsSpan();
+                        for (int j = 0; j < stateCount; j++) buffer.Slice(j * padded, length).CopyTo(traceSpan.Slice((int)(j * stepStride) + offset, length));
+                    }
+                }
+                if (b.Final is { } final)
                 {
-                    case 512: ByCharge<Simd512, Vector512<float>>(ref spans, start, length); break;
-                    case 256: ByCharge<Simd256, Vector256<float>>(ref spans, start, length); break;
-                    default: ByCharge<Simd128, Vector128<float>>(ref spans, start, length); break;
+                    var finalSpan = final.AsSpan();
+                    for (int j = 0; j < stateCount; j++) buffer.Slice(j * padded, length).CopyTo(finalSpan.Slice(j * PerStep + start, length));
                 }
             }
             finally
@@ -128,233 +287,143 @@ internal static class NeuronKernel
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
-
-        private void ByCharge<TSimd, TVec>(ref ForwardSpans s, int start, int length) where TSimd : struct, ISimd<TVec> where TVec : struct
-        {
-            switch (p.Model)
-            {
-                case NeuronModel.IntegrateAndFire: ByReset<TSimd, TVec, IntegrateCharge>(ref s, start, length); break;
-                default:
-                    if (p.DecayInput) ByReset<TSimd, TVec, DecayInputCharge>(ref s, start, length);
-                    else ByReset<TSimd, TVec, LeakCharge>(ref s, start, length);
-                    break;
-            }
-        }
-
-        private void ByReset<TSimd, TVec, TCharge>(ref ForwardSpans s, int start, int length)
-            where TSimd : struct, ISimd<TVec> where TVec : struct where TCharge : struct, IChargeRule
-        {
-            if (p.Hard) Sweep<TSimd, TVec, TCharge, HardReset>(ref s, start, length);
-            else Sweep<TSimd, TVec, TCharge, SoftReset>(ref s, start, length);
-        }
-
-        private void Sweep<TSimd, TVec, TCharge, TReset>(ref ForwardSpans s, int start, int length)
-            where TSimd : struct, ISimd<TVec> where TVec : struct where TCharge : struct, IChargeRule where TReset : struct, IResetRule
-        {
-            var k = TSimd.Broadcast(p.K);
-            var vr = TSimd.Broadcast(p.VReset);
-            var theta = TSimd.Broadcast(p.Threshold);
-            var one = TSimd.Broadcast(1f);
-            float kS = p.K, vrS = p.VReset, thetaS = p.Threshold;
-            int wpr = SpikeTensor.WordsFor(RowLength);
-            int rows = length / RowLength;
-            ref float v = ref MemoryMarshal.GetReference(s.State);
-            ref ulong bits = ref MemoryMarshal.GetReference(s.Bits);
-            for (int t = 0; t < StepCount; t++)
-            {
-                int offset = t * PerStep + start;
-                ref float xt = ref Unsafe.Add(ref MemoryMarshal.GetReference(s.X), offset);
-                ref float ht = ref s.H.IsEmpty ? ref MemoryMarshal.GetReference(s.Scratch) : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.H), offset);
-                s.Bits.Clear();
-                int i = 0;
-                for (; i <= length - TSimd.Count; i += TSimd.Count)
-                {
-                    var h = TCharge.Charge<TSimd, TVec>(TSimd.Load(ref Unsafe.Add(ref v, i)), TSimd.Load(ref Unsafe.Add(ref xt, i)), k, vr);
-                    TSimd.Store(h, ref Unsafe.Add(ref ht, i));
-                    ulong mask = TSimd.GreaterThanOrEqualMask(h, theta);
-                    // Count divides 64 and i is a multiple of Count, so a mask never straddles two words.
-                    Unsafe.Add(ref bits, i >> 6) |= mask << (i & 63);
-                    TSimd.Store(TReset.Reset<TSimd, TVec>(h, TSimd.ExpandBits((uint)mask), one, vr, theta), ref Unsafe.Add(ref v, i));
-                }
-                for (; i < length; i++)
-                {
-                    float h = TCharge.Charge(Unsafe.Add(ref v, i), Unsafe.Add(ref xt, i), kS, vrS);
-                    Unsafe.Add(ref ht, i) = h;
-                    float spike = h >= thetaS ? 1f : 0f;
-                    if (spike != 0f) Unsafe.Add(ref bits, i >> 6) |= 1UL << (i & 63);
-                    Unsafe.Add(ref v, i) = TReset.Reset(h, spike, vrS, thetaS);
-                }
-                SpikeBits.CopyRows(s.Bits, rows, RowLength, s.Words.Slice(offset / RowLength * wpr, rows * wpr));
-                if (!s.VSeq.IsEmpty) s.State.CopyTo(s.VSeq.Slice(offset, length));
-            }
-        }
     }
 
-    private ref struct ForwardSpans
+    private sealed class BackwardJob<TDynamics, TSurrogate> : ChunkedJob
+        where TDynamics : struct, INeuronDynamics where TSurrogate : struct, ISurrogateFunction
     {
-        public ReadOnlySpan<float> X;
-        public Span<float> H;
-        public Span<float> Scratch;
-        public Span<float> State;
-        public Span<float> VSeq;
-        public Span<ulong> Bits;
-        public Span<ulong> Words;
-    }
+        private readonly TDynamics _dynamics;
+        private readonly TSurrogate _surrogate;
+        private readonly NeuronBackwardBuffers _b;
 
-    private sealed class BackwardJob : ChunkedJob
-    {
-        private readonly Tensor _h, _gradSpikes, _gradX;
-        private readonly Tensor? _x;
-        private readonly NeuronParameters _p;
-        private readonly Surrogate _surrogate;
-
-        public BackwardJob(Tensor h, Tensor gradSpikes, Tensor? x, Tensor gradX, int steps, int perStep, int rowLength, NeuronParameters p, Surrogate surrogate)
+        public BackwardJob(TDynamics dynamics, TSurrogate surrogate, NeuronBackwardBuffers b, int steps, int perStep, int rowLength)
             : base(steps, perStep, rowLength)
         {
-            _h = h;
-            _gradSpikes = gradSpikes;
-            _x = x;
-            _gradX = gradX;
-            _p = p;
+            _dynamics = dynamics;
             _surrogate = surrogate;
-            PartialDk = new double[Chunks];
+            _b = b;
+            PartialSums = new double[Chunks * TDynamics.ParameterCount];
         }
 
-        /// <summary><c>dL/dk</c> of each chunk, summed in chunk order afterwards.</summary>
-        public double[] PartialDk { get; }
+        /// <summary>The parameter gradient sums of each chunk (<c>[chunk, parameter]</c>), added in chunk order afterwards.</summary>
+        public double[] PartialSums { get; }
 
         public void Run(int chunk)
         {
+            switch (SimdWidth.Bits)
+            {
+                case 512: Sweep<Simd512, Vector512<float>>(chunk); break;
+                case 256: Sweep<Simd256, Vector256<float>>(chunk); break;
+                default: Sweep<Simd128, Vector128<float>>(chunk); break;
+            }
+        }
+
+        private void Sweep<TSimd, TVec>(int chunk) where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
             var (start, length) = Range(chunk);
-            var rented = ArrayPool<float>.Shared.Rent(2 * length);
+            int count = TSimd.Count, padded = Padded(length);
+            int stateCount = TDynamics.StateCount, savedCount = TDynamics.SavedCount, parameterCount = TDynamics.ParameterCount;
+            // gradient of the state | the rest state, one vector per variable | parameter sums | tail: saved, previous saved,
+            // input, initial state, gradient of the output, gradient of x
+            int restAt = stateCount * padded, sumsAt = restAt + stateCount * count, tailSaved = sumsAt + Math.Max(1, parameterCount) * count;
+            int tailPrevious = tailSaved + Math.Max(1, savedCount) * count, tailX = tailPrevious + Math.Max(1, savedCount) * count;
+            int tailInitial = tailX + count, tailGradOutput = tailInitial + stateCount * count, tailGradX = tailGradOutput + count, size = tailGradX + count;
+            var rented = ArrayPool<float>.Shared.Rent(size);
             try
             {
-                var spans = new BackwardSpans
+                var buffer = rented.AsSpan(0, size);
+                buffer[..restAt].Clear();
+                if (_b.GradFinal is { } gradFinal)
                 {
-                    H = _h.AsReadOnlySpan(),
-                    GradSpikes = _gradSpikes.AsReadOnlySpan(),
-                    X = _x is null ? default : _x.AsReadOnlySpan(),
-                    GradX = _gradX.AsSpan(),
-                    GradV = rented.AsSpan(0, length),
-                    Surrogate = rented.AsSpan(length, length),
-                };
-                spans.GradV.Clear();
-                PartialDk[chunk] = SimdWidth.Bits switch
+                    var gf = gradFinal.AsReadOnlySpan();
+                    for (int j = 0; j < stateCount; j++) gf.Slice(j * PerStep + start, length).CopyTo(buffer.Slice(j * padded, length));
+                }
+                for (int j = 0; j < stateCount; j++) buffer.Slice(restAt + j * count, count).Fill(_dynamics.RestValue(j));
+                // The state before the first step: the rest vectors for every lane (stride 0 along the chunk), or the carried state.
+                var initialSpan = _b.Initial is null ? default : _b.Initial.AsReadOnlySpan();
+                bool carried = !initialSpan.IsEmpty;
+                ref float initial = ref carried ? ref MemoryMarshal.GetReference(initialSpan) : ref buffer[restAt];
+                nint initialStride = carried ? PerStep : count;
+                int initialOffset = carried ? start : 0, initialStep = carried ? 1 : 0;
+                ref float gradState = ref MemoryMarshal.GetReference(buffer);
+                ref float sums = ref buffer[sumsAt];
+                var savedSpan = _b.Saved.AsReadOnlySpan();
+                ref float saved = ref MemoryMarshal.GetReference(savedSpan);
+                bool readsX = _dynamics.BackwardReadsInput && _b.X is not null;
+                var xSpan = readsX ? _b.X!.AsReadOnlySpan() : default;
+                ref float x = ref MemoryMarshal.GetReference(xSpan);
+                var gradOutputSpan = _b.GradOutput is null ? default : _b.GradOutput.AsReadOnlySpan();
+                ref float gradOutput = ref MemoryMarshal.GetReference(gradOutputSpan);
+                bool hasGradOutput = !gradOutputSpan.IsEmpty;
+                var gradXSpan = _b.GradX.AsSpan();
+                ref float gradX = ref MemoryMarshal.GetReference(gradXSpan);
+                nint stepStride = (nint)StepCount * PerStep;
+                int full = length - length % count;
+                for (int t = StepCount - 1; t >= 0; t--)
                 {
-                    512 => ByReset<Simd512, Vector512<float>>(ref spans, start, length),
-                    256 => ByReset<Simd256, Vector256<float>>(ref spans, start, length),
-                    _ => ByReset<Simd128, Vector128<float>>(ref spans, start, length),
-                };
+                    int offset = t * PerStep + start;
+                    bool first = t == 0;
+                    int previous = first ? offset : offset - PerStep;
+                    buffer.Slice(sumsAt, parameterCount * count).Clear();
+                    var sumLanes = new NeuronLanes<TVec>(ref sums, count);
+                    for (int i = 0; i < full; i += count)
+                    {
+                        var lanes = new NeuronBackwardLanes<TVec>(
+                            new NeuronLanes<TVec>(ref Unsafe.Add(ref saved, offset + i), stepStride),
+                            new NeuronLanes<TVec>(ref Unsafe.Add(ref saved, previous + i), stepStride),
+                            new NeuronLanes<TVec>(ref Unsafe.Add(ref initial, initialOffset + i * initialStep), initialStride),
+                            first,
+                            readsX ? TSimd.Load(ref Unsafe.Add(ref x, offset + i)) : TSimd.Zero,
+                            new NeuronLanes<TVec>(ref Unsafe.Add(ref gradState, i), padded),
+                            sumLanes);
+                        var g = hasGradOutput ? TSimd.Load(ref Unsafe.Add(ref gradOutput, offset + i)) : TSimd.Zero;
+                        TSimd.Store(_dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, g, _surrogate), ref Unsafe.Add(ref gradX, offset + i));
+                    }
+                    if (full < length)
+                    {
+                        int rest = length - full;
+                        buffer[tailSaved..size].Clear();
+                        for (int j = 0; j < stateCount; j++)
+                        {
+                            var lane = buffer.Slice(tailInitial + j * count, count);
+                            lane.Fill(_dynamics.RestValue(j));
+                            if (carried) initialSpan.Slice(j * PerStep + start + full, rest).CopyTo(lane);
+                        }
+                        for (int j = 0; j < savedCount; j++)
+                        {
+                            savedSpan.Slice((int)(j * stepStride) + offset + full, rest).CopyTo(buffer.Slice(tailSaved + j * count, rest));
+                            if (!first) savedSpan.Slice((int)(j * stepStride) + previous + full, rest).CopyTo(buffer.Slice(tailPrevious + j * count, rest));
+                        }
+                        if (readsX) xSpan.Slice(offset + full, rest).CopyTo(buffer.Slice(tailX, rest));
+                        if (hasGradOutput) gradOutputSpan.Slice(offset + full, rest).CopyTo(buffer.Slice(tailGradOutput, rest));
+                        var lanes = new NeuronBackwardLanes<TVec>(
+                            new NeuronLanes<TVec>(ref buffer[tailSaved], count),
+                            new NeuronLanes<TVec>(ref buffer[tailPrevious], count),
+                            new NeuronLanes<TVec>(ref buffer[tailInitial], count),
+                            first,
+                            TSimd.Load(ref buffer[tailX]),
+                            new NeuronLanes<TVec>(ref Unsafe.Add(ref gradState, full), padded),
+                            sumLanes);
+                        TSimd.Store(_dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, TSimd.Load(ref buffer[tailGradOutput]), _surrogate), ref buffer[tailGradX]);
+                        buffer.Slice(tailGradX, rest).CopyTo(gradXSpan.Slice(offset + full, rest));
+                    }
+                    for (int p = 0; p < parameterCount; p++)
+                    {
+                        double sum = 0;
+                        foreach (float lane in buffer.Slice(sumsAt + p * count, count)) sum += lane;
+                        PartialSums[chunk * parameterCount + p] += sum;
+                    }
+                }
+                if (_b.GradInitial is { } gradInitial)
+                {
+                    var gi = gradInitial.AsSpan();
+                    for (int j = 0; j < stateCount; j++) buffer.Slice(j * padded, length).CopyTo(gi.Slice(j * PerStep + start, length));
+                }
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
-
-        private double ByReset<TSimd, TVec>(ref BackwardSpans s, int start, int length) where TSimd : struct, ISimd<TVec> where TVec : struct =>
-            (_p.Hard, _p.Detach) switch
-            {
-                (true, false) => Sweep<TSimd, TVec, HardReset>(ref s, start, length),
-                (true, true) => Sweep<TSimd, TVec, HardResetDetached>(ref s, start, length),
-                (false, false) => Sweep<TSimd, TVec, SoftReset>(ref s, start, length),
-                _ => Sweep<TSimd, TVec, SoftResetDetached>(ref s, start, length),
-            };
-
-        private double Sweep<TSimd, TVec, TReset>(ref BackwardSpans s, int start, int length)
-            where TSimd : struct, ISimd<TVec> where TVec : struct where TReset : struct, IResetRule
-        {
-            var p = _p;
-            var vr = TSimd.Broadcast(p.VReset);
-            var theta = TSimd.Broadcast(p.Threshold);
-            var one = TSimd.Broadcast(1f);
-            var dhdx = TSimd.Broadcast(p.DhDx);
-            var dhdv = TSimd.Broadcast(p.DhDv);
-            float vrS = p.VReset, thetaS = p.Threshold;
-            bool learnK = p.LearnK, decayInput = p.DecayInput;
-            Span<float> lanes = stackalloc float[TSimd.Count];
-            double dk = 0;
-            ref float gv = ref MemoryMarshal.GetReference(s.GradV);
-            ref float sg = ref MemoryMarshal.GetReference(s.Surrogate);
-            for (int t = StepCount - 1; t >= 0; t--)
-            {
-                int offset = t * PerStep + start;
-                var hSlice = s.H.Slice(offset, length);
-                TensorPrimitives.Subtract(hSlice, p.Threshold, s.Surrogate);
-                _surrogate.Derivative(s.Surrogate, s.Surrogate);
-                ref float ht = ref MemoryMarshal.GetReference(hSlice);
-                ref float gst = ref Unsafe.Add(ref MemoryMarshal.GetReference(s.GradSpikes), offset);
-                ref float gxt = ref Unsafe.Add(ref MemoryMarshal.GetReference(s.GradX), offset);
-                // For dL/dk: the previous potential after reset, recomputed from the previous h and its spike.
-                bool first = t == 0;
-                ref float hp = ref first ? ref ht : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.H), offset - PerStep);
-                ref float xt = ref learnK && decayInput ? ref Unsafe.Add(ref MemoryMarshal.GetReference(s.X), offset) : ref ht;
-                var v0 = vr;
-                var acc = TSimd.Zero;
-                int i = 0;
-                for (; i <= length - TSimd.Count; i += TSimd.Count)
-                {
-                    var h = TSimd.Load(ref Unsafe.Add(ref ht, i));
-                    var spike = TSimd.ExpandBits((uint)TSimd.GreaterThanOrEqualMask(h, theta));
-                    var g = TSimd.Load(ref Unsafe.Add(ref sg, i));
-                    var gh = TSimd.Add(
-                        TSimd.Multiply(TSimd.Load(ref Unsafe.Add(ref gst, i)), g),
-                        TSimd.Multiply(TSimd.Load(ref Unsafe.Add(ref gv, i)), TReset.DvDh<TSimd, TVec>(h, spike, g, one, vr, theta)));
-                    TSimd.Store(TSimd.Multiply(gh, dhdx), ref Unsafe.Add(ref gxt, i));
-                    TSimd.Store(TSimd.Multiply(gh, dhdv), ref Unsafe.Add(ref gv, i));
-                    if (learnK)
-                    {
-                        TVec vPrevious = v0;
-                        if (!first)
-                        {
-                            var hPrevious = TSimd.Load(ref Unsafe.Add(ref hp, i));
-                            var sPrevious = TSimd.ExpandBits((uint)TSimd.GreaterThanOrEqualMask(hPrevious, theta));
-                            vPrevious = TReset.Reset<TSimd, TVec>(hPrevious, sPrevious, one, vr, theta);
-                        }
-                        var leak = TSimd.Subtract(vPrevious, vr);
-                        var dhdk = decayInput ? TSimd.Subtract(TSimd.Load(ref Unsafe.Add(ref xt, i)), leak) : TSimd.Subtract(TSimd.Zero, leak);
-                        acc = TSimd.Add(acc, TSimd.Multiply(gh, dhdk));
-                    }
-                }
-                double tail = 0;
-                for (; i < length; i++)
-                {
-                    float h = Unsafe.Add(ref ht, i);
-                    float spike = h >= thetaS ? 1f : 0f;
-                    float g = Unsafe.Add(ref sg, i);
-                    float gh = Unsafe.Add(ref gst, i) * g + Unsafe.Add(ref gv, i) * TReset.DvDh(h, spike, g, vrS, thetaS);
-                    Unsafe.Add(ref gxt, i) = gh * p.DhDx;
-                    Unsafe.Add(ref gv, i) = gh * p.DhDv;
-                    if (learnK)
-                    {
-                        float vPrevious = vrS;
-                        if (!first)
-                        {
-                            float hPrevious = Unsafe.Add(ref hp, i);
-                            vPrevious = TReset.Reset(hPrevious, hPrevious >= thetaS ? 1f : 0f, vrS, thetaS);
-                        }
-                        tail += (double)gh * p.DhDk(decayInput ? Unsafe.Add(ref xt, i) : 0f, vPrevious);
-                    }
-                }
-                if (learnK)
-                {
-                    TSimd.Store(acc, ref MemoryMarshal.GetReference(lanes));
-                    double sum = tail;
-                    foreach (float lane in lanes) sum += lane;
-                    dk += sum;
-                }
-            }
-            return dk;
-        }
-    }
-
-    private ref struct BackwardSpans
-    {
-        public ReadOnlySpan<float> H;
-        public ReadOnlySpan<float> GradSpikes;
-        public ReadOnlySpan<float> X;
-        public Span<float> GradX;
-        public Span<float> GradV;
-        public Span<float> Surrogate;
     }
 }

@@ -2,25 +2,38 @@ using System;
 
 namespace Spiking.Autograd.Neurons;
 
-/// <summary>The constants one neuron op runs with, resolved from <see cref="NeuronOptions"/> and the current <c>k</c>.</summary>
+/// <summary>
+/// The constants the first IF/LIF/PLIF kernel (<see cref="LifKernelV1"/>) runs with, resolved from an IF, LIF or
+/// parametric LIF model and the current <c>k</c>.
+/// </summary>
 internal readonly struct NeuronParameters
 {
-    public NeuronParameters(NeuronOptions options, float k)
+    private NeuronParameters(ThresholdNeuron model, bool leaky, bool decayInput, bool learnK, float k)
     {
-        Model = options.Model;
-        DecayInput = options.DecayInput;
-        Hard = options.HardReset;
-        Detach = options.DetachReset;
-        Threshold = options.VThreshold;
-        VReset = options.VReset ?? 0f;
-        K = Model == NeuronModel.IntegrateAndFire ? 1f : k;
-        bool leaky = Model != NeuronModel.IntegrateAndFire;
-        DhDx = leaky && DecayInput ? K : 1f;
+        Leaky = leaky;
+        DecayInput = decayInput;
+        Hard = model.HardReset;
+        Detach = model.DetachReset;
+        Threshold = model.VThreshold;
+        VReset = model.ResetPotential;
+        K = leaky ? k : 1f;
+        DhDx = leaky && decayInput ? K : 1f;
         DhDv = leaky ? 1f - K : 1f;
-        LearnK = Model == NeuronModel.ParametricLeakyIntegrateAndFire;
+        LearnK = learnK;
     }
 
-    public NeuronModel Model { get; }
+    /// <summary>The constants of <paramref name="model"/> (IF, LIF or parametric LIF) at <paramref name="k"/> (<c>sigmoid(w)</c> for the parametric LIF; ignored otherwise).</summary>
+    /// <exception cref="ArgumentException">The model is not of the IF/LIF family.</exception>
+    public static NeuronParameters Of(ThresholdNeuron model, float k) => model switch
+    {
+        IFNeuron => new(model, false, false, false, 1f),
+        LifNeuron lif => new(model, true, lif.DecayInput, false, (float)(1.0 / lif.Tau)),
+        ParametricLifNeuron plif => new(model, true, plif.DecayInput, true, k),
+        _ => throw new ArgumentException($"The first kernel runs IF, LIF and parametric LIF only; got {model.Name}.", nameof(model)),
+    };
+
+    /// <summary>False for IF.</summary>
+    public bool Leaky { get; }
 
     public bool DecayInput { get; }
 
@@ -47,7 +60,4 @@ internal readonly struct NeuronParameters
 
     /// <summary><c>∂h/∂k</c> at one element: <c>x − (v − vr)</c> with <c>decay_input</c>, else <c>−(v − vr)</c>.</summary>
     public float DhDk(float x, float vPrevious) => DecayInput ? x - (vPrevious - VReset) : -(vPrevious - VReset);
-
-    /// <summary><c>k = sigmoid(w)</c> in double, rounded once.</summary>
-    public static float Sigmoid(double w) => (float)(1.0 / (1.0 + Math.Exp(-w)));
 }

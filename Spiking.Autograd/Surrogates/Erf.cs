@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
@@ -39,6 +40,7 @@ public sealed class Erf : Surrogate<Erf.Formula>
         public float Scale { get; } = (float)(alpha / Math.Sqrt(Math.PI));
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             var t = TSimd.Multiply(TSimd.Broadcast(Alpha), x);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
@@ -49,6 +50,7 @@ public sealed class PiecewiseLeakyReLU : Surrogate<PiecewiseLeakyReLU.Formula>
         public float Outside { get; } = (float)c;
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             return TSimd.ConditionalSelect(TSimd.LessThan(TSimd.Abs(x), TSimd.Broadcast(W)), TSimd.Broadcast(Inside), TSimd.Broadcast(Outside));

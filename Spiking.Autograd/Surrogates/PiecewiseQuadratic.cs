@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
@@ -42,6 +43,7 @@ public sealed class PiecewiseQuadratic : Surrogate<PiecewiseQuadratic.Formula>
         public float HalfWidth { get; } = (float)(1 / alpha);
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             var a = TSimd.Abs(x);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
@@ -39,6 +40,7 @@ public sealed class Rect : Surrogate<Rect.Formula>
         public float HalfWidth { get; } = (float)(0.5 / alpha);
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             return TSimd.ConditionalSelect(TSimd.LessThan(TSimd.Abs(x), TSimd.Broadcast(HalfWidth)), TSimd.Broadcast(Alpha), TSimd.Zero);

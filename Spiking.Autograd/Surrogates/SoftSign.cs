@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;
@@ -39,6 +40,7 @@ public sealed class SoftSign : Surrogate<SoftSign.Formula>
         public float TwoAlpha { get; } = (float)(2 * alpha);
 
         /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVec Derivative<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             var t = TSimd.Add(TSimd.Broadcast(InverseAlpha), TSimd.Abs(x));

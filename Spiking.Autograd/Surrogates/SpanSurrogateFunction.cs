@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd.Surrogates;

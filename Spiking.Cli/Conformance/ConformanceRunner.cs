@@ -26,6 +26,7 @@ public static class ConformanceRunner
     {
         ["surrogate"] = SurrogateCases.Check,
         ["neurons"] = NeuronCases.Check,
+        ["neurons_more"] = NeuronCases.Check,
         ["tiny_network"] = TinyNetworkCases.Check,
         ["batchnorm"] = BatchNormCases.Check,
     };

@@ -1,6 +1,7 @@
 using System;
 using System.Text.Json;
 using Spiking.Autograd;
+using Spiking.Autograd.Neurons;
 using Spiking.Tensors;
 using Spiking.Tensors.Kernels;
 
@@ -22,7 +23,9 @@ internal static class TinyNetworkCases
 {
     public static void Check(JsonElement c, string context, CaseCheck check)
     {
-        var lif = NeuronCases.Options("LIFNode", JsonArrays.Property(c, "lif_params", context), context);
+        var lifSettings = NeuronCases.Settings("LIFNode", JsonArrays.Property(c, "lif_params", context), context);
+        var lif = LifNeuron.FromSpikingJelly(lifSettings);
+        lifSettings.RejectUnknown();
         bool binary = JsonArrays.Boolean(c, "binary_input", context);
         var (xValues, xShape) = JsonArrays.Read(JsonArrays.Property(c, "x_seq", context), "x_seq");
         if (xShape.Length != 3) throw new FormatException($"field 'x_seq' of {context} must be [T, B, in]; it has shape [{string.Join(", ", xShape)}]");
@@ -57,24 +60,22 @@ internal static class TinyNetworkCases
         using var fc1Linear = Functional.Linear(input, w1, b1);
         using var fc1Tapped = tap is null ? null : Functional.Add(fc1Linear, tap);
         var fc1 = fc1Tapped ?? fc1Linear;
-        using var hiddenSpikes = Functional.Neuron(fc1, lif, null, out var hiddenV, out var hiddenH);
+        using var hiddenSpikes = Functional.Neuron(fc1, lif, [], out var hiddenTraces);
         using var fc2 = Functional.Linear(hiddenSpikes, w2, b2);
-        using var outSpikes = Functional.Neuron(fc2, lif, null, out var outV, out var outH);
+        using var outSpikes = Functional.Neuron(fc2, lif, [], out var outTraces);
         using var rate = Functional.MeanOverTime(outSpikes);
         using var loss = Functional.MseLoss(rate, target);
-        using (hiddenV)
-        using (hiddenH)
-        using (outV)
-        using (outH)
+        using (hiddenTraces)
+        using (outTraces)
         using (var hiddenDense = hiddenSpikes.ToDense())
         using (var outDense = outSpikes.ToDense())
         {
             check.Values("fc1_out_seq", Expected(c, "fc1_out_seq", hiddenSeq, context), fc1.Dense.AsReadOnlySpan());
             check.Spikes("hidden_spike_seq", Expected(c, "hidden_spike_seq", hiddenSeq, context), hiddenDense.AsReadOnlySpan());
-            check.Values("hidden_v_seq", Expected(c, "hidden_v_seq", hiddenSeq, context), hiddenV.AsReadOnlySpan());
+            check.Values("hidden_v_seq", Expected(c, "hidden_v_seq", hiddenSeq, context), hiddenTraces["v"].AsReadOnlySpan());
             check.Values("fc2_out_seq", Expected(c, "fc2_out_seq", outSeq, context), fc2.Dense.AsReadOnlySpan());
             check.Spikes("out_spike_seq", Expected(c, "out_spike_seq", outSeq, context), outDense.AsReadOnlySpan());
-            check.Values("out_v_seq", Expected(c, "out_v_seq", outSeq, context), outV.AsReadOnlySpan());
+            check.Values("out_v_seq", Expected(c, "out_v_seq", outSeq, context), outTraces["v"].AsReadOnlySpan());
             check.Values("out_fr", Expected(c, "out_fr", [b, outputs], context), rate.Dense.AsReadOnlySpan());
             check.Value("loss", JsonArrays.Number(c, "loss", context), loss.Dense.ToScalar());
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Spiking.Autograd;
 using Spiking.Autograd.Neurons;
 using Spiking.Autograd.Surrogates;
@@ -7,23 +8,38 @@ using Spiking.Tensors;
 namespace Spiking.Layers;
 
 /// <summary>
-/// A multi-step spiking neuron layer over <c>[T, B, …]</c>: all T steps run in one fused op with its own backward
-/// through time, from rest at every call (SpikingJelly's multi-step nodes after <c>reset_net</c>). It counts the
-/// spikes it emits so a monitor can report its firing rate, and keeps the last output's bits when asked.
+/// A multi-step layer of spiking neurons of any <see cref="NeuronModel"/> over <c>[T, B, …]</c>: all T steps run in
+/// one fused op with its own backward through time, from rest at every call (SpikingJelly's multi-step nodes after
+/// <c>reset_net</c>). The model's learnable scalars are the layer's parameters, under the model's names (<c>w</c>,
+/// <c>k</c>). It counts the spikes it emits so a monitor can report its firing rate, and keeps the last output's bits
+/// when asked.
 /// </summary>
-public abstract class SpikingNeuron : Module
+public class SpikingNeuron : Module, ITracedNeuronLayer
 {
+    private readonly Parameter[] _parameters;
+    private readonly Variable[] _variables;
     private long _spikes, _neuronSteps;
     private SpikeTensor? _lastSpikes;
 
-    /// <summary>A layer with the given dynamics.</summary>
-    protected SpikingNeuron(NeuronOptions options)
+    /// <summary>A layer of <paramref name="model"/> neurons; its learnable scalars start at the model's initial values.</summary>
+    public SpikingNeuron(NeuronModel model)
     {
-        Options = options ?? throw new ArgumentNullException(nameof(options));
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        var declared = model.Parameters;
+        _parameters = new Parameter[declared.Count];
+        _variables = new Variable[declared.Count];
+        for (int i = 0; i < declared.Count; i++)
+        {
+            _parameters[i] = RegisterParameter(declared[i].Name, Tensor.Scalar(declared[i].InitialValue));
+            _variables[i] = _parameters[i].Variable;
+        }
     }
 
-    /// <summary>The neuron model, thresholds, reset and surrogate.</summary>
-    public NeuronOptions Options { get; }
+    /// <summary>The neuron model: its dynamics, thresholds, reset and surrogate.</summary>
+    public NeuronModel Model { get; }
+
+    /// <summary>The model's learnable scalars, in the model's order.</summary>
+    public IReadOnlyList<Parameter> NeuronParameters => _parameters;
 
     /// <summary>Whether forward passes count emitted spikes (for <see cref="FiringRate"/>); off by default.</summary>
     public bool CountSpikes { get; set; }
@@ -31,7 +47,10 @@ public abstract class SpikingNeuron : Module
     /// <summary>Whether the last output's bits are kept (for a spike raster); off by default.</summary>
     public bool KeepLastSpikes { get; set; }
 
-    /// <summary>Spikes counted since the last <see cref="ClearCounts"/>.</summary>
+    /// <summary>
+    /// Spikes counted since the last <see cref="ClearCounts"/>: set bits of a spiking output, the sum of the counts of
+    /// a multi-level output, the internal spikes of an analog-output model.
+    /// </summary>
     public long SpikeCount => _spikes;
 
     /// <summary>Neuron-steps counted since the last <see cref="ClearCounts"/>.</summary>
@@ -40,14 +59,11 @@ public abstract class SpikingNeuron : Module
     /// <summary>The counted firing rate: spikes per neuron per step, 0 before anything was counted.</summary>
     public double FiringRate => _neuronSteps == 0 ? 0 : (double)_spikes / _neuronSteps;
 
-    /// <summary>The bits of the last output when <see cref="KeepLastSpikes"/> is on (owned by the layer).</summary>
+    /// <summary>The bits of the last output when <see cref="KeepLastSpikes"/> is on and the output is spikes (owned by the layer).</summary>
     public SpikeTensor? LastSpikes => _lastSpikes;
 
     /// <summary>Starts counting from zero.</summary>
     public void ClearCounts() => (_spikes, _neuronSteps) = (0, 0);
-
-    /// <summary>The learnable scalar of a parametric neuron, null otherwise.</summary>
-    protected virtual Variable? LearnableW => null;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
@@ -56,20 +72,54 @@ public abstract class SpikingNeuron : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.IsSpikes)
         {
-            throw new ArgumentException($"{GetType().Name} needs a dense input current of [T, B, …]; it got spikes of shape {input.Shape}.", nameof(input));
+            throw new ArgumentException($"{GetType().Name} ({Model.Name}) needs a dense input current of [T, B, …]; it got spikes of shape {input.Shape}.", nameof(input));
         }
-        var spikes = Functional.Neuron(input, Options, LearnableW);
-        if (CountSpikes)
+        Variable output;
+        if (CountSpikes && Model.HasInternalSpikes)
         {
-            _spikes += spikes.Spikes!.PopCount();
-            _neuronSteps += spikes.Shape.ElementCount;
+            output = Functional.Neuron(input, Model, _variables, out var traces);
+            using (traces) _spikes += CountOnes(traces["spike"]);
+            _neuronSteps += output.Shape.ElementCount;
         }
-        if (KeepLastSpikes)
+        else
+        {
+            output = Functional.Neuron(input, Model, _variables);
+            if (CountSpikes)
+            {
+                _spikes += output.Spikes?.PopCount() ?? SumOf(output.Dense);
+                _neuronSteps += output.Shape.ElementCount;
+            }
+        }
+        if (KeepLastSpikes && output.Spikes is { } bits)
         {
             _lastSpikes?.Dispose();
-            _lastSpikes = spikes.Spikes!.Clone();
+            _lastSpikes = bits.Clone();
         }
-        return spikes;
+        return output;
+    }
+
+    /// <inheritdoc/>
+    public string OutputName => Model.OutputName;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
+    public Variable Forward(Variable input, out NeuronTraces traces) => Functional.Neuron(input, Model, _variables, out traces);
+
+    private static long SumOf(Tensor counts)
+    {
+        double sum = 0;
+        foreach (float c in counts.AsReadOnlySpan()) sum += c;
+        return (long)Math.Round(sum);
+    }
+
+    private static long CountOnes(Tensor spikes)
+    {
+        long n = 0;
+        foreach (float s in spikes.AsReadOnlySpan())
+        {
+            if (s != 0f) n++;
+        }
+        return n;
     }
 
     /// <inheritdoc/>
@@ -81,47 +131,49 @@ public abstract class SpikingNeuron : Module
 }
 
 /// <summary>
-/// The leaky integrate-and-fire neuron (SpikingJelly's <c>LIFNode</c>): <c>h = v + (x − (v − v_reset))/τ</c> with
-/// <c>decay_input</c>, or <c>h = v − (v − v_reset)/τ + x</c> without; spike when <c>h ≥ v_threshold</c>; hard reset
-/// to <c>v_reset</c> or soft reset by subtraction when <c>vReset</c> is null.
+/// The leaky integrate-and-fire layer (SpikingJelly's <c>LIFNode</c>, <see cref="LifNeuron"/>):
+/// <c>h = v + (x − (v − v_reset))/τ</c> with <c>decay_input</c>, or <c>h = v − (v − v_reset)/τ + x</c> without; spike
+/// when <c>h ≥ v_threshold</c>; hard reset to <c>v_reset</c> or soft reset by subtraction when <c>vReset</c> is null.
 /// </summary>
 public sealed class LeakyIntegrateAndFire : SpikingNeuron
 {
     /// <summary>A LIF layer; the defaults are SpikingJelly's except the surrogate, which is ATan(2) when null.</summary>
     public LeakyIntegrateAndFire(double tau = 2.0, bool decayInput = true, float vThreshold = 1f, float? vReset = 0f,
         bool detachReset = false, Surrogate? surrogate = null)
-        : base(NeuronOptions.Lif(tau, decayInput, vThreshold, vReset, detachReset, surrogate ?? new ATan()))
+        : base(new LifNeuron
+        {
+            Tau = tau, DecayInput = decayInput, VThreshold = vThreshold, VReset = vReset, DetachReset = detachReset, Surrogate = surrogate ?? new ATan(),
+        })
     {
     }
 }
 
-/// <summary>The integrate-and-fire neuron (SpikingJelly's <c>IFNode</c>): <c>h = v + x</c>.</summary>
+/// <summary>The integrate-and-fire layer (SpikingJelly's <c>IFNode</c>, <see cref="IFNeuron"/>): <c>h = v + x</c>.</summary>
 public sealed class IntegrateAndFire : SpikingNeuron
 {
     /// <summary>An IF layer; the surrogate is ATan(2) when null.</summary>
     public IntegrateAndFire(float vThreshold = 1f, float? vReset = 0f, bool detachReset = false, Surrogate? surrogate = null)
-        : base(NeuronOptions.IF(vThreshold, vReset, detachReset, surrogate ?? new ATan()))
+        : base(new IFNeuron { VThreshold = vThreshold, VReset = vReset, DetachReset = detachReset, Surrogate = surrogate ?? new ATan() })
     {
     }
 }
 
 /// <summary>
-/// The parametric LIF neuron (SpikingJelly's <c>ParametricLIFNode</c>): LIF with <c>1/τ = sigmoid(w)</c> for one
-/// learnable scalar <c>w</c> shared by the layer, saved as <c>w</c> in the state dict.
+/// The parametric LIF layer (SpikingJelly's <c>ParametricLIFNode</c>, <see cref="ParametricLifNeuron"/>): LIF with
+/// <c>1/τ = sigmoid(w)</c> for one learnable scalar <c>w</c> shared by the layer, saved as <c>w</c> in the state dict.
 /// </summary>
 public sealed class ParametricLeakyIntegrateAndFire : SpikingNeuron
 {
     /// <summary>A PLIF layer starting at <paramref name="initTau"/>; the surrogate is ATan(2) when null.</summary>
     public ParametricLeakyIntegrateAndFire(double initTau = 2.0, bool decayInput = true, float vThreshold = 1f, float? vReset = 0f,
         bool detachReset = false, Surrogate? surrogate = null)
-        : base(NeuronOptions.ParametricLif(initTau, decayInput, vThreshold, vReset, detachReset, surrogate ?? new ATan()))
+        : base(new ParametricLifNeuron
+        {
+            InitTau = initTau, DecayInput = decayInput, VThreshold = vThreshold, VReset = vReset, DetachReset = detachReset, Surrogate = surrogate ?? new ATan(),
+        })
     {
-        W = RegisterParameter("w", Tensor.FromArray([(float)Options.InitialW]).Reshape());
     }
 
     /// <summary>The learnable scalar with <c>1/τ = sigmoid(w)</c>.</summary>
-    public Parameter W { get; }
-
-    /// <inheritdoc/>
-    protected override Variable? LearnableW => W.Variable;
+    public Parameter W => NeuronParameters[0];
 }

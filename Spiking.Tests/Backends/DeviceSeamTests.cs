@@ -85,7 +85,8 @@ public sealed class DeviceSeamTests
         using var x = Variable.Constant(Tensor.Full(new Shape(2, 3), 0.7f).To(Sim));
         using var w = Variable.Parameter(Tensor.Scalar(0f).To(Sim));
         var error = Assert.Throws<NotSupportedException>(() => Functional.ParametricLifMultiStep(x, w));
-        Assert.Contains("parametric LIF", error.Message);
+        Assert.Contains("ParametricLIF neuron", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Sim.ToString(), error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

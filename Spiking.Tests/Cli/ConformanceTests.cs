@@ -46,7 +46,7 @@ public sealed class ConformanceTests
 
     [Theory]
     [InlineData("""{"meta": {"family": "quantum"}, "cases": [{"id": "q1"}, {"id": "q2"}]}""", "unknown family 'quantum'", 2)]
-    [InlineData("""{"meta": {"family": "neurons"}, "cases": [{"id": "n1", "node": "QIFNode", "params": {}}]}""", "unknown node 'QIFNode'", 1)]
+    [InlineData("""{"meta": {"family": "neurons"}, "cases": [{"id": "n1", "node": "MadeUpNode", "params": {}}]}""", "Unknown neuron class 'MadeUpNode'", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s1", "surrogate": "Gaussian", "params": {}, "x": [0], "spike": [1], "grad": [1]}]}""", "Unknown surrogate 'Gaussian'", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s2", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 0], "grad": [1, 0.0920]}]}""", "spike: 1 of 2 spikes differ", 1)]
     [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "s3", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 1], "grad": [1, 0.1]}]}""", "grad: 1 of 2 values out of tolerance", 1)]

@@ -7,6 +7,7 @@ using Spiking.Gpu;
 using Spiking.Gpu.Interop;
 using Spiking.Tensors;
 using Spiking.Tensors.Backends;
+using Spiking.Tests.Neurons;
 using Xunit;
 
 namespace Spiking.Tests.Gpu;
@@ -100,7 +101,7 @@ public sealed class CudaParityTests
     public static TheoryData<NeuronCase> NeuronCases =>
     [
         .. Generators.NeuronCases().Generator
-            .Where(c => c.Model != Spiking.Autograd.Neurons.NeuronModel.ParametricLeakyIntegrateAndFire && c.Surrogate is "ATan" or "Sigmoid")
+            .Where(c => c.Model != LifKind.ParametricLeakyIntegrateAndFire && c.Surrogate is "ATan" or "Sigmoid")
             .Sample(12, new Rnd(Seed), 50),
     ];
 
@@ -111,7 +112,7 @@ public sealed class CudaParityTests
         var backend = Backend();
         var cpu = ComputeBackend.Cpu;
         var spec = new NeuronKernelSpec(
-            problem.Model == Spiking.Autograd.Neurons.NeuronModel.IntegrateAndFire ? ChargeRule.Integrate
+            problem.Model == LifKind.IntegrateAndFire ? ChargeRule.Integrate
                 : problem.DecayInput ? ChargeRule.DecayInputLeak : ChargeRule.Leak,
             problem.Hard, problem.Detach, problem.Threshold, problem.Hard ? problem.Reset : 0f, (float)(1 / problem.Tau),
             problem.Surrogate == "ATan" ? SurrogateKind.ATan : SurrogateKind.Sigmoid, problem.Surrogate == "ATan" ? 2f : 4f);

@@ -44,7 +44,7 @@ public sealed class NormAndNeuronModuleTests
         using var x = Variable.Constant(new PhiloxGenerator(2).Normal(new Shape(5, 2, 7), 0.4f, 0.5f));
         using var scope = DisposeScope.Begin();
         var fromModule = neuron.Forward(x);
-        var direct = Functional.Neuron(x, neuron.Options);
+        var direct = Functional.Neuron(x, neuron.Model);
         Assert.Equal(direct.Spikes!.Words.ToArray(), fromModule.Spikes!.Words.ToArray());
         Assert.Throws<ArgumentException>(() => neuron.Forward(direct));
     }

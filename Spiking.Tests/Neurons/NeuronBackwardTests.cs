@@ -10,12 +10,12 @@ namespace Spiking.Tests.Neurons;
 /// <summary>The fused op against the naive double-precision BPTT of <see cref="NeuronReference"/>.</summary>
 public sealed class NeuronBackwardTests
 {
-    public static TheoryData<NeuronModel, bool, bool, bool> Combinations()
+    public static TheoryData<LifKind, bool, bool, bool> Combinations()
     {
-        var data = new TheoryData<NeuronModel, bool, bool, bool>();
-        foreach (var model in new[] { NeuronModel.IntegrateAndFire, NeuronModel.LeakyIntegrateAndFire, NeuronModel.ParametricLeakyIntegrateAndFire })
+        var data = new TheoryData<LifKind, bool, bool, bool>();
+        foreach (var model in new[] { LifKind.IntegrateAndFire, LifKind.LeakyIntegrateAndFire, LifKind.ParametricLeakyIntegrateAndFire })
         {
-            foreach (bool decay in model == NeuronModel.IntegrateAndFire ? new[] { true } : new[] { true, false })
+            foreach (bool decay in model == LifKind.IntegrateAndFire ? new[] { true } : new[] { true, false })
             {
                 foreach (bool hard in new[] { true, false })
                 {
@@ -28,7 +28,7 @@ public sealed class NeuronBackwardTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void Every_model_reset_and_detach_matches_the_double_reference(NeuronModel model, bool decayInput, bool hard, bool detach)
+    public void Every_model_reset_and_detach_matches_the_double_reference(LifKind model, bool decayInput, bool hard, bool detach)
     {
         // Rows of 70 neurons: two words per row, vector tails; 4 x 6 rows per step; 7 steps.
         var c = new NeuronCase([7, 4, 6, 70], model, decayInput, hard, detach, "ATan", 1f, 0f, 2.0, 0.3, 42);
@@ -42,7 +42,7 @@ public sealed class NeuronBackwardTests
     [InlineData(5, 3, 63)]
     public void Chunk_and_row_edges_match_the_double_reference(int steps, int rows, int rowLength)
     {
-        var c = new NeuronCase([steps, rows, rowLength], NeuronModel.ParametricLeakyIntegrateAndFire, true, true, false, "Sigmoid", 1f, -0.25f, 2.0, -0.4, 7);
+        var c = new NeuronCase([steps, rows, rowLength], LifKind.ParametricLeakyIntegrateAndFire, true, true, false, "Sigmoid", 1f, -0.25f, 2.0, -0.4, 7);
         Check(c);
     }
 
@@ -52,8 +52,8 @@ public sealed class NeuronBackwardTests
     [Fact]
     public void A_user_surrogate_drives_the_neuron()
     {
-        var options = NeuronOptions.Lif(surrogate: new Surrogates.TriangleSurrogate(0.7f));
-        var c = new NeuronCase([6, 50], NeuronModel.LeakyIntegrateAndFire, true, true, false, "ATan", 1f, 0f, 2.0, 0, 9);
+        var options = TestNeurons.Lif(surrogate: new Surrogates.TriangleSurrogate(0.7f));
+        var c = new NeuronCase([6, 50], LifKind.LeakyIntegrateAndFire, true, true, false, "ATan", 1f, 0f, 2.0, 0, 9);
         var (x, g) = c.Inputs();
         var expected = NeuronReference.Run(options, 0, x, g, 6);
         NeuronHarness.AssertMatches(expected, NeuronHarness.Multi(options, 0, x, g, c.Shape), "triangle surrogate");
@@ -64,7 +64,7 @@ public sealed class NeuronBackwardTests
     {
         foreach (int rowLength in new[] { 1, 7, 8, 28, 63, 64, 65, 130 })
         {
-            var c = new NeuronCase([3, 5, rowLength], NeuronModel.IntegrateAndFire, true, false, false, "ATan", 1f, 0f, 2.0, 0, rowLength);
+            var c = new NeuronCase([3, 5, rowLength], LifKind.IntegrateAndFire, true, false, false, "ATan", 1f, 0f, 2.0, 0, rowLength);
             var (x, g) = c.Inputs();
             var run = NeuronHarness.Multi(c.Options(), 0, x, g, c.Shape);
             using var h = Tensor.FromSpan(run.H, c.Shape);

@@ -49,7 +49,7 @@ public sealed class NeuronGoldenTests
         }
     }
 
-    private static (NeuronOptions Options, double W, Shape Shape, float[] X, float[] G) Read(JsonElement c)
+    private static (ThresholdNeuron Options, double W, Shape Shape, float[] X, float[] G) Read(JsonElement c)
     {
         var p = c.GetProperty("params");
         var sg = p.GetProperty("surrogate");
@@ -59,15 +59,16 @@ public sealed class NeuronGoldenTests
         float? vReset = p.GetProperty("v_reset").ValueKind == JsonValueKind.Null ? null : (float)p.GetProperty("v_reset").GetDouble();
         float threshold = (float)p.GetProperty("v_threshold").GetDouble();
         bool detach = p.GetProperty("detach_reset").GetBoolean();
-        var options = c.GetProperty("node").GetString() switch
+        ThresholdNeuron options = c.GetProperty("node").GetString() switch
         {
-            "IFNode" => NeuronOptions.IF(threshold, vReset, detach, surrogate),
-            "LIFNode" => NeuronOptions.Lif(p.GetProperty("tau").GetDouble(), p.GetProperty("decay_input").GetBoolean(), threshold, vReset, detach, surrogate),
-            "ParametricLIFNode" => NeuronOptions.ParametricLif(p.GetProperty("init_tau").GetDouble(), p.GetProperty("decay_input").GetBoolean(), threshold, vReset, detach, surrogate),
+            "IFNode" => TestNeurons.IF(threshold, vReset, detach, surrogate),
+            "LIFNode" => TestNeurons.Lif(p.GetProperty("tau").GetDouble(), p.GetProperty("decay_input").GetBoolean(), threshold, vReset, detach, surrogate),
+            "ParametricLIFNode" => TestNeurons.ParametricLif(p.GetProperty("init_tau").GetDouble(), p.GetProperty("decay_input").GetBoolean(), threshold, vReset, detach, surrogate),
             var other => throw new Xunit.Sdk.XunitException($"unknown node {other}"),
         };
-        double w = c.TryGetProperty("w", out var wElement) ? wElement.GetDouble() : options.InitialW;
-        if (options.Model == NeuronModel.ParametricLeakyIntegrateAndFire) Assert.Equal(options.InitialW, w, 12);
+        double initialW = options is ParametricLifNeuron plif ? plif.InitialW : 0;
+        double w = c.TryGetProperty("w", out var wElement) ? wElement.GetDouble() : initialW;
+        if (options is ParametricLifNeuron) Assert.Equal(initialW, w, 12);
         var shape = new Shape(Golden.Ints(c.GetProperty("shape")));
         return (options, w, shape, Golden.Floats(c.GetProperty("x_seq")), Golden.Floats(c.GetProperty("G")));
     }

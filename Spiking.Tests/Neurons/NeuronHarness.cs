@@ -2,6 +2,7 @@ using System;
 using Spiking.Autograd;
 using Spiking.Autograd.Neurons;
 using Spiking.Tensors;
+using Xunit;
 
 namespace Spiking.Tests.Neurons;
 
@@ -20,14 +21,15 @@ public sealed class EngineRun
 public static class NeuronHarness
 {
     /// <summary>The fused multi-step op with <c>loss = Σ spike·G</c> back-propagated.</summary>
-    public static EngineRun Multi(NeuronOptions options, double w, float[] x, float[] g, Shape shape)
+    public static EngineRun Multi(ThresholdNeuron options, double w, float[] x, float[] g, Shape shape)
     {
-        bool parametric = options.Model == NeuronModel.ParametricLeakyIntegrateAndFire;
+        bool parametric = options is ParametricLifNeuron;
         using var input = Variable.Input(Tensor.FromSpan(x, shape));
         using var wVar = parametric ? Variable.Parameter(Tensor.Scalar((float)w)) : null;
-        using var spikes = Functional.Neuron(input, options, wVar, out var vSeq, out var hSeq);
-        using (vSeq)
-        using (hSeq)
+        using var spikes = Functional.Neuron(input, options, wVar is null ? [] : [wVar], out var traces);
+        var vSeq = traces["v"];
+        var hSeq = traces["h"];
+        using (traces)
         using (var gradient = Tensor.FromSpan(g, shape))
         using (var dense = spikes.ToDense())
         {
@@ -46,14 +48,14 @@ public static class NeuronHarness
     }
 
     /// <summary>T calls of <see cref="SingleStepNeuron.Step"/>, each step's <c>Σ s_t·G_t</c> back-propagated through the one graph.</summary>
-    public static EngineRun SingleSteps(NeuronOptions options, double w, float[] x, float[] g, Shape shape)
+    public static EngineRun SingleSteps(ThresholdNeuron options, double w, float[] x, float[] g, Shape shape)
     {
-        bool parametric = options.Model == NeuronModel.ParametricLeakyIntegrateAndFire;
+        bool parametric = options is ParametricLifNeuron;
         int steps = shape[0];
         var inner = shape.DropLeading();
         int m = inner.ElementCount;
         using var wVar = parametric ? Variable.Parameter(Tensor.Scalar((float)w)) : null;
-        using var neuron = new SingleStepNeuron(options, wVar);
+        using var neuron = new SingleStepNeuron(options, wVar is null ? [] : [wVar]);
         var inputs = new Variable[steps];
         var outputs = new Variable[steps];
         var spikes = new float[x.Length];
@@ -64,14 +66,15 @@ public static class NeuronHarness
         for (int t = 0; t < steps; t++)
         {
             inputs[t] = Variable.Input(Tensor.FromSpan(x.AsSpan(t * m, m), inner));
-            outputs[t] = neuron.Step(inputs[t]);
+            outputs[t] = neuron.Step(inputs[t], out var traces);
             outputs[t].Spikes!.UnpackTo(spikes.AsSpan(t * m, m));
             var stepWords = outputs[t].Spikes!.Words;
             stepWords.CopyTo(words.AsSpan(wordOffset));
             wordOffset += stepWords.Length;
             neuron.V!.Dense.AsReadOnlySpan().CopyTo(v.AsSpan(t * m, m));
-            // h is the input of the reset op that made V.
-            neuron.V!.Creator!.Inputs[0].Dense.AsReadOnlySpan().CopyTo(h.AsSpan(t * m, m));
+            Assert.Equal(neuron.V.Dense.ToArray(), traces["v"].ToArray());
+            traces["h"].AsReadOnlySpan().CopyTo(h.AsSpan(t * m, m));
+            traces.Dispose();
         }
         for (int t = 0; t < steps; t++)
         {

@@ -10,24 +10,24 @@ namespace Spiking.Tests.Neurons;
 /// <summary>Settings, argument checks and numerically hard inputs of the neuron ops.</summary>
 public sealed class NeuronOptionsTests
 {
-    public static TheoryData<string, Func<NeuronOptions>> Invalid() => new()
+    public static TheoryData<string, Func<ThresholdNeuron>> Invalid() => new()
     {
-        { "tau", () => NeuronOptions.Lif(tau: 1.0) },
-        { "tau", () => NeuronOptions.Lif(tau: 0.5) },
-        { "tau", () => NeuronOptions.Lif(tau: double.NaN) },
-        { "tau", () => NeuronOptions.Lif(tau: double.PositiveInfinity) },
-        { "tau", () => NeuronOptions.Lif() with { Tau = -2 } },
-        { "init_tau", () => NeuronOptions.ParametricLif(initTau: 1.0) },
-        { "init_tau", () => NeuronOptions.ParametricLif(initTau: double.NaN) },
-        { "v_threshold", () => NeuronOptions.IF(vThreshold: float.NaN) },
-        { "v_threshold", () => NeuronOptions.Lif(vThreshold: float.PositiveInfinity) },
-        { "v_reset", () => NeuronOptions.Lif(vReset: float.NaN) },
-        { "v_reset", () => NeuronOptions.IF(vReset: float.NegativeInfinity) },
+        { "tau", () => TestNeurons.Lif(tau: 1.0) },
+        { "tau", () => TestNeurons.Lif(tau: 0.5) },
+        { "tau", () => TestNeurons.Lif(tau: double.NaN) },
+        { "tau", () => TestNeurons.Lif(tau: double.PositiveInfinity) },
+        { "tau", () => TestNeurons.Lif() with { Tau = -2 } },
+        { "init_tau", () => TestNeurons.ParametricLif(initTau: 1.0) },
+        { "init_tau", () => TestNeurons.ParametricLif(initTau: double.NaN) },
+        { "v_threshold", () => TestNeurons.IF(vThreshold: float.NaN) },
+        { "v_threshold", () => TestNeurons.Lif(vThreshold: float.PositiveInfinity) },
+        { "v_reset", () => TestNeurons.Lif(vReset: float.NaN) },
+        { "v_reset", () => TestNeurons.IF(vReset: float.NegativeInfinity) },
     };
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void Invalid_settings_name_the_parameter(string parameter, Func<NeuronOptions> create)
+    public void Invalid_settings_name_the_parameter(string parameter, Func<ThresholdNeuron> create)
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(create);
         Assert.Equal(parameter, e.ParamName);
@@ -36,13 +36,13 @@ public sealed class NeuronOptionsTests
     [Fact]
     public void Defaults_and_initial_w_are_SpikingJellys()
     {
-        var lif = NeuronOptions.Lif();
+        var lif = TestNeurons.Lif();
         Assert.Equal((2.0, true, 1f, (float?)0f, false), (lif.Tau, lif.DecayInput, lif.VThreshold, lif.VReset, lif.DetachReset));
         Assert.True(lif.HardReset);
-        Assert.False(NeuronOptions.IF(vReset: null).HardReset);
-        Assert.Equal(0.0, NeuronOptions.ParametricLif().InitialW);
-        Assert.Equal(-Math.Log(2), NeuronOptions.ParametricLif(initTau: 3).InitialW, 15);
-        Assert.Throws<ArgumentNullException>(() => lif with { Surrogate = null! });
+        Assert.False(TestNeurons.IF(vReset: null).HardReset);
+        Assert.Equal(0.0, TestNeurons.ParametricLif().InitialW);
+        Assert.Equal(-Math.Log(2), TestNeurons.ParametricLif(initTau: 3).InitialW, 15);
+        Assert.IsType<Sigmoid>(new LifNeuron().Surrogate);
         Assert.Equal("LIF(tau=2, decay_input=True, v_threshold=1, v_reset=0, detach_reset=False, surrogate=Sigmoid(alpha=4))", lif.ToString());
     }
 
@@ -54,28 +54,30 @@ public sealed class NeuronOptionsTests
         using var bits = Variable.Constant(SpikeTensor.Zeros(4, 3));
         Assert.Equal("xSeq", Assert.Throws<ArgumentException>(() => Functional.IfMultiStep(bits)).ParamName);
         using var x = Variable.Input(Tensor.Zeros(4, 3));
-        Assert.Equal("w", Assert.Throws<ArgumentException>(() => Functional.Neuron(x, NeuronOptions.ParametricLif())).ParamName);
+        var missing = Assert.Throws<ArgumentException>(() => Functional.Neuron(x, TestNeurons.ParametricLif()));
+        Assert.Equal("parameters", missing.ParamName);
+        Assert.Contains("takes 1 learnable parameter (w); got 0", missing.Message, StringComparison.Ordinal);
         using var w = Variable.Parameter(Tensor.Scalar(0f));
-        Assert.Equal("w", Assert.Throws<ArgumentException>(() => Functional.Neuron(x, NeuronOptions.Lif(), w)).ParamName);
+        Assert.Contains("takes 0 learnable parameters (none); got 1", Assert.Throws<ArgumentException>(() => Functional.Neuron(x, TestNeurons.Lif(), w)).Message, StringComparison.Ordinal);
         using var w2 = Variable.Parameter(Tensor.Zeros(2));
-        Assert.Equal("w", Assert.Throws<ArgumentException>(() => Functional.ParametricLifMultiStep(x, w2)).ParamName);
+        Assert.Contains("'w' must be a dense scalar", Assert.Throws<ArgumentException>(() => Functional.ParametricLifMultiStep(x, w2)).Message, StringComparison.Ordinal);
         using var wNaN = Variable.Parameter(Tensor.Scalar(float.NaN));
-        Assert.Equal("w", Assert.Throws<ArgumentOutOfRangeException>(() => Functional.ParametricLifMultiStep(x, wNaN)).ParamName);
+        Assert.Contains("'w' must be finite", Assert.Throws<ArgumentOutOfRangeException>(() => Functional.ParametricLifMultiStep(x, wNaN)).Message, StringComparison.Ordinal);
     }
 
-    public static TheoryData<NeuronModel, double, double, float> Extremes() => new()
+    public static TheoryData<LifKind, double, double, float> Extremes() => new()
     {
-        { NeuronModel.IntegrateAndFire, 2.0, 0, 1e30f },
-        { NeuronModel.LeakyIntegrateAndFire, 2.0, 0, 1e30f },
-        { NeuronModel.LeakyIntegrateAndFire, 1.0001, 0, 1e6f },
-        { NeuronModel.LeakyIntegrateAndFire, 1.0001, 0, 1e30f },
-        { NeuronModel.ParametricLeakyIntegrateAndFire, 2.0, 30, 1e30f },
-        { NeuronModel.ParametricLeakyIntegrateAndFire, 2.0, -30, 1e6f },
+        { LifKind.IntegrateAndFire, 2.0, 0, 1e30f },
+        { LifKind.LeakyIntegrateAndFire, 2.0, 0, 1e30f },
+        { LifKind.LeakyIntegrateAndFire, 1.0001, 0, 1e6f },
+        { LifKind.LeakyIntegrateAndFire, 1.0001, 0, 1e30f },
+        { LifKind.ParametricLeakyIntegrateAndFire, 2.0, 30, 1e30f },
+        { LifKind.ParametricLeakyIntegrateAndFire, 2.0, -30, 1e6f },
     };
 
     [Theory]
     [MemberData(nameof(Extremes))]
-    public void Large_inputs_and_extreme_time_constants_give_no_NaN(NeuronModel model, double tau, double w, float scale)
+    public void Large_inputs_and_extreme_time_constants_give_no_NaN(LifKind model, double tau, double w, float scale)
     {
         foreach (var surrogate in new Surrogate[] { new Sigmoid(), new ATan(), new PiecewiseQuadratic(), new SoftSign(), new Erf(), new PiecewiseLeakyReLU(), new Rect() })
         {
@@ -86,7 +88,7 @@ public sealed class NeuronOptionsTests
                     // With a non-vanishing tail (c = 0.01) and h ~ 1e30, the hard reset's true dv/dh = (v_r − h)·c is
                     // ~1e28 per step: the exact gradient overflows float32, so that case is not "valid input".
                     if (surrogate is PiecewiseLeakyReLU && vReset is not null && scale > 1e10f) continue;
-                    var options = new NeuronOptions { Model = model, Tau = tau, DecayInput = decay, VReset = vReset, Surrogate = surrogate };
+                    var options = TestNeurons.Of(model, tau, decay, 1f, vReset, false, surrogate);
                     var rng = new Random(1);
                     var x = new float[8 * 40];
                     var g = new float[x.Length];

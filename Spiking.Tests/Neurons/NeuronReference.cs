@@ -29,16 +29,19 @@ public sealed class NeuronReferenceRun
 public static class NeuronReference
 {
     /// <summary>Runs <paramref name="options"/> over <paramref name="x"/> <c>[steps, perStep]</c> with upstream gradient <paramref name="g"/>.</summary>
-    public static NeuronReferenceRun Run(NeuronOptions options, double w, float[] x, float[] g, int steps)
+    public static NeuronReferenceRun Run(ThresholdNeuron options, double w, float[] x, float[] g, int steps)
     {
         int m = x.Length / steps;
         double theta = options.VThreshold;
         bool hard = options.VReset is not null;
         double vr = options.VReset ?? 0.0;
-        double k = options.Model switch
+        var kind = TestNeurons.KindOf(options);
+        bool decayInput = TestNeurons.DecayInput(options);
+        var surrogate = options.Surrogate!;
+        double k = kind switch
         {
-            NeuronModel.IntegrateAndFire => double.NaN,
-            NeuronModel.LeakyIntegrateAndFire => 1.0 / options.Tau,
+            LifKind.IntegrateAndFire => double.NaN,
+            LifKind.LeakyIntegrateAndFire => 1.0 / TestNeurons.Tau(options),
             _ => 1.0 / (1.0 + Math.Exp(-w)),
         };
         var h = new double[x.Length];
@@ -69,30 +72,30 @@ public static class NeuronReference
             for (int t = steps - 1; t >= 0; t--)
             {
                 int e = t * m + i;
-                double sg = SurrogateDerivative(options.Surrogate, h[e] - theta);
+                double sg = SurrogateDerivative(surrogate, h[e] - theta);
                 double spike = s[e] ? 1 : 0;
                 double dvdh = hard
                     ? (1 - spike) + (options.DetachReset ? 0 : (vr - h[e]) * sg)
                     : 1 - (options.DetachReset ? 0 : theta * sg);
                 double gh = g[e] * sg + gv * dvdh;
                 double vPrevious = t == 0 ? vr : v[e - m];
-                switch (options.Model)
+                switch (kind)
                 {
-                    case NeuronModel.IntegrateAndFire:
+                    case LifKind.IntegrateAndFire:
                         gx[e] = gh;
                         gv = gh;
                         break;
                     default:
-                        gx[e] = options.DecayInput ? gh * k : gh;
+                        gx[e] = decayInput ? gh * k : gh;
                         gv = gh * (1 - k);
-                        double dhdk = options.DecayInput ? x[e] - (vPrevious - vr) : -(vPrevious - vr);
+                        double dhdk = decayInput ? x[e] - (vPrevious - vr) : -(vPrevious - vr);
                         gk += gh * dhdk;
                         gkScale += Math.Abs(gh * dhdk);
                         break;
                 }
             }
         }
-        bool parametric = options.Model == NeuronModel.ParametricLeakyIntegrateAndFire;
+        bool parametric = kind == LifKind.ParametricLeakyIntegrateAndFire;
         return new NeuronReferenceRun
         {
             H = h,
@@ -111,12 +114,12 @@ public static class NeuronReference
     /// a piecewise surrogate (<c>|h − θ| = w</c> for PiecewiseLeakyReLU, <c>0.5/alpha</c> for Rect), where float32 and
     /// double could pick different pieces.
     /// </summary>
-    public static void EnsureMargin(NeuronOptions options, double w, float[] x, int steps, double margin = 1e-3)
+    public static void EnsureMargin(ThresholdNeuron options, double w, float[] x, int steps, double margin = 1e-3)
     {
         int m = x.Length / steps;
         double theta = options.VThreshold, vr = options.VReset ?? 0.0;
         bool hard = options.VReset is not null;
-        double k = options.Model == NeuronModel.LeakyIntegrateAndFire ? 1.0 / options.Tau : 1.0 / (1.0 + Math.Exp(-w));
+        double k = options is LifNeuron lif ? 1.0 / lif.Tau : 1.0 / (1.0 + Math.Exp(-w));
         double jump = options.Surrogate switch
         {
             PiecewiseLeakyReLU p => p.W,
@@ -184,10 +187,10 @@ public static class NeuronReference
         }
     }
 
-    private static double Charge(NeuronOptions options, double v, double x, double k, double vr) => options.Model switch
+    private static double Charge(ThresholdNeuron options, double v, double x, double k, double vr) => options switch
     {
-        NeuronModel.IntegrateAndFire => v + x,
-        _ when options.DecayInput => v + (x - (v - vr)) * k,
+        IFNeuron => v + x,
+        _ when TestNeurons.DecayInput(options) => v + (x - (v - vr)) * k,
         _ => v - (v - vr) * k + x,
     };
 }

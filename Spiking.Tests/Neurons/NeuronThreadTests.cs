@@ -8,10 +8,10 @@ namespace Spiking.Tests.Neurons;
 public sealed class NeuronThreadTests
 {
     [Theory]
-    [InlineData(NeuronModel.ParametricLeakyIntegrateAndFire, true, 4, 64, 1000)]
-    [InlineData(NeuronModel.ParametricLeakyIntegrateAndFire, false, 3, 40, 28)]
-    [InlineData(NeuronModel.IntegrateAndFire, true, 8, 64, 512)]
-    public void One_and_two_threads_give_the_same_bits(NeuronModel model, bool hard, int steps, int rows, int rowLength)
+    [InlineData(LifKind.ParametricLeakyIntegrateAndFire, true, 4, 64, 1000)]
+    [InlineData(LifKind.ParametricLeakyIntegrateAndFire, false, 3, 40, 28)]
+    [InlineData(LifKind.IntegrateAndFire, true, 8, 64, 512)]
+    public void One_and_two_threads_give_the_same_bits(LifKind model, bool hard, int steps, int rows, int rowLength)
     {
         var c = new NeuronCase([steps, rows, rowLength], model, true, hard, false, "ATan", 1f, 0f, 2.0, -0.2, 5);
         var options = c.Options();

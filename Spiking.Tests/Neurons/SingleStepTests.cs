@@ -12,7 +12,7 @@ public sealed class SingleStepTests
 {
     [Theory]
     [MemberData(nameof(NeuronBackwardTests.Combinations), MemberType = typeof(NeuronBackwardTests))]
-    public void T_single_steps_equal_one_multi_step_call(NeuronModel model, bool decayInput, bool hard, bool detach)
+    public void T_single_steps_equal_one_multi_step_call(LifKind model, bool decayInput, bool hard, bool detach)
     {
         var c = new NeuronCase([6, 3, 70], model, decayInput, hard, detach, "Sigmoid", 1f, -0.25f, 1.5, 0.7, 123);
         var options = c.Options();
@@ -31,7 +31,7 @@ public sealed class SingleStepTests
     [Fact]
     public void Reset_returns_to_rest()
     {
-        using var neuron = new SingleStepNeuron(NeuronOptions.Lif());
+        using var neuron = new SingleStepNeuron(TestNeurons.Lif());
         using var x = Variable.Constant(Tensor.FromArray([1.5f, 0.8f, 3f], 3));
         using var first = neuron.Step(x);
         Assert.Equal(new[] { 0f, 0f, 1f }, first.ToDense().ToArray());
@@ -47,7 +47,7 @@ public sealed class SingleStepTests
     [Fact]
     public void Soft_reset_starts_at_zero_and_subtracts_the_threshold()
     {
-        using var neuron = new SingleStepNeuron(NeuronOptions.IF(vThreshold: 1f, vReset: null));
+        using var neuron = new SingleStepNeuron(TestNeurons.IF(vThreshold: 1f, vReset: null));
         using var x = Variable.Constant(Tensor.FromArray([0.6f, 2.5f], 2));
         using var s1 = neuron.Step(x);
         Assert.Equal(new[] { 0.6f, 1.5f }, neuron.V!.Dense.ToArray());
@@ -59,7 +59,7 @@ public sealed class SingleStepTests
     [Fact]
     public void A_new_shape_needs_a_reset()
     {
-        using var neuron = new SingleStepNeuron(NeuronOptions.IF());
+        using var neuron = new SingleStepNeuron(TestNeurons.IF());
         using var a = Variable.Constant(Tensor.Zeros(2, 3));
         using var b = Variable.Constant(Tensor.Zeros(4, 3));
         using var s = neuron.Step(a);
@@ -73,7 +73,7 @@ public sealed class SingleStepTests
     [Fact]
     public void Inference_records_no_graph()
     {
-        using var neuron = new SingleStepNeuron(NeuronOptions.Lif(surrogate: new ATan()));
+        using var neuron = new SingleStepNeuron(TestNeurons.Lif(surrogate: new ATan()));
         using var x = Variable.Input(Tensor.FromArray([3f, 0f], 2));
         using (GradMode.NoGrad())
         {
@@ -86,8 +86,8 @@ public sealed class SingleStepTests
     [Fact]
     public void Parametric_lif_needs_w()
     {
-        Assert.Throws<ArgumentException>(() => new SingleStepNeuron(NeuronOptions.ParametricLif()));
+        Assert.Throws<ArgumentException>(() => new SingleStepNeuron(TestNeurons.ParametricLif()));
         using var w = Variable.Parameter(Tensor.Scalar(0f));
-        Assert.Throws<ArgumentException>(() => new SingleStepNeuron(NeuronOptions.Lif(), w));
+        Assert.Throws<ArgumentException>(() => new SingleStepNeuron(TestNeurons.Lif(), w));
     }
 }

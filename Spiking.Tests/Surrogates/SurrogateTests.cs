@@ -6,6 +6,7 @@ using FsCheck.Xunit;
 using Spiking.Autograd.Neurons;
 using Spiking.Autograd.Surrogates;
 using Spiking.Tensors.Kernels;
+using Spiking.Tests.Neurons;
 using Xunit;
 
 namespace Spiking.Tests.Surrogates;
@@ -56,7 +57,7 @@ public sealed class SurrogateTests
         Assert.Equal(1.0, new PiecewiseLeakyReLU().W);
         Assert.Equal(0.01, new PiecewiseLeakyReLU().C);
         Assert.Equal(1.0, new Rect().Alpha);
-        var neuron = NeuronOptions.Lif();
+        var neuron = TestNeurons.Lif();
         Assert.IsType<Sigmoid>(neuron.Surrogate);
         Assert.Equal("Sigmoid(alpha=4)", neuron.Surrogate.ToString());
         Assert.Equal("PiecewiseLeakyReLU(w=1, c=0.01)", new PiecewiseLeakyReLU().ToString());
