@@ -38,7 +38,7 @@ public sealed class PhiloxGenerator
     /// <see cref="RandomStreams.Initialization"/>, the stream a model's initial weights come from; the streams the
     /// library's other consumers of a seed take are in <see cref="RandomStreams"/>.
     /// </param>
-    public PhiloxGenerator(ulong seed, ulong stream = 0)
+    public PhiloxGenerator(ulong seed, ulong stream = RandomStreams.Initialization)
     {
         Seed = seed;
         Stream = stream;
