@@ -86,7 +86,7 @@ internal sealed class ModelKind
     {
         if (PoissonInput)
         {
-            var poisson = new PoissonEncoder(seed, stream: 0x9015);
+            var poisson = new PoissonEncoder(seed, RandomStreams.Poisson);
             return images =>
             {
                 int batch = images.Shape[0];

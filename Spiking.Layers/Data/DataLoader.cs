@@ -18,17 +18,15 @@ namespace Spiking.Layers.Data;
 /// <para>
 /// The order of epoch e with seed s is a Fisher–Yates shuffle: for i = N−1 down to 1, j = ⌊r·(i+1) / 2^64⌋ swaps
 /// positions i and j of the identity, r being the 64-bit word <c>lo | hi &lt;&lt; 32</c> from Philox4x32-10 with key
-/// s, counter <c>(k / 2, 0, e, <see cref="ShuffleStreamTag"/>)</c> and words <c>(2(k % 2), 2(k % 2) + 1)</c> for the
-/// k-th draw. It depends only on (s, e, N). The tag keeps the shuffle off the streams of
-/// <see cref="PhiloxGenerator"/>s seeded with the same s (their counter word 3 is 0 for every stream below 2³²):
-/// without it, epoch 0 reused the very words that initialised the model's weights.
+/// s, counter <c>(k / 2, 0, e, <see cref="RandomStreams.ShuffleTag"/>)</c> and words <c>(2(k % 2), 2(k % 2) + 1)</c>
+/// for the k-th draw: the blocks a <see cref="PhiloxGenerator"/> of seed s and stream
+/// <see cref="RandomStreams.Shuffle"/>(e) reads. It depends only on (s, e, N). The tag keeps the shuffle off the
+/// other streams of the same seed (<see cref="RandomStreams"/>): without it, epoch 0 reused the very words that
+/// initialised the model's weights.
 /// </para>
 /// </remarks>
 public sealed class DataLoader : IDisposable
 {
-    /// <summary>Counter word 3 of every shuffle draw ("SHUF"), so that no generator of the same seed repeats its words.</summary>
-    public const uint ShuffleStreamTag = 0x5348_5546;
-
     private static readonly float[] Scale = BuildScale();
 
     private readonly ImageDataset _dataset;
@@ -115,11 +113,12 @@ public sealed class DataLoader : IDisposable
     private static void ShuffleOrder(int[] order, ulong seed, uint epoch)
     {
         uint key0 = (uint)seed, key1 = (uint)(seed >> 32);
+        ulong stream = RandomStreams.Shuffle(epoch);
         Philox4x32Block block = default;
         long draw = 0;
         for (int i = order.Length - 1; i > 0; i--, draw++)
         {
-            if ((draw & 1) == 0) block = Philox4x32.Generate((uint)(draw >> 1), (uint)(draw >> 33), epoch, ShuffleStreamTag, key0, key1);
+            if ((draw & 1) == 0) block = Philox4x32.Generate((uint)(draw >> 1), (uint)(draw >> 33), (uint)stream, (uint)(stream >> 32), key0, key1);
             ulong r = (draw & 1) == 0 ? block.X0 | ((ulong)block.X1 << 32) : block.X2 | ((ulong)block.X3 << 32);
             int j = (int)Math.BigMul(r, (ulong)(i + 1), out _);
             (order[i], order[j]) = (order[j], order[i]);

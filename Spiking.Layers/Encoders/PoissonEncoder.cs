@@ -23,7 +23,12 @@ public sealed class PoissonEncoder
     private float[] _scratch = [];
 
     /// <summary>Creates an encoder drawing from a Philox generator with this seed and stream.</summary>
-    public PoissonEncoder(ulong seed, ulong stream = 0)
+    /// <param name="seed">The generator's seed.</param>
+    /// <param name="stream">
+    /// The generator's stream; the default, <see cref="RandomStreams.Poisson"/>, keeps the spikes apart from the
+    /// words that initialise a model (<see cref="ModelSeed"/>) and from the other consumers of the same seed.
+    /// </param>
+    public PoissonEncoder(ulong seed, ulong stream = RandomStreams.Poisson)
     {
         Generator = new PhiloxGenerator(seed, stream);
     }

@@ -11,19 +11,25 @@ namespace Spiking.Layers;
 /// </summary>
 public sealed class Dropout : Module
 {
-    private readonly PhiloxGenerator _generator;
-
-    /// <summary>Drops with probability <paramref name="p"/>; masks come from <paramref name="generator"/> (or one seeded from the model seed).</summary>
+    /// <summary>
+    /// Drops with probability <paramref name="p"/>; masks come from <paramref name="generator"/>, or else from the
+    /// model seed (<see cref="ModelSeed"/>) on a stream of this layer's own: the i-th dropout layer built without a
+    /// generator since the seed was set draws from <see cref="RandomStreams.DropoutLayer"/>(i), apart from the
+    /// initial weights and from every other dropout layer.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is outside <c>[0, 1)</c>.</exception>
     public Dropout(double p = 0.5, PhiloxGenerator? generator = null)
     {
         if (!(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout needs p in [0, 1).");
         P = p;
-        _generator = generator ?? new PhiloxGenerator(ModelSeed.Shared.Seed, stream: 0xD0D0);
+        Generator = generator ?? ModelSeed.NextDropoutGenerator();
     }
 
     /// <summary>The drop probability.</summary>
     public double P { get; }
+
+    /// <summary>The random source of the masks; save and restore its <see cref="PhiloxGenerator.Offset"/> to replay them.</summary>
+    public PhiloxGenerator Generator { get; }
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input has fewer than two axes.</exception>
@@ -39,7 +45,7 @@ public sealed class Dropout : Module
         var maskShape = shape.WithDimension(0, 1);
         var mask = Tensor.Empty(maskShape);
         var values = mask.AsSpan();
-        _generator.FillUniform(values);
+        Generator.FillUniform(values);
         float keep = (float)(1 - P), scale = 1f / keep;
         for (int i = 0; i < values.Length; i++) values[i] = values[i] < keep ? scale : 0f;
         var dense = input.IsSpikes ? Functional.SpikesToDense(input) : input;

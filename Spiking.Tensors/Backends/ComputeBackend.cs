@@ -7,8 +7,8 @@ namespace Spiking.Tensors.Backends;
 /// The seam between tensors and the processors that compute on them. Every tensor lives on a <see cref="Device"/>;
 /// an op asks the tensor's backend (<see cref="For"/>) for its kernels, so the op is written once and the CPU and CUDA
 /// backends each supply the arithmetic. The CPU backend (<see cref="Cpu"/>) is the reference a device backend must
-/// agree with to float32 tolerance; device backends register a factory with <see cref="Register"/>, so nothing here
-/// names them.
+/// agree with to float32 tolerance; device backends register a factory with
+/// <see cref="Register(DeviceKind, Func{int, DeviceBackend})"/>, so nothing here names them.
 /// </summary>
 /// <remarks>
 /// Kernels take their operands already checked by the op that calls them (shapes agree, all on this backend's

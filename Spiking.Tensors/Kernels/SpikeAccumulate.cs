@@ -10,8 +10,9 @@ namespace Spiking.Tensors.Kernels;
 /// <summary>
 /// Spike-driven products with no multiplication: each set bit adds a row of a float matrix.
 /// <list type="bullet">
-/// <item><see cref="Forward"/>: <c>Y[M,N] = S[M,K]·Wᵀ + b</c> for a PyTorch-layout weight <c>W[N,K]</c>, given its transpose
-/// <c>Wᵀ[K,N]</c> (see <see cref="TransposedWeightCache"/>): row m of Y is the sum of the rows of Wᵀ picked by the bits of row m of S.</item>
+/// <item><see cref="Forward(ReadOnlySpan{ulong}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool, ReadOnlySpan{float})"/>
+/// (and its overload taking <see cref="SpikeWeightPanels"/>): <c>Y[M,N] = S[M,K]·Wᵀ + b</c> for a PyTorch-layout weight
+/// <c>W[N,K]</c>, given its transpose <c>Wᵀ[K,N]</c> (see <see cref="TransposedWeightCache"/>): row m of Y is the sum of the rows of Wᵀ picked by the bits of row m of S.</item>
 /// <item><see cref="WeightGradient"/>: <c>dW[N,K] = Gᵀ[N,M]·S[M,K]</c>: the spike matrix is bit-transposed, then row k of dWᵀ is
 /// the sum of the rows of G picked by the bits of column k of S, stored transposed into dW.</item>
 /// </list>
@@ -102,7 +103,11 @@ public static class SpikeAccumulate
         }
     }
 
-    /// <summary>The plain version of <see cref="Forward"/>: per row, a scalar sum of the selected rows in ascending bit order.</summary>
+    /// <summary>
+    /// The plain version of
+    /// <see cref="Forward(ReadOnlySpan{ulong}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool, ReadOnlySpan{float})"/>:
+    /// per row, a scalar sum of the selected rows in ascending bit order.
+    /// </summary>
     public static void ForwardReference(ReadOnlySpan<ulong> spikes, int m, int k, ReadOnlySpan<float> weightTransposed, int n,
         ReadOnlySpan<float> bias, Span<float> output, bool accumulate = false)
     {

@@ -33,8 +33,12 @@ public sealed class PhiloxGenerator
 
     /// <summary>Creates a generator whose key is <paramref name="seed"/> and whose counters carry <paramref name="stream"/>.</summary>
     /// <param name="seed">The Philox key: low word in key word 0, high word in key word 1.</param>
-    /// <param name="stream">An independent sequence for the same seed: low word in counter word 2, high word in word 3.</param>
-    public PhiloxGenerator(ulong seed, ulong stream = 0)
+    /// <param name="stream">
+    /// An independent sequence for the same seed: low word in counter word 2, high word in word 3. The default, 0, is
+    /// <see cref="RandomStreams.Initialization"/>, the stream a model's initial weights come from; the streams the
+    /// library's other consumers of a seed take are in <see cref="RandomStreams"/>.
+    /// </param>
+    public PhiloxGenerator(ulong seed, ulong stream = RandomStreams.Initialization)
     {
         Seed = seed;
         Stream = stream;

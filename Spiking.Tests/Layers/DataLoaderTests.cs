@@ -27,7 +27,7 @@ public sealed class DataLoaderTests
     }
 
     /// <summary>The documented shuffle, written out from its description.</summary>
-    private static int[] ReferenceOrder(int n, ulong seed, int epoch, uint streamTag = DataLoader.ShuffleStreamTag)
+    private static int[] ReferenceOrder(int n, ulong seed, int epoch, uint streamTag = RandomStreams.ShuffleTag)
     {
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -136,7 +136,7 @@ public sealed class DataLoaderTests
             var weights = new float[4];
             new PhiloxGenerator(seed).FillUniform(weights);
             var untagged = Philox4x32.Generate(0, 0, 0, 0, (uint)seed, (uint)(seed >> 32));
-            var tagged = Philox4x32.Generate(0, 0, 0, DataLoader.ShuffleStreamTag, (uint)seed, (uint)(seed >> 32));
+            var tagged = Philox4x32.Generate(0, 0, 0, RandomStreams.ShuffleTag, (uint)seed, (uint)(seed >> 32));
             Assert.Equal(weights[1], PhiloxTransforms.Uniform(untagged.X1));
             Assert.NotEqual(weights[1], PhiloxTransforms.Uniform(tagged.X1));
 

@@ -20,10 +20,10 @@ public sealed class EncoderTests
         return x;
     }
 
-    /// <summary>The spikes SpikingJelly's rule gives with the uniforms a fresh generator of the same seed draws per step.</summary>
+    /// <summary>The spikes SpikingJelly's rule gives with the uniforms a fresh generator of the same seed, on the encoder's default stream, draws per step.</summary>
     private static bool[] PoissonReference(float[] x, int steps, ulong seed)
     {
-        var g = new PhiloxGenerator(seed);
+        var g = new PhiloxGenerator(seed, RandomStreams.Poisson);
         var bits = new bool[steps * x.Length];
         var u = new float[x.Length];
         for (int t = 0; t < steps; t++)
