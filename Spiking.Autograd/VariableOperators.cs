@@ -2,6 +2,14 @@ namespace Spiking.Autograd;
 
 public sealed partial class Variable
 {
+    /// <summary>
+    /// Time step <paramref name="index"/> (axis 0; negative counts from the end): <see cref="Functional.Select"/>
+    /// along axis 0, a view of the value (spikes stay bits) whose backward adds into that step's gradient only.
+    /// </summary>
+    /// <exception cref="System.ArgumentException">The value is a scalar, or spikes of rank 1.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="index"/> is outside <c>[-T, T)</c>.</exception>
+    public Variable this[int index] => Functional.Select(this, 0, index);
+
     /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting.</summary>
     public static Variable operator +(Variable left, Variable right) => Functional.Add(left, right);
 
