@@ -10,16 +10,16 @@ public sealed partial class Variable
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="index"/> is outside <c>[-T, T)</c>.</exception>
     public Variable this[int index] => Functional.Select(this, 0, index);
 
-    /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting.</summary>
+    /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting; either operand may be spikes.</summary>
     public static Variable operator +(Variable left, Variable right) => Functional.Add(left, right);
 
-    /// <summary><see cref="Functional.Subtract(Variable, Variable)"/>: elementwise difference with broadcasting.</summary>
+    /// <summary><see cref="Functional.Subtract(Variable, Variable)"/>: elementwise difference with broadcasting; either operand may be spikes.</summary>
     public static Variable operator -(Variable left, Variable right) => Functional.Subtract(left, right);
 
-    /// <summary><see cref="Functional.Multiply(Variable, Variable)"/>: elementwise product with broadcasting.</summary>
+    /// <summary><see cref="Functional.Multiply(Variable, Variable)"/>: elementwise product with broadcasting; spikes gate the other operand, and spikes times spikes is their AND.</summary>
     public static Variable operator *(Variable left, Variable right) => Functional.Multiply(left, right);
 
-    /// <summary><see cref="Functional.Divide(Variable, Variable)"/>: elementwise quotient with broadcasting.</summary>
+    /// <summary><see cref="Functional.Divide(Variable, Variable)"/>: elementwise quotient with broadcasting; either operand may be spikes.</summary>
     public static Variable operator /(Variable left, Variable right) => Functional.Divide(left, right);
 
     /// <summary><see cref="Functional.Negate"/>: elementwise negation.</summary>
