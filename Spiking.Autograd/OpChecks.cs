@@ -37,6 +37,64 @@ internal static class OpChecks
         }
     }
 
+    /// <summary>
+    /// Whether the variables of <paramref name="list"/> hold spikes: all must, or none. Mixing is refused rather than
+    /// unpacking the spikes silently.
+    /// </summary>
+    /// <exception cref="ArgumentException">Some elements hold spikes and others are dense.</exception>
+    public static bool SameKind(IReadOnlyList<Variable> list, string paramName, string op)
+    {
+        bool spikes = list[0].IsSpikes;
+        for (int i = 1; i < list.Count; i++)
+        {
+            if (list[i].IsSpikes != spikes)
+            {
+                throw new ArgumentException(
+                    $"{op} needs every variable in '{paramName}' dense or every one spikes; {paramName}[0] {Kind(list[0])} but {paramName}[{i}] {Kind(list[i])}. " +
+                    "Convert the spikes explicitly with Functional.SpikesToDense (or Variable.ToDense() outside the graph).",
+                    $"{paramName}[{i}]");
+            }
+        }
+        return spikes;
+    }
+
+    /// <summary>The spike value of <paramref name="v"/>, for an operand that must be bits (a condition, a mask).</summary>
+    /// <exception cref="ArgumentException"><paramref name="v"/> is dense.</exception>
+    public static SpikeTensor Spikes(Variable v, string paramName, string op)
+    {
+        ArgumentNullException.ThrowIfNull(v, paramName);
+        return v.Spikes ?? throw new ArgumentException(
+            $"{op} takes '{paramName}' as spikes (one bit per element); it is dense of shape {v.Shape}. " +
+            "Make bits with SpikeTensor.FromThreshold or SpikeTensor.FromBinary (Variable.Constant holds them), or pass a neuron's output.",
+            paramName);
+    }
+
+    /// <summary>
+    /// The shape <paramref name="first"/> and <paramref name="second"/> broadcast to under NumPy rules; the error names
+    /// both operands and the aligned axis where they disagree.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
+    public static Shape Broadcast(string op, Shape first, string firstName, Shape second, string secondName)
+    {
+        int rank = Math.Max(first.Rank, second.Rank);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int f = i < rank - first.Rank ? 1 : first[i - (rank - first.Rank)];
+            int s = i < rank - second.Rank ? 1 : second[i - (rank - second.Rank)];
+            if (f != s && f != 1 && s != 1)
+            {
+                throw new ArgumentException(
+                    $"{op}: '{secondName}' has shape {second}, which does not broadcast with {firstName} of shape {first}: " +
+                    $"aligned dimension {i} is {s} against {f}; each pair must match or one must be 1.", secondName);
+            }
+            dims[i] = f == 1 ? s : f;
+        }
+        return new Shape(dims);
+    }
+
+    private static string Kind(Variable v) => v.IsSpikes ? $"holds spikes of shape {v.Shape}" : $"is dense of shape {v.Shape}";
+
     /// <summary>The shape used for a bit mask of a tensor of shape <paramref name="shape"/>: spike tensors need an axis, so a scalar becomes <c>[1]</c>.</summary>
     public static Shape MaskShape(Shape shape) => shape.Rank == 0 ? new Shape(1) : shape;
 

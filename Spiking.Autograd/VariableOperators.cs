@@ -2,16 +2,24 @@ namespace Spiking.Autograd;
 
 public sealed partial class Variable
 {
-    /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting.</summary>
+    /// <summary>
+    /// Time step <paramref name="index"/> (axis 0; negative counts from the end): <see cref="Functional.Select"/>
+    /// along axis 0, a view of the value (spikes stay bits) whose backward adds into that step's gradient only.
+    /// </summary>
+    /// <exception cref="System.ArgumentException">The value is a scalar, or spikes of rank 1.</exception>
+    /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="index"/> is outside <c>[-T, T)</c>.</exception>
+    public Variable this[int index] => Functional.Select(this, 0, index);
+
+    /// <summary><see cref="Functional.Add(Variable, Variable)"/>: elementwise sum with broadcasting; either operand may be spikes.</summary>
     public static Variable operator +(Variable left, Variable right) => Functional.Add(left, right);
 
-    /// <summary><see cref="Functional.Subtract(Variable, Variable)"/>: elementwise difference with broadcasting.</summary>
+    /// <summary><see cref="Functional.Subtract(Variable, Variable)"/>: elementwise difference with broadcasting; either operand may be spikes.</summary>
     public static Variable operator -(Variable left, Variable right) => Functional.Subtract(left, right);
 
-    /// <summary><see cref="Functional.Multiply(Variable, Variable)"/>: elementwise product with broadcasting.</summary>
+    /// <summary><see cref="Functional.Multiply(Variable, Variable)"/>: elementwise product with broadcasting; spikes gate the other operand, and spikes times spikes is their AND.</summary>
     public static Variable operator *(Variable left, Variable right) => Functional.Multiply(left, right);
 
-    /// <summary><see cref="Functional.Divide(Variable, Variable)"/>: elementwise quotient with broadcasting.</summary>
+    /// <summary><see cref="Functional.Divide(Variable, Variable)"/>: elementwise quotient with broadcasting; either operand may be spikes.</summary>
     public static Variable operator /(Variable left, Variable right) => Functional.Divide(left, right);
 
     /// <summary><see cref="Functional.Negate"/>: elementwise negation.</summary>

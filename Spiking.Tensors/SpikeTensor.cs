@@ -13,7 +13,7 @@ namespace Spiking.Tensors;
 /// element of a row are always zero. Memory per spike is one bit plus that row padding.
 /// </summary>
 /// <remarks>Views by time step share storage like <see cref="Tensor"/> views do.</remarks>
-public sealed class SpikeTensor : IDisposable
+public sealed partial class SpikeTensor : IDisposable
 {
     private readonly PooledStorage<ulong>? _storage;
     private readonly DeviceMemory? _memory;

@@ -175,6 +175,103 @@ public sealed record NeuronCase(int[] Dims, LifKind Model, bool DecayInput, bool
 }
 
 /// <summary>
+/// A tensor of rank 1 to 4 to slice: an axis (negative about half the time), a range <c>[Start, Start + Length)</c>
+/// along it, normal values for the dense form and bits at <paramref name="Rate"/> for the spike form.
+/// </summary>
+public sealed record SliceCase(int[] Dims, int Axis, int Start, int Length, double Rate, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    /// <summary>The axis in <c>[0, rank)</c>.</summary>
+    public int NormalAxis => Axis < 0 ? Axis + Dims.Length : Axis;
+
+    /// <summary>A valid index along the axis for Select: <see cref="Start"/> pulled inside it.</summary>
+    public int Index => Math.Min(Start, Dims[NormalAxis] - 1);
+
+    public float[] Values() => new TensorCase(Dims, Seed).Values();
+
+    public float[] Bits() => SpikeValues.Draw(Shape.ElementCount, Rate, Seed + 1);
+
+    public Tensor Dense() => Tensor.FromSpan(Values(), Shape);
+
+    public SpikeTensor Spikes() => SpikeValues.Pack(Bits(), Dims);
+
+    public override string ToString() => $"SliceCase({Shape.Format(Dims)}, axis {Axis}, [{Start}, {Start + Length}), rate {Rate}, seed {Seed})";
+}
+
+/// <summary>
+/// Inputs to join: <c>Sizes.Length</c> of them. For Concat input i has <see cref="Dims"/> with axis
+/// <see cref="Axis"/> set to <c>Sizes[i]</c> (0 included); for Stack every input has <see cref="Dims"/> and the new
+/// axis is <see cref="StackAxis"/>. Each input draws its own normal values and bits.
+/// </summary>
+public sealed record JoinCase(int[] Dims, int Axis, int StackAxis, int[] Sizes, double Rate, int Seed)
+{
+    public int Count => Sizes.Length;
+
+    /// <summary>The dimensions of Concat's input <paramref name="i"/>.</summary>
+    public int[] PieceDims(int i)
+    {
+        var d = (int[])Dims.Clone();
+        d[Axis < 0 ? Axis + Dims.Length : Axis] = Sizes[i];
+        return d;
+    }
+
+    public float[] Values(int[] dims, int i) => new TensorCase(dims, Seed + 17 * i).Values();
+
+    public float[] Bits(int[] dims, int i) => SpikeValues.Draw(Reference.Count(dims), Rate, Seed + 17 * i + 1);
+
+    public override string ToString() =>
+        $"JoinCase({Shape.Format(Dims)} x {Count}, concat axis {Axis} sizes {Shape.Format(Sizes)}, stack axis {StackAxis}, rate {Rate}, seed {Seed})";
+}
+
+/// <summary>
+/// Operands of a where: a condition (bits at <paramref name="Rate"/>, rank 1 or more) and two dense operands, all
+/// broadcasting together under NumPy rules.
+/// </summary>
+public sealed record WhereCase(int[] Condition, int[] A, int[] B, double Rate, int Seed)
+{
+    public float[] Bits() => SpikeValues.Draw(Reference.Count(Condition), Rate, Seed);
+
+    public TensorCase ACase => new(A, Seed + 1);
+
+    public TensorCase BCase => new(B, Seed + 2);
+
+    public override string ToString() =>
+        $"WhereCase(condition {Shape.Format(Condition)}, a {Shape.Format(A)}, b {Shape.Format(B)}, rate {Rate}, seed {Seed})";
+}
+
+/// <summary>
+/// Two operand shapes of rank 1 or more that broadcast together, each available as normal values or as bits at
+/// <paramref name="Rate"/>, for arithmetic with spike operands.
+/// </summary>
+public sealed record SpikeBroadcastCase(int[] Left, int[] Right, double Rate, int Seed)
+{
+    public TensorCase LeftCase => new(Left, Seed);
+
+    public TensorCase RightCase => new(Right, Seed + 1);
+
+    public float[] LeftBits() => SpikeValues.Draw(Reference.Count(Left), Rate, Seed + 2);
+
+    public float[] RightBits() => SpikeValues.Draw(Reference.Count(Right), Rate * 0.5 + 0.25, Seed + 3);
+
+    public override string ToString() => $"SpikeBroadcastCase({Shape.Format(Left)} with {Shape.Format(Right)}, rate {Rate}, seed {Seed})";
+}
+
+/// <summary>0/1 values for spike operands and their packing.</summary>
+public static class SpikeValues
+{
+    /// <summary><paramref name="count"/> values, each 1 with probability <paramref name="rate"/> and 0 otherwise.</summary>
+    public static float[] Draw(int count, double rate, int seed) => new SpikeCase(1, count, rate, seed).Dense();
+
+    /// <summary>The 0/1 values packed as spikes of dimensions <paramref name="dims"/> (rank 1 or more).</summary>
+    public static SpikeTensor Pack(float[] bits, int[] dims)
+    {
+        using var dense = Tensor.FromSpan(bits, new Shape(dims));
+        return SpikeTensor.FromBinary(dense);
+    }
+}
+
+/// <summary>
 /// The FsCheck generators every property reuses: shapes, dense tensors, spike matrices at a given firing rate
 /// (including 0 and 1), and matrix-product problems whose inner dimension is often not a multiple of 64.
 /// </summary>
@@ -288,6 +385,62 @@ public static class Generators
          from seed in Gen.Choose(0, 1_000_000)
          select new BitMatrixCase(rows, cols, rate, seed)).ToArbitrary();
 
+    /// <summary>Dimensions of rank 1 to <paramref name="maxRank"/>: leading ones up to <paramref name="maxLeading"/>, the last from <paramref name="last"/>.</summary>
+    internal static Gen<int[]> Layout(int maxRank, int maxLeading, Gen<int> last) =>
+        from rank in Gen.Choose(1, maxRank)
+        from leading in Gen.ArrayOf(Gen.Choose(1, maxLeading), rank - 1)
+        from l in last
+        select (int[])[.. leading, l];
+
+    /// <summary>Slices of tensors of rank 1 to 4 whose last axis (up to 150) is often just off a 64-bit word.</summary>
+    public static Arbitrary<SliceCase> SliceCases() => Slices(Layout(4, 5, Dim(150))).ToArbitrary();
+
+    /// <summary>Joins of one to four inputs of rank 1 to 3; along the last axis the sizes often cross a word.</summary>
+    public static Arbitrary<JoinCase> JoinCases() => Joins(Layout(3, 4, Dim(100)), Dim(70)).ToArbitrary();
+
+    /// <summary>Where operands broadcasting to an output of rank 1 to 3 whose last axis reaches 100.</summary>
+    public static Arbitrary<WhereCase> WhereCases() => Wheres(Layout(3, 4, Dim(100))).ToArbitrary();
+
+    /// <summary>Arithmetic operand pairs broadcasting to an output of rank 1 to 3 whose last axis reaches 100.</summary>
+    public static Arbitrary<SpikeBroadcastCase> SpikeBroadcastCases() => SpikePairs(Layout(3, 4, Dim(100))).ToArbitrary();
+
+    internal static Gen<SliceCase> Slices(Gen<int[]> layout) =>
+        from dims in layout
+        from axis in Gen.Choose(0, dims.Length - 1)
+        from negative in Gen.Elements(false, true)
+        from start in Gen.Choose(0, dims[axis])
+        from length in Gen.Choose(0, dims[axis] - start)
+        from rate in Rate()
+        from seed in Gen.Choose(0, 1_000_000)
+        select new SliceCase(dims, negative ? axis - dims.Length : axis, start, length, rate, seed);
+
+    internal static Gen<JoinCase> Joins(Gen<int[]> layout, Gen<int> lastSize) =>
+        from dims in layout
+        from axis in Gen.Choose(-dims.Length, dims.Length - 1)
+        from stackAxis in Gen.Choose(-dims.Length - 1, dims.Length)
+        from count in Gen.Choose(1, 4)
+        from sizes in Gen.ArrayOf(axis == -1 || axis == dims.Length - 1 ? Gen.OneOf(Gen.Choose(0, 3), lastSize) : Gen.Choose(0, 3), count)
+        from rate in Rate()
+        from seed in Gen.Choose(0, 1_000_000)
+        select new JoinCase(dims, axis, stackAxis, sizes, rate, seed);
+
+    internal static Gen<WhereCase> Wheres(Gen<int[]> layout) =>
+        from output in layout
+        from condition in Operand(output)
+        from a in Operand(output)
+        from b in Operand(output)
+        from rate in Rate()
+        from seed in Gen.Choose(0, 1_000_000)
+        select new WhereCase(condition.Length == 0 ? [1] : condition, a, b, rate, seed);
+
+    internal static Gen<SpikeBroadcastCase> SpikePairs(Gen<int[]> layout) =>
+        from output in layout
+        from left in Operand(output)
+        from right in Operand(output)
+        from rate in Rate()
+        from seed in Gen.Choose(0, 1_000_000)
+        select new SpikeBroadcastCase(left.Length == 0 ? [1] : left, right.Length == 0 ? [1] : right, rate, seed);
+
     internal static Gen<int[]> Operand(int[] output) =>
         from drop in Gen.Choose(0, output.Length)
         from ones in Gen.ArrayOf(Gen.Elements(false, false, true), output.Length)
@@ -336,6 +489,18 @@ public static class SmallGenerators
          from rate in Generators.Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new ProductCase(m, k, n, rate, seed)).ToArbitrary();
+
+    /// <summary>Slices of tensors of rank 1 to 3 with at most about 150 elements.</summary>
+    public static Arbitrary<SliceCase> SliceCases() => Generators.Slices(Generators.Layout(3, 4, Dim(9))).ToArbitrary();
+
+    /// <summary>Joins of one to four inputs of rank 1 to 3 with at most a few dozen elements each.</summary>
+    public static Arbitrary<JoinCase> JoinCases() => Generators.Joins(Generators.Layout(3, 3, Dim(5)), Dim(5)).ToArbitrary();
+
+    /// <summary>Where operands broadcasting to an output of rank 1 to 3 and dimensions up to 5.</summary>
+    public static Arbitrary<WhereCase> WhereCases() => Generators.Wheres(Generators.Layout(3, 4, Dim(5))).ToArbitrary();
+
+    /// <summary>Arithmetic operand pairs broadcasting to an output of rank 1 to 3 and dimensions up to 5.</summary>
+    public static Arbitrary<SpikeBroadcastCase> SpikeBroadcastCases() => Generators.SpikePairs(Generators.Layout(3, 4, Dim(5))).ToArbitrary();
 
     /// <summary>Spike trains of 1 to 8 steps, 1 to 6 rows and 1 to 200 neurons (often just past a 64-bit word).</summary>
     public static Arbitrary<SpikeTrainCase> SpikeTrainCases() =>

@@ -249,6 +249,95 @@ public static class Reference
         return (dims, values);
     }
 
+    /// <summary><c>condition ≠ 0 ? a : b</c> under NumPy broadcasting of all three, in double, by walking every output multi-index.</summary>
+    public static (int[] Dims, double[] Values) Where(float[] condition, int[] cd, float[] a, int[] ad, float[] b, int[] bd)
+    {
+        int rank = Math.Max(cd.Length, Math.Max(ad.Length, bd.Length));
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            dims[i] = 1;
+            foreach (var d in new[] { cd, ad, bd })
+            {
+                int k = i - (rank - d.Length);
+                if (k >= 0 && d[k] != 1) dims[i] = d[k];
+            }
+        }
+        var values = new double[Count(dims)];
+        for (int flat = 0; flat < values.Length; flat++)
+        {
+            var index = Unravel(flat, dims);
+            values[flat] = condition[Gather(index, cd)] != 0 ? a[Gather(index, ad)] : b[Gather(index, bd)];
+        }
+        return (dims, values);
+    }
+
+    /// <summary>
+    /// <paramref name="values"/> (of <paramref name="dims"/>) summed down to <paramref name="to"/>, which broadcasts to
+    /// them, in double; with the sum of |terms| of each output as its error scale.
+    /// </summary>
+    public static (double[] Values, double[] Scale) SumTo(double[] values, int[] dims, int[] to)
+    {
+        var sum = new double[Count(to)];
+        var scale = new double[sum.Length];
+        for (int flat = 0; flat < values.Length; flat++)
+        {
+            int at = Gather(Unravel(flat, dims), to);
+            sum[at] += values[flat];
+            scale[at] += Math.Abs(values[flat]);
+        }
+        return (sum, scale);
+    }
+
+    /// <summary>Elements <c>[start, start + length)</c> along <paramref name="axis"/>, every other axis whole, by walking every output index.</summary>
+    public static (int[] Dims, float[] Values) Narrow(float[] x, int[] dims, int axis, int start, int length)
+    {
+        var outDims = (int[])dims.Clone();
+        outDims[axis] = length;
+        var y = new float[Count(outDims)];
+        for (int flat = 0; flat < y.Length; flat++)
+        {
+            var index = Unravel(flat, outDims);
+            index[axis] += start;
+            y[flat] = x[Ravel(index, dims)];
+        }
+        return (outDims, y);
+    }
+
+    /// <summary>A zero tensor of <paramref name="dims"/> with <paramref name="slice"/> placed at <c>[start, start + length)</c> along <paramref name="axis"/>.</summary>
+    public static float[] Scatter(float[] slice, int[] dims, int axis, int start, int length)
+    {
+        var sliceDims = (int[])dims.Clone();
+        sliceDims[axis] = length;
+        var y = new float[Count(dims)];
+        for (int flat = 0; flat < slice.Length; flat++)
+        {
+            var index = Unravel(flat, sliceDims);
+            index[axis] += start;
+            y[Ravel(index, dims)] = slice[flat];
+        }
+        return y;
+    }
+
+    /// <summary>Inputs of <paramref name="dims"/> joined along a new axis <paramref name="axis"/> (in <c>[0, rank]</c>), element by element.</summary>
+    public static (int[] Dims, float[] Values) Stack(float[][] xs, int[] dims, int axis)
+    {
+        var outDims = new int[dims.Length + 1];
+        for (int d = 0, k = 0; d < outDims.Length; d++) outDims[d] = d == axis ? xs.Length : dims[k++];
+        var y = new float[Count(outDims)];
+        var inner = new int[dims.Length];
+        for (int flat = 0; flat < y.Length; flat++)
+        {
+            var index = Unravel(flat, outDims);
+            for (int d = 0, k = 0; d < index.Length; d++)
+            {
+                if (d != axis) inner[k++] = index[d];
+            }
+            y[flat] = xs[index[axis]][Ravel(inner, dims)];
+        }
+        return (outDims, y);
+    }
+
     /// <summary>The position in an operand of shape <paramref name="dims"/> broadcast to the output index <paramref name="index"/>.</summary>
     private static int Gather(int[] index, int[] dims)
     {

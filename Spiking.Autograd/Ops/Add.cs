@@ -1,11 +1,16 @@
+using System;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary><c>a + b</c> with NumPy broadcasting (a bias <c>[N]</c> onto <c>[B, N]</c>, say).</summary>
-    /// <exception cref="System.ArgumentException">The shapes do not broadcast, or an operand holds spikes.</exception>
+    /// <summary>
+    /// <c>a + b</c> with NumPy broadcasting (a bias <c>[N]</c> onto <c>[B, N]</c>, say). Either operand may hold
+    /// spikes (each reads as 0 or 1): the result is dense, made by adding 1 where a bit is set, without unpacking the
+    /// spikes. The gradient of each operand, spikes included, is the output gradient summed down to its shape.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public static Variable Add(Variable a, Variable b) => AddNode.Forward(a, b);
 }
 
@@ -25,7 +30,9 @@ internal sealed class AddNode : Node
 
     public static Variable Forward(Variable a, Variable b)
     {
-        var y = OpChecks.Dense(a, nameof(a), "Add").Add(OpChecks.Dense(b, nameof(b), "Add"));
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var y = a.IsSpikes || b.IsSpikes ? SpikeOperands.Sum(a, b, 1f, "add") : a.Tensor!.Add(b.Tensor!);
         return Variable.FromOp(y, Record(() => new AddNode(a, b), a, b));
     }
 

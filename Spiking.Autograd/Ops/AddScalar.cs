@@ -1,15 +1,15 @@
+using System;
 using Spiking.Tensors;
+using Spiking.Tensors.Kernels;
 
 namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary><c>x + value</c> for every element.</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary><c>x + value</c> for every element; spikes read as 0 or 1 and give a dense result.</summary>
     public static Variable Add(Variable x, float value) => AddScalarNode.Forward(x, value);
 
-    /// <summary><c>x - value</c> for every element.</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary><c>x - value</c> for every element; spikes read as 0 or 1 and give a dense result.</summary>
     public static Variable Subtract(Variable x, float value) => AddScalarNode.Forward(x, -value);
 }
 
@@ -24,7 +24,17 @@ internal sealed class AddScalarNode : Node
 
     public static Variable Forward(Variable x, float value)
     {
-        var y = OpChecks.Dense(x, nameof(x), "Add").Add(value);
+        ArgumentNullException.ThrowIfNull(x);
+        Tensor y;
+        if (x.Spikes is { } bits)
+        {
+            y = Tensor.Full(bits.Shape, value);
+            SpikeBroadcast.AddWhereSet(y, bits, 1f);
+        }
+        else
+        {
+            y = x.Tensor!.Add(value);
+        }
         return Variable.FromOp(y, Record(() => new AddScalarNode(x), x));
     }
 

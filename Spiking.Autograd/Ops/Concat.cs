@@ -6,10 +6,12 @@ namespace Spiking.Autograd;
 public static partial class Functional
 {
     /// <summary>
-    /// Joins <paramref name="xs"/> along an existing <paramref name="axis"/>; every other axis must match. The
-    /// gradient of each input is its slice of the output gradient.
+    /// Joins <paramref name="xs"/> along an existing <paramref name="axis"/> (negative counts from the end); every
+    /// other axis must match. All inputs dense give a dense result; all spikes give spikes (bits are copied, or
+    /// shifted along the packed last axis, never unpacked). Mixing the two is refused: convert the spikes explicitly
+    /// with <see cref="SpikesToDense"/>. The gradient of each input is its slice of the (dense) output gradient.
     /// </summary>
-    /// <exception cref="System.ArgumentException">The list is empty, an input holds spikes, or the shapes differ off the axis.</exception>
+    /// <exception cref="System.ArgumentException">The list is empty, some inputs hold spikes and others not, or the shapes differ off the axis.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="axis"/> is outside the shape.</exception>
     public static Variable Concat(IReadOnlyList<Variable> xs, int axis) => ConcatNode.Forward(xs, axis);
 }
@@ -31,13 +33,18 @@ internal sealed class ConcatNode : Node
     public static Variable Forward(IReadOnlyList<Variable> xs, int axis)
     {
         OpChecks.NonEmpty(xs, nameof(xs), "Concat");
+        bool spikes = OpChecks.SameKind(xs, nameof(xs), "Concat");
         var inputs = new Variable[xs.Count];
-        var values = new Tensor[xs.Count];
-        for (int i = 0; i < inputs.Length; i++)
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = xs[i];
+        if (spikes)
         {
-            inputs[i] = xs[i];
-            values[i] = OpChecks.Dense(xs[i], $"{nameof(xs)}[{i}]", "Concat");
+            var bits = new SpikeTensor[inputs.Length];
+            for (int i = 0; i < bits.Length; i++) bits[i] = inputs[i].Spikes!;
+            var s = SpikeTensor.Concat(bits, axis);
+            return Variable.FromOp(s, Record(() => Create(inputs, s.Shape.NormalizeAxis(axis)), inputs));
         }
+        var values = new Tensor[inputs.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = inputs[i].Tensor!;
         var y = Tensor.Concat(values, axis);
         return Variable.FromOp(y, Record(() => Create(inputs, y.Shape.NormalizeAxis(axis)), inputs));
     }

@@ -1,15 +1,20 @@
+using System;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary><c>x · value</c> for every element.</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary>
+    /// <c>x · value</c> for every element. Spikes give a dense result gated by the bits: <paramref name="value"/>
+    /// where a bit is set and 0 elsewhere (also for an infinite or NaN value), as a product with spikes is.
+    /// </summary>
     public static Variable Multiply(Variable x, float value) => MultiplyScalarNode.Forward(x, value, divide: false);
 
-    /// <summary><c>x / value</c> for every element (a true division, not a multiplication by the reciprocal).</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary>
+    /// <c>x / value</c> for every element (a true division, not a multiplication by the reciprocal). Spikes give a
+    /// dense result: <c>1 / value</c> where a bit is set and <c>0 / value</c> elsewhere.
+    /// </summary>
     public static Variable Divide(Variable x, float value) => MultiplyScalarNode.Forward(x, value, divide: true);
 }
 
@@ -30,7 +35,10 @@ internal sealed class MultiplyScalarNode : Node
 
     public static Variable Forward(Variable x, float value, bool divide)
     {
-        var y = Apply(OpChecks.Dense(x, nameof(x), divide ? "Divide" : "Multiply"), value, divide);
+        ArgumentNullException.ThrowIfNull(x);
+        var y = x.Spikes is { } bits
+            ? SpikeOperands.Fill(bits, divide ? 1f / value : value, divide ? 0f / value : 0f)
+            : Apply(x.Tensor!, value, divide);
         return Variable.FromOp(y, Record(() => new MultiplyScalarNode(x, value, divide), x));
     }
 

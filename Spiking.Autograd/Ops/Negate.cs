@@ -1,11 +1,11 @@
+using System;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary><c>-x</c> elementwise.</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary><c>-x</c> elementwise; spikes give a dense result (-1 where a bit is set, -0 elsewhere, as the negated 0/1 floats).</summary>
     public static Variable Negate(Variable x) => NegateNode.Forward(x);
 }
 
@@ -20,7 +20,8 @@ internal sealed class NegateNode : Node
 
     public static Variable Forward(Variable x)
     {
-        var y = OpChecks.Dense(x, nameof(x), "Negate").Negate();
+        ArgumentNullException.ThrowIfNull(x);
+        var y = x.Spikes is { } bits ? SpikeOperands.Fill(bits, -1f, -0f) : x.Tensor!.Negate();
         return Variable.FromOp(y, Record(() => new NegateNode(x), x));
     }
 

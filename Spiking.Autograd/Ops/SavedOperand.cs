@@ -5,9 +5,10 @@ using Spiking.Tensors.Kernels;
 namespace Spiking.Autograd;
 
 /// <summary>
-/// An operand of a spike-driven attention op, dense or bits, kept for backward as a view (bits stay bits) and read
-/// a few rows at a time into a small float scratch: a spike reads as exactly 1 and no spike as 0, so the float
-/// loops that follow compute the same products as on the operand's dense 0/1 copy.
+/// An operand that may be dense or bits (of the spike-driven attention ops, of a product or quotient with spikes),
+/// kept for backward as a view (bits stay bits) and read a few rows at a time into a small float scratch, or whole:
+/// a spike reads as exactly 1 and no spike as 0, so the float loops that follow compute the same values as on the
+/// operand's dense 0/1 copy.
 /// </summary>
 internal readonly record struct SavedOperand(Tensor? Dense, SpikeTensor? Bits, SavedTensor? Saved)
 {
@@ -38,6 +39,17 @@ internal readonly record struct SavedOperand(Tensor? Dense, SpikeTensor? Bits, S
         {
             (Saved?.Value ?? Dense!).AsReadOnlySpan().Slice(firstRow * rowLength, count).CopyTo(destination);
         }
+    }
+
+    /// <summary>
+    /// The operand as floats: its bits unpacked to 0/1 into a new tensor, or a new view of its saved values (checked
+    /// against in-place writes). The caller disposes the result.
+    /// </summary>
+    public Tensor Floats()
+    {
+        if (Bits is { } b) return b.ToTensor();
+        var values = Saved?.Value ?? Dense!;
+        return values.Reshape(values.Shape);
     }
 
     /// <summary>Returns the saved view.</summary>

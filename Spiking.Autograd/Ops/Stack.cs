@@ -7,10 +7,12 @@ public static partial class Functional
 {
     /// <summary>
     /// Joins <paramref name="xs"/>, which must all have the same shape, along a new axis at <paramref name="axis"/>
-    /// (in <c>[-(rank+1), rank]</c>; stacking time steps is <c>Stack(steps, 0)</c>). The gradient of each input is
-    /// its slice of the output gradient.
+    /// (in <c>[-(rank+1), rank]</c>; stacking time steps is <c>Stack(steps, 0)</c>). All inputs dense give a dense
+    /// result; all spikes give spikes (whole packed rows copied, or, for a new last axis, one bit per input in each
+    /// row). Mixing the two is refused: convert the spikes explicitly with <see cref="SpikesToDense"/>. The gradient
+    /// of each input is its slice of the (dense) output gradient.
     /// </summary>
-    /// <exception cref="System.ArgumentException">The list is empty, an input holds spikes, or the shapes differ.</exception>
+    /// <exception cref="System.ArgumentException">The list is empty, some inputs hold spikes and others not, or the shapes differ.</exception>
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="axis"/> is outside <c>[-(rank+1), rank]</c>.</exception>
     public static Variable Stack(IReadOnlyList<Variable> xs, int axis = 0) => StackNode.Forward(xs, axis);
 }
@@ -30,13 +32,19 @@ internal sealed class StackNode : Node
     public static Variable Forward(IReadOnlyList<Variable> xs, int axis)
     {
         OpChecks.NonEmpty(xs, nameof(xs), "Stack");
+        bool spikes = OpChecks.SameKind(xs, nameof(xs), "Stack");
         var inputs = new Variable[xs.Count];
-        var values = new Tensor[xs.Count];
-        for (int i = 0; i < inputs.Length; i++)
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = xs[i];
+        if (spikes)
         {
-            inputs[i] = xs[i];
-            values[i] = OpChecks.Dense(xs[i], $"{nameof(xs)}[{i}]", "Stack");
+            var bits = new SpikeTensor[inputs.Length];
+            for (int i = 0; i < bits.Length; i++) bits[i] = inputs[i].Spikes!;
+            var s = SpikeTensor.Stack(bits, axis);
+            int sa = axis < 0 ? axis + s.Shape.Rank : axis;
+            return Variable.FromOp(s, Record(() => new StackNode(inputs, sa), inputs));
         }
+        var values = new Tensor[inputs.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = inputs[i].Tensor!;
         var y = Tensor.Stack(values, axis);
         int a = axis < 0 ? axis + y.Rank : axis;
         return Variable.FromOp(y, Record(() => new StackNode(inputs, a), inputs));

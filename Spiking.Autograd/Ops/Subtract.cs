@@ -1,11 +1,16 @@
+using System;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary><c>a - b</c> with NumPy broadcasting.</summary>
-    /// <exception cref="System.ArgumentException">The shapes do not broadcast, or an operand holds spikes.</exception>
+    /// <summary>
+    /// <c>a - b</c> with NumPy broadcasting. Either operand may hold spikes (each reads as 0 or 1): the result is
+    /// dense, made by adding ±1 where a bit is set, without unpacking the spikes. The gradients are <c>G</c> and
+    /// <c>-G</c> summed down to each operand's shape, spikes included.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public static Variable Subtract(Variable a, Variable b) => SubtractNode.Forward(a, b);
 }
 
@@ -25,7 +30,9 @@ internal sealed class SubtractNode : Node
 
     public static Variable Forward(Variable a, Variable b)
     {
-        var y = OpChecks.Dense(a, nameof(a), "Subtract").Subtract(OpChecks.Dense(b, nameof(b), "Subtract"));
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var y = a.IsSpikes || b.IsSpikes ? SpikeOperands.Sum(a, b, -1f, "subtract") : a.Tensor!.Subtract(b.Tensor!);
         return Variable.FromOp(y, Record(() => new SubtractNode(a, b), a, b));
     }
 

@@ -8,7 +8,7 @@ namespace Spiking.Tests.Autograd;
 
 public sealed class ElementwiseOpTests
 {
-    private static readonly (string Name, Func<Variable, Variable, Variable> Op, Func<double, double, double> Reference)[] s_binary =
+    internal static readonly (string Name, Func<Variable, Variable, Variable> Op, Func<double, double, double> Reference)[] s_binary =
     [
         ("Add", Functional.Add, (x, y) => x + y),
         ("Subtract", Functional.Subtract, (x, y) => x - y),
@@ -20,7 +20,7 @@ public sealed class ElementwiseOpTests
         ("operator /", (a, b) => a / b, (x, y) => x / y),
     ];
 
-    private static readonly (string Name, Func<Variable, Variable> Op, Func<double, double> Reference)[] s_scalar =
+    internal static readonly (string Name, Func<Variable, Variable> Op, Func<double, double> Reference)[] s_scalar =
     [
         ("Add(x, 2.5)", x => Functional.Add(x, 2.5f), x => x + 2.5),
         ("Subtract(x, 1.5)", x => Functional.Subtract(x, 1.5f), x => x - 1.5),
@@ -143,25 +143,24 @@ public sealed class ElementwiseOpTests
     }
 
     [Fact]
-    public void Spike_operands_are_rejected_with_the_argument_named()
+    public void Spike_operands_whose_shapes_do_not_broadcast_are_named_and_dense_only_ops_name_the_conversion()
     {
-        using var dense = Variable.Parameter(Tensor.Zeros(2, 3));
+        using var dense = Variable.Parameter(Tensor.Zeros(4));
         using var spikes = Variable.Constant(SpikeTensor.Zeros(2, 3), "s");
+        using var other = Variable.Constant(SpikeTensor.Zeros(4), "t");
         foreach (var (name, op, _) in s_binary)
         {
-            var left = Assert.Throws<ArgumentException>(() => op(spikes, dense));
-            Assert.Equal("a", left.ParamName);
-            Assert.Contains("spikes", left.Message, StringComparison.Ordinal);
-            Assert.Contains("[2, 3]", left.Message, StringComparison.Ordinal);
-            var right = Assert.Throws<ArgumentException>(() => op(dense, spikes));
-            Assert.Equal("b", right.ParamName);
+            foreach (var (left, right) in new[] { (spikes, dense), (dense, spikes), (spikes, other) })
+            {
+                var e = Assert.Throws<ArgumentException>(() => op(left, right));
+                Assert.Contains("[2, 3]", e.Message, StringComparison.Ordinal);
+                Assert.Contains("[4]", e.Message, StringComparison.Ordinal);
+            }
         }
-        foreach (var (name, op, _) in s_scalar)
-        {
-            var e = Assert.Throws<ArgumentException>(() => op(spikes));
-            Assert.Equal("x", e.ParamName);
-            Assert.Contains("spikes", e.Message, StringComparison.Ordinal);
-        }
+        var exp = Assert.Throws<ArgumentException>(() => Functional.Exp(spikes));
+        Assert.Equal("x", exp.ParamName);
+        Assert.Contains("holds spikes of shape [2, 3]", exp.Message, StringComparison.Ordinal);
+        Assert.Contains("SpikesToDense", exp.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -252,7 +252,7 @@ public sealed class ShapeOpTests
         }
         var s = Assert.Throws<ArgumentException>(() => Functional.Concat([x, spikes], 0));
         Assert.Equal("xs[1]", s.ParamName);
-        Assert.Throws<ArgumentException>(() => Functional.Stack([spikes]));
+        Assert.Equal("xs[1]", Assert.Throws<ArgumentException>(() => Functional.Stack([x, spikes])).ParamName);
     }
 
     /// <summary>0/1 values moved to ±0.5 so a threshold at 0 gives back exactly the 1s.</summary>

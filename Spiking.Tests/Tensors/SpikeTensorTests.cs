@@ -345,6 +345,44 @@ public sealed class SpikeTensorTests
         Assert.NotEqual(s[0, 0], clone[0, 0]);
     }
 
+    [Property(Arbitrary = new[] { typeof(Generators) }, MaxTest = 40)]
+    public void Narrow_and_Select_copy_the_bits_along_any_axis(SliceCase c)
+    {
+        int a = c.NormalAxis;
+        var bits = c.Bits();
+        using var s = c.Spikes();
+        using var narrowed = s.Narrow(c.Axis, c.Start, c.Length);
+        var (dims, expected) = Reference.Narrow(bits, c.Dims, a, c.Start, c.Length);
+        Assert.Equal(new Shape(dims), narrowed.Shape);
+        Assert.Equal(Reference.Pack(expected, narrowed.RowCount, narrowed.RowLength), narrowed.Words.ToArray());
+        if (c.Dims.Length == 1) return;
+        using var selected = s.Select(c.Axis, c.Index);
+        var (_, step) = Reference.Narrow(bits, c.Dims, a, c.Index, 1);
+        Assert.Equal(new Shape(Reference.Reduced(c.Dims, a, keepDim: false)), selected.Shape);
+        Assert.Equal(Reference.Pack(step, selected.RowCount, selected.RowLength), selected.Words.ToArray());
+    }
+
+    [Fact]
+    public void Concat_Stack_Narrow_and_Select_check_their_arguments()
+    {
+        using var a = SpikeTensor.Zeros(2, 3);
+        using var b = SpikeTensor.Zeros(2, 4);
+        using var row = SpikeTensor.Zeros(5);
+        var c = Assert.Throws<ArgumentException>(() => SpikeTensor.Concat([a, b], 0));
+        Assert.Contains("tensors[1] has shape [2, 4] but tensors[0] has [2, 3]", c.Message, StringComparison.Ordinal);
+        using (var joined = SpikeTensor.Concat([a, b], 1)) Assert.Equal(new Shape(2, 7), joined.Shape);
+        Assert.Throws<ArgumentException>(() => SpikeTensor.Stack([a, b]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SpikeTensor.Stack([a, a], 3));
+        Assert.Throws<ArgumentException>(() => SpikeTensor.Concat(Array.Empty<SpikeTensor>(), 0));
+        var n = Assert.Throws<ArgumentOutOfRangeException>(() => a.Narrow(1, 2, 2));
+        Assert.Contains("[2, 4)", n.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Select(0, 2));
+        var scalar = Assert.Throws<InvalidOperationException>(() => row.Select(0, 1));
+        Assert.Contains("Narrow(0, 1, 1)", scalar.Message, StringComparison.Ordinal);
+        b.Dispose();
+        Assert.Throws<ArgumentException>(() => SpikeTensor.Concat([a, b], 1));
+    }
+
     [Fact]
     public void UnpackTo_checks_the_destination_length()
     {
