@@ -217,7 +217,10 @@ internal static class NeuronKernel
             {
                 var buffer = rented.AsSpan(0, tailOut + count);
                 buffer[scratchAt..].Clear();
-                LoadInitial(_dynamics, b.Initial, buffer, start, length, padded);
+                // A copy on this thread's stack: the kernel reads the constants every vector, and the job object's cache line
+                // is shared with whatever the heap put beside it.
+                var dynamics = _dynamics;
+                LoadInitial(dynamics, b.Initial, buffer, start, length, padded);
                 bool emits = TDynamics.EmitsSpikes;
                 var packed = emits ? b.Spikes : b.InternalSpikes;
                 var words = bits.AsSpan(0, (padded + 63) >> 6);
@@ -240,7 +243,7 @@ internal static class NeuronKernel
                     {
                         var stateLanes = new NeuronLanes<TVec>(ref Unsafe.Add(ref state, i), padded);
                         var savedLanes = keep ? new NeuronLanes<TVec>(ref Unsafe.Add(ref saved, offset + i), stepStride) : new NeuronLanes<TVec>(ref scratch, count);
-                        var y = _dynamics.Forward<TSimd, TVec>(TSimd.Load(ref Unsafe.Add(ref x, offset + i)), stateLanes, savedLanes, out ulong mask);
+                        var y = dynamics.Forward<TSimd, TVec>(TSimd.Load(ref Unsafe.Add(ref x, offset + i)), stateLanes, savedLanes, out ulong mask);
                         // Count divides 64 and i is a multiple of Count, so a mask never straddles two words.
                         if (packed is not null) Unsafe.Add(ref MemoryMarshal.GetReference(words), i >> 6) |= mask << (i & 63);
                         if (!emits) TSimd.Store(y, ref Unsafe.Add(ref output, offset + i));
@@ -253,7 +256,7 @@ internal static class NeuronKernel
                         b.X.AsReadOnlySpan().Slice(offset + full, rest).CopyTo(tail);
                         var stateLanes = new NeuronLanes<TVec>(ref Unsafe.Add(ref state, full), padded);
                         var savedLanes = new NeuronLanes<TVec>(ref buffer[tailSaved], count);
-                        var y = _dynamics.Forward<TSimd, TVec>(TSimd.Load(ref tail[0]), stateLanes, savedLanes, out ulong mask);
+                        var y = dynamics.Forward<TSimd, TVec>(TSimd.Load(ref tail[0]), stateLanes, savedLanes, out ulong mask);
                         if (packed is not null) words[full >> 6] |= (mask & ((1UL << rest) - 1)) << (full & 63);
                         if (keep)
                         {
@@ -338,7 +341,11 @@ internal static class NeuronKernel
                     var gf = gradFinal.AsReadOnlySpan();
                     for (int j = 0; j < stateCount; j++) gf.Slice(j * PerStep + start, length).CopyTo(buffer.Slice(j * padded, length));
                 }
-                for (int j = 0; j < stateCount; j++) buffer.Slice(restAt + j * count, count).Fill(_dynamics.RestValue(j));
+                var dynamics = _dynamics;
+                var surrogate = _surrogate;
+                Span<double> partial = stackalloc double[parameterCount];
+                partial.Clear();
+                for (int j = 0; j < stateCount; j++) buffer.Slice(restAt + j * count, count).Fill(dynamics.RestValue(j));
                 // The state before the first step: the rest vectors for every lane (stride 0 along the chunk), or the carried state.
                 var initialSpan = _b.Initial is null ? default : _b.Initial.AsReadOnlySpan();
                 bool carried = !initialSpan.IsEmpty;
@@ -349,7 +356,7 @@ internal static class NeuronKernel
                 ref float sums = ref buffer[sumsAt];
                 var savedSpan = _b.Saved.AsReadOnlySpan();
                 ref float saved = ref MemoryMarshal.GetReference(savedSpan);
-                bool readsX = _dynamics.BackwardReadsInput && _b.X is not null;
+                bool readsX = dynamics.BackwardReadsInput && _b.X is not null;
                 var xSpan = readsX ? _b.X!.AsReadOnlySpan() : default;
                 ref float x = ref MemoryMarshal.GetReference(xSpan);
                 var gradOutputSpan = _b.GradOutput is null ? default : _b.GradOutput.AsReadOnlySpan();
@@ -377,7 +384,7 @@ internal static class NeuronKernel
                             new NeuronLanes<TVec>(ref Unsafe.Add(ref gradState, i), padded),
                             sumLanes);
                         var g = hasGradOutput ? TSimd.Load(ref Unsafe.Add(ref gradOutput, offset + i)) : TSimd.Zero;
-                        TSimd.Store(_dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, g, _surrogate), ref Unsafe.Add(ref gradX, offset + i));
+                        TSimd.Store(dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, g, surrogate), ref Unsafe.Add(ref gradX, offset + i));
                     }
                     if (full < length)
                     {
@@ -386,7 +393,7 @@ internal static class NeuronKernel
                         for (int j = 0; j < stateCount; j++)
                         {
                             var lane = buffer.Slice(tailInitial + j * count, count);
-                            lane.Fill(_dynamics.RestValue(j));
+                            lane.Fill(dynamics.RestValue(j));
                             if (carried) initialSpan.Slice(j * PerStep + start + full, rest).CopyTo(lane);
                         }
                         for (int j = 0; j < savedCount; j++)
@@ -404,16 +411,17 @@ internal static class NeuronKernel
                             TSimd.Load(ref buffer[tailX]),
                             new NeuronLanes<TVec>(ref Unsafe.Add(ref gradState, full), padded),
                             sumLanes);
-                        TSimd.Store(_dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, TSimd.Load(ref buffer[tailGradOutput]), _surrogate), ref buffer[tailGradX]);
+                        TSimd.Store(dynamics.Backward<TSimd, TVec, TSurrogate>(lanes, TSimd.Load(ref buffer[tailGradOutput]), surrogate), ref buffer[tailGradX]);
                         buffer.Slice(tailGradX, rest).CopyTo(gradXSpan.Slice(offset + full, rest));
                     }
                     for (int p = 0; p < parameterCount; p++)
                     {
                         double sum = 0;
                         foreach (float lane in buffer.Slice(sumsAt + p * count, count)) sum += lane;
-                        PartialSums[chunk * parameterCount + p] += sum;
+                        partial[p] += sum;
                     }
                 }
+                partial.CopyTo(PartialSums.AsSpan(chunk * parameterCount, parameterCount));
                 if (_b.GradInitial is { } gradInitial)
                 {
                     var gi = gradInitial.AsSpan();

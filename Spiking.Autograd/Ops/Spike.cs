@@ -42,10 +42,6 @@ internal sealed class SpikeNode : Node
         return Variable.FromOp(spikes, Record(() => new SpikeNode(x, surrogate, threshold), x));
     }
 
-    /// <summary>Records the op for spikes already computed from <paramref name="x"/> (the single-step neuron computes them fused).</summary>
-    internal static Variable Wrap(SpikeTensor spikes, Variable x, Surrogate surrogate, float threshold) =>
-        Variable.FromOp(spikes, Record(() => new SpikeNode(x, surrogate, threshold), x));
-
     protected internal override Tensor?[] Backward(Tensor gradOutput)
     {
         var g = Tensor.Empty(_x.Shape);
