@@ -245,10 +245,10 @@ internal static class TrainCommand
         foreach (var r in report.FiringRates) rates.Add((r.Name, r.Rate));
         Plots.FiringRates(Path.Combine(dir, "firing_rates.png"), rates);
 
-        var neurons = new List<(string Name, SpikingNeuron Neuron)>();
+        var neurons = new List<(string Name, INeuronLayer Neuron)>();
         foreach (var (name, module) in net.NamedModules())
         {
-            if (module is SpikingNeuron neuron)
+            if (module is INeuronLayer neuron)
             {
                 neuron.KeepLastSpikes = true;
                 neurons.Add((name, neuron));
@@ -262,7 +262,8 @@ internal static class TrainCommand
         var layers = new List<(string, bool[,])>();
         foreach (var (name, neuron) in neurons)
         {
-            var spikes = neuron.LastSpikes!;
+            // A layer with a float output (analog values, spike counts) keeps no bits to draw.
+            if (neuron.LastSpikes is not { } spikes) continue;
             int steps = spikes.Shape[0], count = spikes.Length / steps;
             var raster = new bool[steps, count];
             using var dense = spikes.ToTensor();

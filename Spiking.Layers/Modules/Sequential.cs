@@ -57,7 +57,7 @@ public sealed class Sequential : Module
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
         for (int i = 0; i < layers; i++)
         {
-            if (_layers[i] is SpikingNeuron)
+            if (_layers[i] is INeuronLayer)
             {
                 throw new ArgumentException($"Sequential: layer {i} ({_layers[i].GetType().Name}) is a spiking neuron; a static prefix may hold only stateless layers.", nameof(layers));
             }

@@ -32,7 +32,7 @@ public static class EnergyModel
                 counter.Operations.Clear();
                 counter.Operations.Enabled = true;
             }
-            if (module is SpikingNeuron neuron)
+            if (module is INeuronLayer neuron)
             {
                 neuron.ClearCounts();
                 neuron.CountSpikes = true;
@@ -47,7 +47,7 @@ public static class EnergyModel
         foreach (var (_, module) in model.NamedModules())
         {
             if (module is IOperationCounter counter) counter.Operations.Enabled = false;
-            if (module is SpikingNeuron neuron) neuron.CountSpikes = false;
+            if (module is INeuronLayer neuron) neuron.CountSpikes = false;
         }
     }
 
@@ -69,7 +69,7 @@ public static class EnergyModel
                     (sops * AccumulatePicojoules + macs * MultiplyAccumulatePicojoules) * 1e-6, lastNeuron));
                 lastNeuron = null;
             }
-            if (module is SpikingNeuron neuron)
+            if (module is INeuronLayer neuron)
             {
                 rates.Add(new LayerFiringRate(name, module.GetType().Name, neuron.FiringRate));
                 lastNeuron = name;

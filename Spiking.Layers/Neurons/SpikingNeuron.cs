@@ -14,7 +14,7 @@ namespace Spiking.Layers;
 /// <c>k</c>). It counts the spikes it emits so a monitor can report its firing rate, and keeps the last output's bits
 /// when asked.
 /// </summary>
-public class SpikingNeuron : Module, ITracedNeuronLayer
+public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
 {
     private readonly Parameter[] _parameters;
     private readonly Variable[] _variables;
