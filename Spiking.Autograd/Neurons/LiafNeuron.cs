@@ -167,7 +167,8 @@ internal readonly struct SigmoidActivation : ILiafActivation
 
 /// <summary>
 /// <c>tanh(a)</c> from <c>e = exp(−2|a|)</c>: <c>sign(a)·(1 − e)/(1 + e)</c>, and the derivative <c>4e/(1 + e)²</c>;
-/// below <c>|a| = 1/8</c>, where <c>1 − e</c> would cancel, the Taylor series to <c>a⁷</c> (relative error under 3e-9).
+/// below <c>|a| = 1/8</c>, where <c>1 − e</c> would cancel, the Taylor series to <c>a⁷</c> (its truncation error is
+/// under 3e-9 relative). Relative error under 1e-6 everywhere, largest just above the switch.
 /// </summary>
 internal readonly struct TanhActivation : ILiafActivation
 {
