@@ -40,7 +40,9 @@ public static class KlifReference
                 if (scale) state = hard ? (spike ? vr : fv / k) : (fv - (spike ? theta : 0)) / k;
                 else state = hard ? (spike ? vr : fv) : fv - (spike ? theta : 0);
                 (h[e], f[e], v[e], s[e]) = (hv, fv, state, spike ? 1 : 0);
-                distance[e] = Math.Min(Math.Min(Math.Abs(fv - theta), Math.Abs(k * hv)), ModelHarness.SurrogateJumpDistance(model.Surrogate, fv - theta));
+                // Where relu clamps, f − θ is exactly −θ in float and double alike, even on a surrogate's jump.
+                double jump = fv > 0 ? ModelHarness.SurrogateJumpDistance(model.Surrogate, fv - theta) : double.PositiveInfinity;
+                distance[e] = Math.Min(Math.Min(Math.Abs(fv - theta), Math.Abs(k * hv)), jump);
             }
         }
 
