@@ -174,6 +174,99 @@ public sealed record NeuronCase(int[] Dims, LifKind Model, bool DecayInput, bool
         $"NeuronCase({Shape.Format(Dims)}, {Model}, decay_input {DecayInput}, {(Hard ? $"hard {Reset}" : "soft")}, detach {Detach}, {Surrogate}, θ {Threshold}, tau {Tau}, w {W}, seed {Seed})";
 }
 
+/// <summary>A KLIF problem: shape <c>[T, …]</c>, the settings, the learnable k, and the seed of the input and upstream gradient.</summary>
+public sealed record KlifCase(int[] Dims, bool DecayInput, bool Hard, bool Detach, bool ScaleReset, string Surrogate, float Threshold, float Reset, double Tau, float K, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public KlifNeuron Model() => new()
+    {
+        Tau = Tau, DecayInput = DecayInput, ScaleReset = ScaleReset, VThreshold = Threshold, VReset = Hard ? Reset : null, DetachReset = Detach,
+        Surrogate = global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate),
+    };
+
+    /// <summary>The input current (h about a third above θ/k per step) and the upstream gradient, every value at least 1e-3 from a boundary.</summary>
+    public (float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        int n = Shape.ElementCount;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)((0.45 * Threshold + 0.6 * Reference.Normal(rng)) / K);
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        var model = Model();
+        ModelHarness.EnsureMargin(v => KlifReference.Run(model, K, v, g, Steps).Distance, x, Steps);
+        return (x, g);
+    }
+
+    public override string ToString() =>
+        $"KlifCase({Shape.Format(Dims)}, decay_input {DecayInput}, {(Hard ? $"hard {Reset}" : "soft")}, detach {Detach}, scale_reset {ScaleReset}, {Surrogate}, θ {Threshold}, tau {Tau}, k {K}, seed {Seed})";
+}
+
+/// <summary>A LIAF problem: shape <c>[T, …]</c>, the settings, and the seed of the input and upstream gradient.</summary>
+public sealed record LiafCase(int[] Dims, LiafActivation Act, bool ThresholdRelated, bool DecayInput, bool Hard, bool Detach, string Surrogate, float Threshold, float Reset,
+    double Tau, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public LiafNeuron Model() => new()
+    {
+        Act = Act, ThresholdRelated = ThresholdRelated, Tau = Tau, DecayInput = DecayInput, VThreshold = Threshold, VReset = Hard ? Reset : null, DetachReset = Detach,
+        Surrogate = global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate),
+    };
+
+    /// <summary>The input current and the upstream gradient, every value at least 1e-3 from a boundary.</summary>
+    public (float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        int n = Shape.ElementCount;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(0.45 * Threshold + 0.6 * Reference.Normal(rng));
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        var model = Model();
+        ModelHarness.EnsureMargin(v => LiafReference.Run(model, v, g, Steps).Distance, x, Steps);
+        return (x, g);
+    }
+
+    public override string ToString() =>
+        $"LiafCase({Shape.Format(Dims)}, {Act}, threshold_related {ThresholdRelated}, decay_input {DecayInput}, {(Hard ? $"hard {Reset}" : "soft")}, detach {Detach}, {Surrogate}, θ {Threshold}, tau {Tau}, seed {Seed})";
+}
+
+/// <summary>An ILIF problem: shape <c>[T, …]</c>, the settings (<paramref name="Window"/> null or [min, max]), and the seed.</summary>
+public sealed record IlifCase(int[] Dims, double Tau, float Threshold, int MaxCount, double[]? Window, bool Detach, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public IlifNeuron Model() => new()
+    {
+        Tau = Tau, VThreshold = Threshold, MaxSpikeCount = MaxCount, GradWindow = Window is null ? null : (Window[0], Window[1]), DetachReset = Detach,
+    };
+
+    /// <summary>The input current (counts over 0..D, clamped at both ends) and the upstream gradient, every value at least 1e-3 from a boundary.</summary>
+    public (float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        int n = Shape.ElementCount;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(Threshold * (0.3 * MaxCount + 0.45 * MaxCount * Reference.Normal(rng)));
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        var model = Model();
+        ModelHarness.EnsureMargin(v => IlifReference.Run(model, v, g, Steps).Distance, x, Steps);
+        return (x, g);
+    }
+
+    public override string ToString() =>
+        $"IlifCase({Shape.Format(Dims)}, tau {Tau}, θ {Threshold}, D {MaxCount}, window {(Window is null ? "null" : $"[{Window[0]}, {Window[1]}]")}, detach {Detach}, seed {Seed})";
+}
+
 /// <summary>
 /// A tensor of rank 1 to 4 to slice: an axis (negative about half the time), a range <c>[Start, Start + Length)</c>
 /// along it, normal values for the dense form and bits at <paramref name="Rate"/> for the spike form.
@@ -347,6 +440,50 @@ public static class Generators
          from w in Gen.Elements(0.0, -1.0, 1.5)
          from seed in Gen.Choose(0, 1_000_000)
          select new NeuronCase([steps, .. inner], model, decay, hard, detach, surrogate, threshold, reset, tau, w, seed)).ToArbitrary();
+
+    public static Arbitrary<KlifCase> KlifCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from decay in Gen.Elements(true, false)
+         from hard in Gen.Elements(true, false)
+         from detach in Gen.Elements(true, false)
+         from scale in Gen.Elements(true, false)
+         from surrogate in Gen.Elements("Sigmoid", "ATan", "PiecewiseQuadratic", "SoftSign", "Erf", "PiecewiseLeakyReLU", "Rect")
+         from threshold in Gen.Elements(1f, 0.5f, 2f)
+         from reset in Gen.Elements(0f, -0.25f)
+         from tau in Gen.Elements(2.0, 1.5, 10.0)
+         from k in Gen.Elements(1f, 0.8f, 1.3f, 2.5f, -0.7f)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new KlifCase([steps, .. inner], decay, hard, detach, scale, surrogate, threshold, reset, tau, k, seed)).ToArbitrary();
+
+    public static Arbitrary<LiafCase> LiafCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from act in Gen.Elements(LiafActivation.Sigmoid, LiafActivation.Tanh, LiafActivation.Relu)
+         from thresholdRelated in Gen.Elements(true, false)
+         from decay in Gen.Elements(true, false)
+         from hard in Gen.Elements(true, false)
+         from detach in Gen.Elements(true, false)
+         from surrogate in Gen.Elements("Sigmoid", "ATan", "PiecewiseQuadratic", "SoftSign", "Erf", "PiecewiseLeakyReLU", "Rect")
+         from threshold in Gen.Elements(1f, 0.5f, 2f)
+         from reset in Gen.Elements(0f, -0.25f)
+         from tau in Gen.Elements(2.0, 1.5, 10.0)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new LiafCase([steps, .. inner], act, thresholdRelated, decay, hard, detach, surrogate, threshold, reset, tau, seed)).ToArbitrary();
+
+    public static Arbitrary<IlifCase> IlifCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from tau in Gen.Elements(4.0 / 3.0, 2.0, 1.5, 10.0)
+         from threshold in Gen.Elements(1f, 0.5f, 0.25f, 2f)
+         from maxCount in Gen.Elements(1, 2, 4, 8, 15)
+         from window in Gen.Elements<double[]?>(null, [0.5, 3.5], [-1.0, 2.0], [0.0, 0.0])
+         from detach in Gen.Elements(true, false)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new IlifCase([steps, .. inner], tau, threshold, maxCount, window, detach, seed)).ToArbitrary();
 
     public static Arbitrary<ProductCase> ProductCases() =>
         (from m in Dim(70)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using Spiking.Autograd;
 using Spiking.Autograd.Neurons;
+using Spiking.Autograd.Surrogates;
 using Spiking.Tensors;
 
 namespace Spiking.Cli.Neurons;
@@ -47,6 +48,85 @@ internal static class ComposedNeurons
             outputs.Add(s);
         }
         return Functional.Stack(outputs, 0);
+    }
+
+    /// <summary>
+    /// SpikingJelly's KLIF with its learnable <paramref name="k"/>: the LIF charge, <c>f = relu(k·h)</c>, spike at
+    /// <c>f ≥ v_threshold</c>, and the reset on f, or with scale_reset on <c>f/k</c> with threshold <c>v_threshold/k</c>.
+    /// </summary>
+    public static Variable Klif(Variable x, KlifNeuron model, Variable k)
+    {
+        var charge = LifCharge(model.Tau, model.DecayInput, model.ResetPotential);
+        var v = Rest(x, model.ResetPotential);
+        var outputs = new List<Variable>(x.Shape[0]);
+        foreach (var xt in Functional.Unbind(x, 0))
+        {
+            var f = Functional.Relu(charge(v, xt) * k);
+            var s = Functional.Spike(f, model.Surrogate!, model.VThreshold);
+            var reset = model.DetachReset ? s.Detach() : s;
+            var value = model.ScaleReset ? f / k : f;
+            if (model.HardReset) v = value - value * reset + reset * model.ResetPotential;
+            else v = model.ScaleReset ? value - reset * model.VThreshold / k : value - reset * model.VThreshold;
+            outputs.Add(s);
+        }
+        return Functional.Stack(outputs, 0);
+    }
+
+    /// <summary>SpikingJelly's LIAF: the LIF charge, output <c>act(h − v_threshold)</c> or <c>act(h)</c>, and a spike that only resets.</summary>
+    public static Variable Liaf(Variable x, LiafNeuron model)
+    {
+        var charge = LifCharge(model.Tau, model.DecayInput, model.ResetPotential);
+        var v = Rest(x, model.ResetPotential);
+        var outputs = new List<Variable>(x.Shape[0]);
+        foreach (var xt in Functional.Unbind(x, 0))
+        {
+            var h = charge(v, xt);
+            var a = model.ThresholdRelated ? h - model.VThreshold : h;
+            outputs.Add(model.Act switch
+            {
+                LiafActivation.Sigmoid => Functional.Sigmoid(a),
+                LiafActivation.Tanh => Functional.Tanh(a),
+                _ => Functional.Relu(a),
+            });
+            var s = Functional.Spike(h, model.Surrogate!, model.VThreshold);
+            var reset = model.DetachReset ? s.Detach() : s;
+            v = model.HardReset ? h - h * reset + reset * model.ResetPotential : h - reset * model.VThreshold;
+        }
+        return Functional.Stack(outputs, 0);
+    }
+
+    /// <summary>
+    /// SpikingJelly's ILIF: <c>h = v − v/τ + x</c>, the count as D thresholds of <c>u = h/v_threshold</c> at
+    /// <c>j + 1/2</c> (round(clamp(u, 0, D)) away from the halves), made straight-through with slope 1 inside the
+    /// window by <c>count + (u·w − (u·w).Detach())</c> for the detached window mask w, and the soft reset by the count.
+    /// </summary>
+    public static Variable Ilif(Variable x, IlifNeuron model)
+    {
+        float kTau = (float)(1.0 / model.Tau), theta = model.VThreshold;
+        var fire = new Sigmoid();
+        var v = Rest(x, 0f);
+        var outputs = new List<Variable>(x.Shape[0]);
+        foreach (var xt in Functional.Unbind(x, 0))
+        {
+            var h = v - v * kTau + xt;
+            var u = h / theta;
+            var level = u.Detach();
+            var count = Functional.SpikesToDense(Functional.Spike(level, fire, 0.5f));
+            for (int j = 1; j < model.MaxSpikeCount; j++) count += Functional.SpikesToDense(Functional.Spike(level, fire, j + 0.5f));
+            var window = Functional.SpikesToDense(Functional.Spike(level, fire, (float)model.GradMin)) * Functional.SpikesToDense(Functional.Spike(-level, fire, -(float)model.GradMax));
+            var passing = u * window;
+            var c = count + (passing - passing.Detach());
+            v = h - (model.DetachReset ? c.Detach() : c) * theta;
+            outputs.Add(c);
+        }
+        return Functional.Stack(outputs, 0);
+    }
+
+    /// <summary>SpikingJelly's LIF charge <c>h = charge(v, x_t)</c>, with or without decay_input.</summary>
+    private static Func<Variable, Variable, Variable> LifCharge(double tau, bool decayInput, float vReset)
+    {
+        float k = (float)(1.0 / tau);
+        return decayInput ? (v, xt) => v + (xt - (v - vReset)) * k : (v, xt) => v - (v - vReset) * k + xt;
     }
 
     /// <summary>A constant state of one step's shape at <paramref name="value"/>.</summary>

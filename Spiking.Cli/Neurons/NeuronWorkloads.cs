@@ -24,6 +24,11 @@ internal static class NeuronWorkloads
         new("IF", () => new SpikingNeuron(new IFNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
         new("LIF", () => new SpikingNeuron(new LifNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
         new("ParametricLIF", () => new SpikingNeuron(new ParametricLifNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
+        new("KLIF", () => new SpikingNeuron(new KlifNeuron { ScaleReset = true, Surrogate = new ATan() }),
+            (layer, x) => ComposedNeurons.Klif(x, (KlifNeuron)((SpikingNeuron)layer).Model, ((SpikingNeuron)layer).NeuronParameters[0].Variable)),
+        new("LIAF", () => new SpikingNeuron(new LiafNeuron { Act = LiafActivation.Tanh, ThresholdRelated = true, Surrogate = new ATan() }),
+            (layer, x) => ComposedNeurons.Liaf(x, (LiafNeuron)((SpikingNeuron)layer).Model)),
+        new("ILIF", () => new SpikingNeuron(new IlifNeuron()), (layer, x) => ComposedNeurons.Ilif(x, (IlifNeuron)((SpikingNeuron)layer).Model)),
     ];
 
     private static Variable ComposedLeakyIntegrate(Module layer, Variable x)

@@ -18,6 +18,9 @@ public static class NeuronCatalog
         ["IFNode"] = s => new SpikingNeuron(IFNeuron.FromSpikingJelly(s)),
         ["LIFNode"] = s => new SpikingNeuron(LifNeuron.FromSpikingJelly(s)),
         ["ParametricLIFNode"] = s => new SpikingNeuron(ParametricLifNeuron.FromSpikingJelly(s)),
+        ["KLIFNode"] = s => new SpikingNeuron(KlifNeuron.FromSpikingJelly(s)),
+        ["LIAFNode"] = s => new SpikingNeuron(LiafNeuron.FromSpikingJelly(s)),
+        ["ILIFNode"] = s => new SpikingNeuron(IlifNeuron.FromSpikingJelly(s)),
     };
 
     /// <summary>The class names known, built-in and registered.</summary>
