@@ -18,6 +18,10 @@ public static class NeuronCatalog
         ["IFNode"] = s => new SpikingNeuron(IFNeuron.FromSpikingJelly(s)),
         ["LIFNode"] = s => new SpikingNeuron(LifNeuron.FromSpikingJelly(s)),
         ["ParametricLIFNode"] = s => new SpikingNeuron(ParametricLifNeuron.FromSpikingJelly(s)),
+        ["PSN"] = ParallelSpikingNeuron.FromSpikingJelly,
+        ["MaskedPSN"] = MaskedParallelSpikingNeuron.FromSpikingJelly,
+        ["SlidingPSN"] = SlidingParallelSpikingNeuron.FromSpikingJelly,
+        ["FewSpikeNode"] = FewSpikeNeuron.FromSpikingJelly,
     };
 
     /// <summary>The class names known, built-in and registered.</summary>
