@@ -123,7 +123,8 @@ namespace Spiking.Autograd.Neurons
     /// The fused op of the parallel spiking neurons: inputs x, weight, bias. The forward builds the effective matrix,
     /// multiplies it into <c>H</c> with the SGEMM, adds each step's bias and fires into bits in one sweep; it saves
     /// <c>H</c>, the matrix and (when the weight learns) a view of x. The backward evaluates the surrogate into
-    /// <c>dL/dH</c> while summing the bias gradient, then takes <c>dL/dX</c> and the matrix's gradient with the SGEMM.
+    /// <c>dL/dH</c> block by block, summing the bias gradient and taking the matrix's gradient <c>dL/dH·Xᵀ</c> from the
+    /// block while it is in cache, then <c>dL/dX = Wᵀ·dL/dH</c> with the SGEMM.
     /// </summary>
     internal sealed class ParallelSpikingNode : Node
     {
@@ -194,19 +195,20 @@ namespace Spiking.Autograd.Neurons
         {
             int perStep = _h.Length / Math.Max(1, _steps);
             using var gradH = Tensor.Empty(new Shape(_steps, perStep));
-            var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradH, _steps, _rowLength));
+            var gradMatrix = NeedsGrad(1) ? new double[_steps * _steps] : null;
+            var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradH, gradMatrix is null ? null : _x!.Value, gradMatrix, _steps));
             Tensor? gradX = null, gradWeight = null, gradBias = null;
             if (NeedsGrad(0))
             {
                 gradX = Tensor.Empty(Inputs[0].Shape);
                 Gemm.Multiply(_matrix, true, gradH.AsReadOnlySpan(), false, gradX.AsSpan(), _steps, perStep, _steps);
             }
-            if (NeedsGrad(1))
+            if (gradMatrix is not null)
             {
-                var gradMatrix = new float[_steps * _steps];
-                Gemm.Multiply(gradH.AsReadOnlySpan(), false, _x!.Value.AsReadOnlySpan(), true, gradMatrix, _steps, _steps, perStep);
+                var rounded = new float[gradMatrix.Length];
+                for (int i = 0; i < rounded.Length; i++) rounded[i] = (float)gradMatrix[i];
                 gradWeight = Tensor.Empty(Inputs[1].Shape);
-                _weights.WeightGradient(gradMatrix, _steps, gradWeight.AsSpan());
+                _weights.WeightGradient(rounded, _steps, gradWeight.AsSpan());
             }
             if (NeedsGrad(2))
             {
@@ -222,18 +224,18 @@ namespace Spiking.Autograd.Neurons
             _x?.Release();
         }
 
-        /// <summary>Runs the surrogate pass compiled for the surrogate's operator struct.</summary>
-        private sealed class SurrogateGradient(Tensor h, Tensor gradOutput, Tensor gradH, int steps, int rowLength) : ISurrogateVisitor<double[]>
+        /// <summary>Runs the backward sweep compiled for the surrogate's operator struct.</summary>
+        private sealed class SurrogateGradient(Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, double[]? gradMatrix, int steps) : ISurrogateVisitor<double[]>
         {
             public double[] Visit<TFunction>(in TFunction function) where TFunction : struct, ISurrogateFunction =>
-                ParallelSpikingKernel.SurrogateGradient(function, h, gradOutput, gradH, steps, rowLength);
+                ParallelSpikingKernel.Backward(function, h, gradOutput, gradH, x, gradMatrix, steps);
         }
     }
 
     /// <summary>
-    /// The element-wise sweeps around the parallel spiking neurons' SGEMMs, over <c>[T, rows, rowLength]</c>: items of
-    /// one step and a block of whole rows, fixed by the shape alone, so results are bitwise the same for any thread
-    /// count. A row's last partial vector runs zero-padded through the same arithmetic, so no formula has a scalar twin.
+    /// The sweeps around the parallel spiking neurons' SGEMMs over <c>[T, M]</c>, in work items fixed by the shape
+    /// alone, so results are bitwise the same for any thread count. A row's last partial vector runs zero-padded
+    /// through the same arithmetic, so no formula has a scalar twin.
     /// </summary>
     internal static class ParallelSpikingKernel
     {
@@ -245,63 +247,51 @@ namespace Spiking.Autograd.Neurons
         }
 
         /// <summary>
-        /// <c>dL/dH = dL/dspike · g'(H)</c> into <paramref name="gradH"/>; returns each step's bias gradient
-        /// <c>Σ_n dL/dH[t, n]</c>, summed in double per row and block in a fixed order.
+        /// The backward sweep over blocks of columns of <c>[T, M]</c>, every step of a block while it is in cache:
+        /// <c>dL/dH = dL/dspike · g'(H)</c> into <paramref name="gradH"/>, each step's bias gradient <c>Σ_n dL/dH[t, n]</c>
+        /// (returned), and when <paramref name="gradMatrix"/> is given, <c>dL/dW = dL/dH·Xᵀ</c> added into it. The SGEMM
+        /// is slow for this product (an output of T×T from a reduction over all of N); here it is T² dot products over
+        /// a block that was just written. Sums are taken in float lanes per row of a block and added in double, block by
+        /// block in order.
         /// </summary>
-        public static double[] SurrogateGradient<TSurrogate>(in TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, int steps, int rowLength)
+        public static double[] Backward<TSurrogate>(in TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, double[]? gradMatrix, int steps)
             where TSurrogate : struct, ISurrogateFunction
         {
-            var job = new GradientJob<TSurrogate>(surrogate, h, gradOutput, gradH, steps, rowLength);
-            Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
+            var job = new GradientJob<TSurrogate>(surrogate, h, gradOutput, gradH, gradMatrix is null ? null : x, steps);
+            Parallelism.For(job.Blocks, job.WorkPerBlock, job, static (block, j) => j.Run(block));
             var sums = new double[steps];
-            for (int item = 0; item < job.Items; item++) sums[item / job.Blocks] += job.Partial[item];
+            int squared = steps * steps;
+            for (int block = 0; block < job.Blocks; block++)
+            {
+                for (int t = 0; t < steps; t++) sums[t] += job.BiasPartial[block * steps + t];
+                if (gradMatrix is null) continue;
+                for (int i = 0; i < squared; i++) gradMatrix[i] += job.MatrixPartial![block * squared + i];
+            }
             return sums;
         }
 
-        /// <summary>Splits each step's rows into blocks of whole rows; an item is one block of one step.</summary>
-        private abstract class RowBlocks
-        {
-            protected RowBlocks(int length, int steps, int rowLength)
-            {
-                RowLength = Math.Max(1, rowLength);
-                RowsPerStep = steps == 0 || rowLength == 0 ? 0 : length / steps / rowLength;
-                RowsPerBlock = NeuronKernel.RowsPerChunk(RowLength);
-                Blocks = (RowsPerStep + RowsPerBlock - 1) / RowsPerBlock;
-                Items = steps * Blocks;
-                WorkPerItem = (long)RowsPerBlock * RowLength * 4;
-            }
-
-            public int RowLength { get; }
-
-            public int RowsPerStep { get; }
-
-            public int RowsPerBlock { get; }
-
-            public int Blocks { get; }
-
-            public int Items { get; }
-
-            public long WorkPerItem { get; }
-
-            /// <summary>The step of <paramref name="item"/>, its first row (counting rows over all steps) and its number of rows.</summary>
-            protected (int Step, int FirstRow, int Rows) Block(int item)
-            {
-                int step = item / Blocks, block = item % Blocks;
-                int first = block * RowsPerBlock;
-                return (step, step * RowsPerStep + first, Math.Min(RowsPerBlock, RowsPerStep - first));
-            }
-        }
-
-        private sealed class FireJob : RowBlocks
+        /// <summary>Each step's rows in blocks of whole rows (a row's bits start on a word); an item is one block of one step.</summary>
+        private sealed class FireJob
         {
             private readonly Tensor _h;
             private readonly float[] _stepBias;
             private readonly SpikeTensor _spikes;
+            private readonly int _rowLength, _rowsPerStep, _rowsPerBlock, _blocks;
 
-            public FireJob(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength) : base(h.Length, steps, rowLength)
+            public FireJob(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength)
             {
                 (_h, _stepBias, _spikes) = (h, stepBias, spikes);
+                _rowLength = Math.Max(1, rowLength);
+                _rowsPerStep = steps == 0 || rowLength == 0 ? 0 : h.Length / steps / rowLength;
+                _rowsPerBlock = NeuronKernel.RowsPerChunk(_rowLength);
+                _blocks = (_rowsPerStep + _rowsPerBlock - 1) / _rowsPerBlock;
+                Items = steps * _blocks;
+                WorkPerItem = (long)_rowsPerBlock * _rowLength * 4;
             }
+
+            public int Items { get; }
+
+            public long WorkPerItem { get; }
 
             public void Run(int item)
             {
@@ -315,7 +305,8 @@ namespace Spiking.Autograd.Neurons
 
             private void Sweep<TSimd, TVec>(int item) where TSimd : struct, ISimd<TVec> where TVec : struct
             {
-                var (step, firstRow, rows) = Block(item);
+                int step = item / _blocks, first = item % _blocks * _rowsPerBlock;
+                int firstRow = step * _rowsPerStep + first, rows = Math.Min(_rowsPerBlock, _rowsPerStep - first);
                 var bias = TSimd.Broadcast(_stepBias[step]);
                 Span<float> tail = stackalloc float[TSimd.Count];
                 var values = _h.AsSpan();
@@ -323,7 +314,7 @@ namespace Spiking.Autograd.Neurons
                 int wordsPerRow = _spikes.WordsPerRow;
                 for (int r = firstRow; r < firstRow + rows; r++)
                 {
-                    FireRow<TSimd, TVec>(values.Slice(r * RowLength, RowLength), bias, words.Slice(r * wordsPerRow, wordsPerRow), tail);
+                    FireRow<TSimd, TVec>(values.Slice(r * _rowLength, _rowLength), bias, words.Slice(r * wordsPerRow, wordsPerRow), tail);
                 }
             }
 
@@ -359,47 +350,90 @@ namespace Spiking.Autograd.Neurons
             }
         }
 
-        private sealed class GradientJob<TSurrogate> : RowBlocks where TSurrogate : struct, ISurrogateFunction
+        private sealed class GradientJob<TSurrogate> where TSurrogate : struct, ISurrogateFunction
         {
+            /// <summary>Columns per block: a multiple of every vector width; T rows of dL/dH and of x stay in L2 for the dot products.</summary>
+            private const int BlockLength = 4096;
+
             private readonly TSurrogate _surrogate;
             private readonly Tensor _h, _gradOutput, _gradH;
+            private readonly Tensor? _x;
+            private readonly int _steps, _perStep;
 
-            public GradientJob(TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, int steps, int rowLength) : base(h.Length, steps, rowLength)
+            public GradientJob(TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, int steps)
             {
                 _surrogate = surrogate;
-                (_h, _gradOutput, _gradH) = (h, gradOutput, gradH);
-                Partial = new double[Items];
+                (_h, _gradOutput, _gradH, _x, _steps) = (h, gradOutput, gradH, x, steps);
+                _perStep = steps == 0 ? 0 : h.Length / steps;
+                Blocks = (_perStep + BlockLength - 1) / BlockLength;
+                WorkPerBlock = (long)BlockLength * steps * (x is null ? 4 : 4 + 2 * steps);
+                BiasPartial = new double[Blocks * steps];
+                MatrixPartial = x is null ? null : new double[Blocks * steps * steps];
             }
 
-            /// <summary>Each item's sum of <c>dL/dH</c>.</summary>
-            public double[] Partial { get; }
+            public int Blocks { get; }
 
-            public void Run(int item)
+            public long WorkPerBlock { get; }
+
+            /// <summary>Each block's sum of <c>dL/dH</c> per step, <c>[block, t]</c>.</summary>
+            public double[] BiasPartial { get; }
+
+            /// <summary>Each block's <c>dL/dW</c>, <c>[block, t, j]</c>, when the weight learns.</summary>
+            public double[]? MatrixPartial { get; }
+
+            public void Run(int block)
             {
                 switch (SimdWidth.Bits)
                 {
-                    case 512: Sweep<Simd512, Vector512<float>>(item); break;
-                    case 256: Sweep<Simd256, Vector256<float>>(item); break;
-                    default: Sweep<Simd128, Vector128<float>>(item); break;
+                    case 512: Sweep<Simd512, Vector512<float>>(block); break;
+                    case 256: Sweep<Simd256, Vector256<float>>(block); break;
+                    default: Sweep<Simd128, Vector128<float>>(block); break;
                 }
             }
 
-            private void Sweep<TSimd, TVec>(int item) where TSimd : struct, ISimd<TVec> where TVec : struct
+            private void Sweep<TSimd, TVec>(int block) where TSimd : struct, ISimd<TVec> where TVec : struct
             {
-                var (_, firstRow, rows) = Block(item);
+                int start = block * BlockLength, length = Math.Min(BlockLength, _perStep - start);
                 var surrogate = _surrogate;
-                int count = TSimd.Count;
-                Span<float> tail = stackalloc float[2 * count];
+                Span<float> tail = stackalloc float[2 * TSimd.Count];
                 var hs = _h.AsReadOnlySpan();
                 var gs = _gradOutput.AsReadOnlySpan();
                 var outs = _gradH.AsSpan();
-                double sum = 0;
-                for (int r = firstRow; r < firstRow + rows; r++)
+                for (int t = 0; t < _steps; t++)
                 {
-                    int offset = r * RowLength;
-                    sum += GradientRow<TSimd, TVec>(surrogate, hs.Slice(offset, RowLength), gs.Slice(offset, RowLength), outs.Slice(offset, RowLength), tail);
+                    int offset = t * _perStep + start;
+                    BiasPartial[block * _steps + t] = GradientRow<TSimd, TVec>(surrogate, hs.Slice(offset, length), gs.Slice(offset, length), outs.Slice(offset, length), tail);
                 }
-                Partial[item] = sum;
+                if (_x is null) return;
+                var xs = _x.AsReadOnlySpan();
+                int at = block * _steps * _steps;
+                for (int t = 0; t < _steps; t++)
+                {
+                    var gradRow = outs.Slice(t * _perStep + start, length);
+                    for (int j = 0; j < _steps; j++) MatrixPartial![at + t * _steps + j] = Dot<TSimd, TVec>(gradRow, xs.Slice(j * _perStep + start, length), tail);
+                }
+            }
+
+            /// <summary><c>Σ a·b</c> in float lanes, added in double; the last partial vector zero-padded.</summary>
+            private static double Dot<TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> tail)
+                where TSimd : struct, ISimd<TVec> where TVec : struct
+            {
+                int count = TSimd.Count, length = a.Length, full = length - length % count;
+                ref float aFirst = ref MemoryMarshal.GetReference(a);
+                ref float bFirst = ref MemoryMarshal.GetReference(b);
+                var lanes = TSimd.Zero;
+                for (int i = 0; i < full; i += count)
+                {
+                    lanes = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref aFirst, i)), TSimd.Load(ref Unsafe.Add(ref bFirst, i)), lanes);
+                }
+                if (full < length)
+                {
+                    tail.Clear();
+                    a[full..].CopyTo(tail);
+                    b[full..].CopyTo(tail[count..]);
+                    lanes = TSimd.MultiplyAdd(TSimd.Load(ref MemoryMarshal.GetReference(tail)), TSimd.Load(ref tail[count]), lanes);
+                }
+                return SumLanes<TSimd, TVec>(lanes, tail);
             }
 
             /// <summary>One row of <c>dL/dH</c>; returns its sum (float lanes over the row, added in double).</summary>
@@ -429,9 +463,15 @@ namespace Spiking.Autograd.Neurons
                     tail[..rest].CopyTo(gradH[full..]);
                     lanes = TSimd.Add(lanes, d);
                 }
-                TSimd.Store(lanes, ref MemoryMarshal.GetReference(tail));
+                return SumLanes<TSimd, TVec>(lanes, tail);
+            }
+
+            /// <summary>The lanes of <paramref name="lanes"/> added in double, in lane order.</summary>
+            private static double SumLanes<TSimd, TVec>(TVec lanes, Span<float> scratch) where TSimd : struct, ISimd<TVec> where TVec : struct
+            {
+                TSimd.Store(lanes, ref MemoryMarshal.GetReference(scratch));
                 double sum = 0;
-                foreach (float lane in tail[..count]) sum += lane;
+                foreach (float lane in scratch[..TSimd.Count]) sum += lane;
                 return sum;
             }
         }
