@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -352,7 +354,7 @@ namespace Spiking.Autograd.Neurons
 
         private sealed class GradientJob<TSurrogate> where TSurrogate : struct, ISurrogateFunction
         {
-            /// <summary>Columns per block: a multiple of every vector width; T rows of dL/dH and of x stay in L2 for the dot products.</summary>
+            /// <summary>Columns per block, whose partial sums are kept: a multiple of every vector width and of <see cref="_piece"/>.</summary>
             private const int BlockLength = 4096;
 
             private readonly TSurrogate _surrogate;
@@ -360,11 +362,19 @@ namespace Spiking.Autograd.Neurons
             private readonly Tensor? _x;
             private readonly int _steps, _perStep;
 
+            /// <summary>
+            /// Columns staged at a time for the dot products: T rows of dL/dH and of x, contiguous (the rows of a step are
+            /// N floats apart, a multiple of 4 KB for most shapes, so read in place they would evict each other from L1),
+            /// about 16 KB together: a power of two from 64 to 2048.
+            /// </summary>
+            private readonly int _piece;
+
             public GradientJob(TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, int steps)
             {
                 _surrogate = surrogate;
                 (_h, _gradOutput, _gradH, _x, _steps) = (h, gradOutput, gradH, x, steps);
                 _perStep = steps == 0 ? 0 : h.Length / steps;
+                _piece = Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)(2048 / Math.Max(1, steps)) + 1) / 2, 64, 2048);
                 Blocks = (_perStep + BlockLength - 1) / BlockLength;
                 WorkPerBlock = (long)BlockLength * steps * (x is null ? 4 : 4 + 2 * steps);
                 BiasPartial = new double[Blocks * steps];
@@ -394,46 +404,78 @@ namespace Spiking.Autograd.Neurons
             private void Sweep<TSimd, TVec>(int block) where TSimd : struct, ISimd<TVec> where TVec : struct
             {
                 int start = block * BlockLength, length = Math.Min(BlockLength, _perStep - start);
-                var surrogate = _surrogate;
-                Span<float> tail = stackalloc float[2 * TSimd.Count];
-                var hs = _h.AsReadOnlySpan();
-                var gs = _gradOutput.AsReadOnlySpan();
-                var outs = _gradH.AsSpan();
-                for (int t = 0; t < _steps; t++)
+                int steps = _steps, piece = _piece, count = TSimd.Count, squared = steps * steps;
+                bool weights = _x is not null;
+                // staged dL/dH [T, piece] | staged x [T, piece] | the dot products' float lanes [T·T, count]
+                int xAt = steps * piece, lanesAt = 2 * steps * piece, size = lanesAt + (weights ? squared * count : 0);
+                var rented = ArrayPool<float>.Shared.Rent(size);
+                try
                 {
-                    int offset = t * _perStep + start;
-                    BiasPartial[block * _steps + t] = GradientRow<TSimd, TVec>(surrogate, hs.Slice(offset, length), gs.Slice(offset, length), outs.Slice(offset, length), tail);
+                    var buffer = rented.AsSpan(0, size);
+                    buffer[lanesAt..].Clear();
+                    var surrogate = _surrogate;
+                    Span<float> tail = stackalloc float[2 * count];
+                    var hs = _h.AsReadOnlySpan();
+                    var gs = _gradOutput.AsReadOnlySpan();
+                    var outs = _gradH.AsSpan();
+                    var xs = weights ? _x!.AsReadOnlySpan() : default;
+                    for (int t = 0; t < steps; t++) BiasPartial[block * steps + t] = 0;
+                    for (int from = 0; from < length; from += piece)
+                    {
+                        int columns = Math.Min(piece, length - from);
+                        // Zero padding up to whole groups of four vectors, so the dot products need no tail.
+                        int padded = (columns + 4 * count - 1) / (4 * count) * (4 * count);
+                        for (int t = 0; t < steps; t++)
+                        {
+                            int offset = t * _perStep + start + from;
+                            var staged = buffer.Slice(t * piece, padded);
+                            BiasPartial[block * steps + t] += GradientRow<TSimd, TVec>(surrogate, hs.Slice(offset, columns), gs.Slice(offset, columns), staged[..columns], tail);
+                            staged[columns..].Clear();
+                            staged[..columns].CopyTo(outs.Slice(offset, columns));
+                        }
+                        if (!weights) continue;
+                        for (int j = 0; j < steps; j++)
+                        {
+                            var staged = buffer.Slice(xAt + j * piece, padded);
+                            xs.Slice(j * _perStep + start + from, columns).CopyTo(staged);
+                            staged[columns..].Clear();
+                        }
+                        ref float first = ref MemoryMarshal.GetReference(buffer);
+                        for (int t = 0; t < steps; t++)
+                        {
+                            for (int j = 0; j < steps; j++)
+                            {
+                                ref float lanes = ref Unsafe.Add(ref first, lanesAt + (t * steps + j) * count);
+                                TSimd.Store(TSimd.Add(TSimd.Load(ref lanes), Dot<TSimd, TVec>(ref Unsafe.Add(ref first, t * piece), ref Unsafe.Add(ref first, xAt + j * piece), padded)), ref lanes);
+                            }
+                        }
+                    }
+                    if (!weights) return;
+                    for (int e = 0; e < squared; e++) MatrixPartial![block * squared + e] = SumLanes<TSimd, TVec>(TSimd.Load(ref buffer[lanesAt + e * count]), tail);
                 }
-                if (_x is null) return;
-                var xs = _x.AsReadOnlySpan();
-                int at = block * _steps * _steps;
-                for (int t = 0; t < _steps; t++)
+                finally
                 {
-                    var gradRow = outs.Slice(t * _perStep + start, length);
-                    for (int j = 0; j < _steps; j++) MatrixPartial![at + t * _steps + j] = Dot<TSimd, TVec>(gradRow, xs.Slice(j * _perStep + start, length), tail);
+                    ArrayPool<float>.Shared.Return(rented);
                 }
             }
 
-            /// <summary><c>Σ a·b</c> in float lanes, added in double; the last partial vector zero-padded.</summary>
-            private static double Dot<TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> tail)
-                where TSimd : struct, ISimd<TVec> where TVec : struct
+            /// <summary>
+            /// <c>Σ a·b</c> over <paramref name="length"/> floats (whole groups of four vectors) as float lanes; four
+            /// accumulators, so the multiply-adds do not wait on each other's latency.
+            /// </summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static TVec Dot<TSimd, TVec>(ref float a, ref float b, int length) where TSimd : struct, ISimd<TVec> where TVec : struct
             {
-                int count = TSimd.Count, length = a.Length, full = length - length % count;
-                ref float aFirst = ref MemoryMarshal.GetReference(a);
-                ref float bFirst = ref MemoryMarshal.GetReference(b);
-                var lanes = TSimd.Zero;
-                for (int i = 0; i < full; i += count)
+                int count = TSimd.Count;
+                TVec s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero;
+                for (int i = 0; i < length; i += 4 * count)
                 {
-                    lanes = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref aFirst, i)), TSimd.Load(ref Unsafe.Add(ref bFirst, i)), lanes);
+                    s0 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i)), TSimd.Load(ref Unsafe.Add(ref b, i)), s0);
+                    s1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + count)), TSimd.Load(ref Unsafe.Add(ref b, i + count)), s1);
+                    s2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + 2 * count)), TSimd.Load(ref Unsafe.Add(ref b, i + 2 * count)), s2);
+                    s3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + 3 * count)), TSimd.Load(ref Unsafe.Add(ref b, i + 3 * count)), s3);
                 }
-                if (full < length)
-                {
-                    tail.Clear();
-                    a[full..].CopyTo(tail);
-                    b[full..].CopyTo(tail[count..]);
-                    lanes = TSimd.MultiplyAdd(TSimd.Load(ref MemoryMarshal.GetReference(tail)), TSimd.Load(ref tail[count]), lanes);
-                }
-                return SumLanes<TSimd, TVec>(lanes, tail);
+                return TSimd.Add(TSimd.Add(s0, s1), TSimd.Add(s2, s3));
             }
 
             /// <summary>One row of <c>dL/dH</c>; returns its sum (float lanes over the row, added in double).</summary>
