@@ -98,6 +98,23 @@ public sealed class ParallelSpikingNeuronTests
     }
 
     [Fact]
+    public void Empty_inputs_give_empty_outputs_and_gradients()
+    {
+        foreach (var kind in new[] { ParallelKind.Psn, ParallelKind.Masked, ParallelKind.Sliding })
+        {
+            var c = new ParallelNeuronCase([3, 2, 0], kind, 2, 0.5, "ATan", 1);
+            var run = ParallelNeuronHarness.Fused(c, new float[c.WeightShape.ElementCount], new float[c.BiasShape.ElementCount], [], []);
+            Assert.Empty(run.Output);
+            Assert.Empty(run.GradX);
+            Assert.All(run.GradWeight!, v => Assert.Equal(0f, v));
+            Assert.All(run.GradBias!, v => Assert.Equal(0f, v));
+        }
+        var few = ParallelNeuronHarness.FewSpike([1f, 0.5f], [1f, 0.5f], [1f, 0.5f], new Sigmoid(), [], [], new Shape(2, 0));
+        Assert.Empty(few.Output);
+        Assert.Empty(few.GradX);
+    }
+
+    [Fact]
     public void The_layers_start_as_SpikingJelly_initialises_them()
     {
         ModelSeed.Seed(3);
