@@ -170,8 +170,9 @@ namespace Spiking.Autograd.Neurons
             int perStep = shape.ElementCount / Math.Max(1, steps);
             var h = Tensor.Empty(shape);
             var spikes = SpikeTensor.Zeros(shape);
+            bool record = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
             Gemm.Multiply(matrix, false, x.Dense.AsReadOnlySpan(), false, h.AsSpan(), steps, perStep, steps);
-            ParallelSpikingKernel.Fire(h, stepBias, spikes, steps, shape.LastDimension);
+            ParallelSpikingKernel.Fire(h, stepBias, spikes, steps, shape.LastDimension, keep: record || traces);
 
             recorded = null;
             if (traces)
@@ -180,7 +181,7 @@ namespace Spiking.Autograd.Neurons
                 recorded.Add("h", h.Reshape(shape));
                 if (weights.MatrixTrace is { } name) recorded.Add(name, Tensor.FromSpan(matrix, new Shape(steps, steps)));
             }
-            var node = Record(() => new ParallelSpikingNode(x, weight, bias, weights, surrogate, matrix, h), x, weight, bias);
+            var node = record ? new ParallelSpikingNode(x, weight, bias, weights, surrogate, matrix, h) : null;
             if (node is null) h.Dispose();
             return Variable.FromOp(spikes, node);
         }
@@ -241,10 +242,13 @@ namespace Spiking.Autograd.Neurons
     /// </summary>
     internal static class ParallelSpikingKernel
     {
-        /// <summary>Adds each step's bias to <paramref name="h"/> in place and writes <c>h ≥ 0</c> to <paramref name="spikes"/>.</summary>
-        public static void Fire(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength)
+        /// <summary>
+        /// Writes <c>h + b ≥ 0</c> to <paramref name="spikes"/>, each step with its bias, and the sum back to
+        /// <paramref name="h"/> when <paramref name="keep"/> (for the backward or a trace).
+        /// </summary>
+        public static void Fire(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength, bool keep)
         {
-            var job = new FireJob(h, stepBias, spikes, steps, rowLength);
+            var job = new FireJob(h, stepBias, spikes, steps, rowLength, keep);
             Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
         }
 
@@ -278,11 +282,12 @@ namespace Spiking.Autograd.Neurons
             private readonly Tensor _h;
             private readonly float[] _stepBias;
             private readonly SpikeTensor _spikes;
+            private readonly bool _keep;
             private readonly int _rowLength, _rowsPerStep, _rowsPerBlock, _blocks;
 
-            public FireJob(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength)
+            public FireJob(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength, bool keep)
             {
-                (_h, _stepBias, _spikes) = (h, stepBias, spikes);
+                (_h, _stepBias, _spikes, _keep) = (h, stepBias, spikes, keep);
                 _rowLength = Math.Max(1, rowLength);
                 _rowsPerStep = steps == 0 || rowLength == 0 ? 0 : h.Length / steps / rowLength;
                 _rowsPerBlock = NeuronKernel.RowsPerChunk(_rowLength);
@@ -316,12 +321,12 @@ namespace Spiking.Autograd.Neurons
                 int wordsPerRow = _spikes.WordsPerRow;
                 for (int r = firstRow; r < firstRow + rows; r++)
                 {
-                    FireRow<TSimd, TVec>(values.Slice(r * _rowLength, _rowLength), bias, words.Slice(r * wordsPerRow, wordsPerRow), tail);
+                    FireRow<TSimd, TVec>(values.Slice(r * _rowLength, _rowLength), bias, words.Slice(r * wordsPerRow, wordsPerRow), tail, _keep);
                 }
             }
 
-            /// <summary>One row: <c>h += b</c>, and its bits (a row starts on a word, and a vector never straddles two words).</summary>
-            private static void FireRow<TSimd, TVec>(Span<float> row, TVec bias, Span<ulong> words, Span<float> tail)
+            /// <summary>One row: its bits, and <c>h += b</c> when kept (a row starts on a word, and a vector never straddles two words).</summary>
+            private static void FireRow<TSimd, TVec>(Span<float> row, TVec bias, Span<ulong> words, Span<float> tail, bool keep)
                 where TSimd : struct, ISimd<TVec> where TVec : struct
             {
                 int count = TSimd.Count, length = row.Length, full = length - length % count;
@@ -330,7 +335,7 @@ namespace Spiking.Autograd.Neurons
                 for (int i = 0; i < full; i += count)
                 {
                     var v = TSimd.Add(TSimd.Load(ref Unsafe.Add(ref first, i)), bias);
-                    TSimd.Store(v, ref Unsafe.Add(ref first, i));
+                    if (keep) TSimd.Store(v, ref Unsafe.Add(ref first, i));
                     word |= TSimd.GreaterThanOrEqualMask(v, TSimd.Zero) << (i & 63);
                     if (((i + count) & 63) == 0)
                     {
@@ -345,7 +350,7 @@ namespace Spiking.Autograd.Neurons
                     row[full..].CopyTo(tail);
                     var v = TSimd.Add(TSimd.Load(ref MemoryMarshal.GetReference(tail)), bias);
                     TSimd.Store(v, ref MemoryMarshal.GetReference(tail));
-                    tail[..rest].CopyTo(row[full..]);
+                    if (keep) tail[..rest].CopyTo(row[full..]);
                     word |= (TSimd.GreaterThanOrEqualMask(v, TSimd.Zero) & ((1UL << rest) - 1)) << (full & 63);
                 }
                 if ((length & 63) != 0) words[length >> 6] = word;
