@@ -81,11 +81,11 @@ namespace Spiking.Autograd.Neurons
             bias.CopyTo(stepBias);
         }
 
-        public override void WeightGradient(ReadOnlySpan<float> gradMatrix, int steps, Span<float> gradWeight)
+        public override void WeightGradient(ReadOnlySpan<double> gradMatrix, int steps, Span<float> gradWeight)
         {
             for (int i = 0; i < steps; i++)
             {
-                for (int j = 0; j < steps; j++) gradWeight[i * steps + j] = Factor(i, j) * gradMatrix[i * steps + j];
+                for (int j = 0; j < steps; j++) gradWeight[i * steps + j] = (float)(Factor(i, j) * gradMatrix[i * steps + j]);
             }
         }
 

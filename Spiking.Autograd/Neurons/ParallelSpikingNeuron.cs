@@ -69,7 +69,7 @@ namespace Spiking.Autograd.Neurons
         public abstract void Build(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int steps, Span<float> matrix, Span<float> stepBias);
 
         /// <summary>The gradient of the weight from that of the matrix, <c>[T, T]</c>.</summary>
-        public abstract void WeightGradient(ReadOnlySpan<float> gradMatrix, int steps, Span<float> gradWeight);
+        public abstract void WeightGradient(ReadOnlySpan<double> gradMatrix, int steps, Span<float> gradWeight);
 
         /// <summary>The gradient of the bias from that of each step's bias.</summary>
         public abstract void BiasGradient(ReadOnlySpan<double> gradStepBias, Span<float> gradBias);
@@ -93,10 +93,10 @@ namespace Spiking.Autograd.Neurons
             }
         }
 
-        /// <summary>Each step's bias gradient as the bias gradient, in float.</summary>
-        protected static void PerStep(ReadOnlySpan<double> gradStepBias, Span<float> gradBias)
+        /// <summary>Each gradient as is, rounded to float: the parameter is the effective one.</summary>
+        protected static void PerStep(ReadOnlySpan<double> gradEffective, Span<float> gradParameter)
         {
-            for (int t = 0; t < gradBias.Length; t++) gradBias[t] = (float)gradStepBias[t];
+            for (int i = 0; i < gradParameter.Length; i++) gradParameter[i] = (float)gradEffective[i];
         }
 
         private sealed class FullWeights : ParallelWeights
@@ -115,7 +115,7 @@ namespace Spiking.Autograd.Neurons
                 bias.CopyTo(stepBias);
             }
 
-            public override void WeightGradient(ReadOnlySpan<float> gradMatrix, int steps, Span<float> gradWeight) => gradMatrix.CopyTo(gradWeight);
+            public override void WeightGradient(ReadOnlySpan<double> gradMatrix, int steps, Span<float> gradWeight) => PerStep(gradMatrix, gradWeight);
 
             public override void BiasGradient(ReadOnlySpan<double> gradStepBias, Span<float> gradBias) => PerStep(gradStepBias, gradBias);
         }
@@ -135,7 +135,7 @@ namespace Spiking.Autograd.Neurons
         private readonly float[] _matrix;
         private readonly Tensor _h;
         private readonly SavedTensor? _x;
-        private readonly int _steps, _rowLength;
+        private readonly int _steps;
 
         private ParallelSpikingNode(Variable x, Variable weight, Variable bias, ParallelWeights weights, Surrogate surrogate, float[] matrix, Tensor h)
             : base(x, weight, bias)
@@ -146,7 +146,6 @@ namespace Spiking.Autograd.Neurons
             _h = h;
             _x = weight.RequiresGrad ? new SavedTensor(x.Dense, $"the input of the {weights.Name} neuron") : null;
             _steps = x.Shape[0];
-            _rowLength = x.Shape.LastDimension;
         }
 
         public override string Name => $"neuron {_weights.Name}";
@@ -208,10 +207,8 @@ namespace Spiking.Autograd.Neurons
             }
             if (gradMatrix is not null)
             {
-                var rounded = new float[gradMatrix.Length];
-                for (int i = 0; i < rounded.Length; i++) rounded[i] = (float)gradMatrix[i];
                 gradWeight = Tensor.Empty(Inputs[1].Shape);
-                _weights.WeightGradient(rounded, _steps, gradWeight.AsSpan());
+                _weights.WeightGradient(gradMatrix, _steps, gradWeight.AsSpan());
             }
             if (NeedsGrad(2))
             {

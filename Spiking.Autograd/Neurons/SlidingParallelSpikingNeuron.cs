@@ -72,7 +72,7 @@ namespace Spiking.Autograd.Neurons
             stepBias.Fill(bias[0]);
         }
 
-        public override void WeightGradient(ReadOnlySpan<float> gradMatrix, int steps, Span<float> gradWeight)
+        public override void WeightGradient(ReadOnlySpan<double> gradMatrix, int steps, Span<float> gradWeight)
         {
             int k = gradWeight.Length;
             gradWeight.Clear();
