@@ -21,12 +21,12 @@ namespace Spiking.Autograd
         /// (the spike also drives <c>u</c>, undetached): <c>dL/du_k = dL/du_{k+1} + g'(u_k − θ_k)·(dL/dy_k·d_k − h_k·dL/du_{k+1})</c>,
         /// and every input step gets <c>dL/dgate = dL/du_0</c>. Only the gate is saved; the backward recomputes <c>u</c>.
         /// </summary>
-        /// <param name="xSeq">The input, <c>[K, ...]</c> with at least one axis after time; dense, on the CPU.</param>
+        /// <param name="xSeq">The input, <c>[K, ...]</c> (<c>[K]</c> alone is one neuron, as in SpikingJelly); dense, on the CPU.</param>
         /// <param name="theta">The thresholds <c>θ</c>, <c>[K]</c>.</param>
         /// <param name="h">The amounts subtracted after a spike, <c>[K]</c>.</param>
         /// <param name="d">The output weights, <c>[K]</c>.</param>
         /// <param name="surrogate">The surrogate gradient of the spike function (SpikingJelly's default here is <see cref="Sigmoid"/>).</param>
-        /// <exception cref="ArgumentException">The input holds spikes, has no axis after time, or has a time length other than K; or the table is not three host vectors of one length K ≥ 1 with finite values (the message names which).</exception>
+        /// <exception cref="ArgumentException">The input holds spikes, is a scalar, or has a time length other than K; or the table is not three host vectors of one length K ≥ 1 with finite values (the message names which).</exception>
         /// <exception cref="NotSupportedException">The input is on a device; the message names the op and the device.</exception>
         public static Variable FewSpike(Variable xSeq, Tensor theta, Tensor h, Tensor d, Surrogate surrogate) =>
             FewSpikeNode.Run(xSeq, theta, h, d, surrogate, traces: false, out _);
@@ -70,7 +70,7 @@ namespace Spiking.Autograd.Neurons
 
         public static Variable Run(Variable xSeq, Tensor theta, Tensor h, Tensor d, Surrogate surrogate, bool traces, out NeuronTraces? recorded)
         {
-            NeuronChecks.Input(xSeq, 2, "[K, ...]: time first, then at least one neuron axis", nameof(xSeq));
+            NeuronChecks.Input(xSeq, 1, "[K, ...]: time first", nameof(xSeq));
             ArgumentNullException.ThrowIfNull(surrogate);
             if (xSeq.Device.Kind != DeviceKind.Cpu) throw OpChecks.NoDeviceKernel("The FewSpikeNode neuron", xSeq.Device, "the few-spikes neuron runs on the CPU");
             var table = FewSpikeTable.From(theta, h, d);

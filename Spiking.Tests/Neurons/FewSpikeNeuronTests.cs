@@ -75,6 +75,24 @@ public sealed class FewSpikeNeuronTests
     }
 
     [Fact]
+    public void An_input_of_time_alone_is_one_neuron_as_in_SpikingJelly()
+    {
+        var c = new FewSpikeCase([5, 7], "ATan", 17);
+        var (theta, h, d, x, g) = c.Inputs();
+        var columns = ParallelNeuronHarness.FewSpike(theta, h, d, c.CreateSurrogate(), x, g, c.Shape);
+        var single = new float[5];
+        var gradient = new float[5];
+        for (int t = 0; t < 5; t++) (single[t], gradient[t]) = (x[t * 7 + 3], g[t * 7 + 3]);
+        var run = ParallelNeuronHarness.FewSpike(theta, h, d, c.CreateSurrogate(), single, gradient, new Shape(5));
+        for (int t = 0; t < 5; t++)
+        {
+            Assert.Equal(columns.Output[t * 7 + 3], run.Output[t]);
+            Assert.Equal(columns.GradX[t * 7 + 3], run.GradX[t]);
+        }
+        Assert.Equal(columns.Gate![3], Assert.Single(run.Gate!));
+    }
+
+    [Fact]
     public void An_input_whose_time_length_is_not_K_is_refused_naming_both()
     {
         using var layer = new FewSpikeNeuron([1f, 0.5f, 0.25f], [1f, 0.5f, 0.25f], [1f, 0.5f, 0.25f]);
