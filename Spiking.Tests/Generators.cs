@@ -758,3 +758,121 @@ public static class SmallSpikingAttentionGenerators
          from seed in Gen.Choose(0, 1_000_000)
          select new SpikingAttentionCase(n, h, l, d, rate, seed)).ToArbitrary();
 }
+
+/// <summary>
+/// A parallel spiking neuron problem: the input <c>[T, ...]</c>, the class, its order k (MaskedPSN, SlidingPSN) and λ
+/// (MaskedPSN), the surrogate and the seed of the weights, bias, input and upstream gradient.
+/// </summary>
+public sealed record ParallelNeuronCase(int[] Dims, ParallelKind Kind, int Order, double Lambda, string Surrogate, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public global::Spiking.Autograd.Surrogates.Surrogate CreateSurrogate() => global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate);
+
+    /// <summary>The weight's shape: <c>[T, T]</c>, or <c>[k]</c> for SlidingPSN.</summary>
+    public Shape WeightShape => Kind == ParallelKind.Sliding ? new(Order) : new(Steps, Steps);
+
+    /// <summary>The bias's shape: <c>[T, 1]</c>, or a scalar for SlidingPSN.</summary>
+    public Shape BiasShape => Kind == ParallelKind.Sliding ? new() : new(Steps, 1);
+
+    /// <summary>
+    /// Weights uniform in ±1.5/√T (±1 for SlidingPSN), biases in [−1, 0.3], the input normal around 0.3, the upstream
+    /// gradient normal; each column of the input is redrawn until every <c>H</c> is 1e-3 from 0 and from the
+    /// surrogate's jumps, so float32 cannot flip a spike or pick another piece of the surrogate.
+    /// </summary>
+    public (float[] Weight, float[] Bias, float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        var weight = new float[WeightShape.ElementCount];
+        double bound = Kind == ParallelKind.Sliding ? 1.0 : 1.5 / Math.Sqrt(Steps);
+        for (int i = 0; i < weight.Length; i++) weight[i] = (float)((2 * rng.NextDouble() - 1) * bound);
+        var bias = new float[BiasShape.ElementCount];
+        for (int i = 0; i < bias.Length; i++) bias[i] = (float)(-1 + 1.3 * rng.NextDouble());
+        int n = Shape.ElementCount, columns = n / Steps;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        var matrix = ParallelNeuronReference.Matrix(Kind, weight, Steps, Order, Lambda);
+        var surrogate = CreateSurrogate();
+        for (int c = 0; c < columns; c++)
+        {
+            for (int attempt = 0; attempt < 1000; attempt++)
+            {
+                for (int t = 0; t < Steps; t++) x[t * columns + c] = (float)(0.3 + 1.2 * Reference.Normal(rng));
+                if (ParallelNeuronReference.ColumnMargin(matrix, bias, x, Steps, c, surrogate) >= 1e-3) break;
+            }
+        }
+        return (weight, bias, x, g);
+    }
+
+    public override string ToString() => $"ParallelNeuronCase({Shape.Format(Dims)}, {Kind}, k {Order}, lambda {Lambda}, {Surrogate}, seed {Seed})";
+}
+
+/// <summary>A few-spikes problem: the input <c>[K, ...]</c>, the surrogate, and the seed of the table, input and upstream gradient.</summary>
+public sealed record FewSpikeCase(int[] Dims, string Surrogate, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int K => Dims[0];
+
+    public global::Spiking.Autograd.Surrogates.Surrogate CreateSurrogate() => global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate);
+
+    /// <summary>
+    /// A table of roughly halving thresholds and subtractions with output weights in [0.2, 2]; an input whose gate spans
+    /// about [−0.3, 2.3·θ_0]; the upstream gradient normal. A column's first step is nudged until every
+    /// <c>u_k − θ_k</c> is 1e-3 from 0 and from the surrogate's jumps.
+    /// </summary>
+    public (float[] Theta, float[] H, float[] D, float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        var theta = new float[K];
+        var h = new float[K];
+        var d = new float[K];
+        for (int k = 0; k < K; k++)
+        {
+            theta[k] = (float)(Math.ScaleB(1.0, -k) * (0.8 + 0.4 * rng.NextDouble()));
+            h[k] = (float)(theta[k] * (0.8 + 0.4 * rng.NextDouble()));
+            d[k] = (float)(0.2 + 1.8 * rng.NextDouble());
+        }
+        int n = Shape.ElementCount, columns = n / K;
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)((-0.3 + 2.6 * theta[0] * rng.NextDouble()) / K);
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        var surrogate = CreateSurrogate();
+        for (int c = 0; c < columns; c++)
+        {
+            for (int attempt = 0; attempt < 1000 && ParallelNeuronReference.FewSpikeMargin(theta, h, x, c, surrogate) < 1e-3; attempt++) x[c] += 0.0037f;
+        }
+        return (theta, h, d, x, g);
+    }
+
+    public override string ToString() => $"FewSpikeCase({Shape.Format(Dims)}, {Surrogate}, seed {Seed})";
+}
+
+/// <summary>Problems for the parallel spiking neurons and few-spikes coding: T (or K) 1 to 8, rows often just off a vector width.</summary>
+public static class ParallelNeuronGenerators
+{
+    private static Gen<string> Surrogates() => Gen.Elements("Sigmoid", "ATan", "PiecewiseQuadratic", "SoftSign", "Erf", "PiecewiseLeakyReLU", "Rect");
+
+    public static Arbitrary<ParallelNeuronCase> ParallelNeuronCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Generators.Dim(70), rank)
+         from kind in Gen.Elements(ParallelKind.Psn, ParallelKind.Masked, ParallelKind.Sliding)
+         from order in Gen.Choose(1, 10)
+         from lambda in Gen.Elements(0.0, 0.3, 0.75, 1.0, 1.5)
+         from surrogate in Surrogates()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new ParallelNeuronCase([steps, .. inner], kind, order, lambda, surrogate, seed)).ToArbitrary();
+
+    public static Arbitrary<FewSpikeCase> FewSpikeCases() =>
+        (from k in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Generators.Dim(70), rank)
+         from surrogate in Surrogates()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new FewSpikeCase([k, .. inner], surrogate, seed)).ToArbitrary();
+}

@@ -131,4 +131,62 @@ internal static class ComposedNeurons
 
     /// <summary>A constant state of one step's shape at <paramref name="value"/>.</summary>
     public static Variable Rest(Variable x, float value) => Variable.Constant(Tensor.Full(x.Shape.DropLeading(), value));
+
+    /// <summary>
+    /// SpikingJelly's PSN family from ops: <c>H = MatMul(matrix, X) + stepBias</c> with X the input as <c>[T, N]</c>
+    /// (<paramref name="stepBias"/> broadcasts: <c>[T, 1]</c>, or a scalar), then <see cref="Functional.Spike"/> at 0.
+    /// </summary>
+    public static Variable Parallel(Variable x, Variable matrix, Variable stepBias, Surrogate surrogate)
+    {
+        int steps = x.Shape[0];
+        var h = Functional.MatMul(matrix, Functional.Reshape(x, steps, x.Shape.ElementCount / steps)) + stepBias;
+        return Functional.Spike(Functional.Reshape(h, x.Shape), surrogate);
+    }
+
+    /// <summary>MaskedPSN's <c>Wm = W ⊙ F</c> from ops, the factor F written out here: the band <c>0 ≤ i − j &lt; k</c>, mixed with ones below λ = 1.</summary>
+    public static Variable MaskedMatrix(Variable weight, int k, float lambda)
+    {
+        int steps = weight.Shape[0];
+        var factor = Tensor.Empty(steps, steps);
+        var f = factor.AsSpan();
+        for (int i = 0; i < steps; i++)
+        {
+            for (int j = 0; j < steps; j++)
+            {
+                float band = i - j >= 0 && i - j < k ? 1f : 0f;
+                f[i * steps + j] = lambda >= 1f ? band : lambda * band + (1f - lambda);
+            }
+        }
+        return weight * Variable.Constant(factor);
+    }
+
+    /// <summary>SlidingPSN's <c>[T, T]</c> band from ops: a constant 0/1 selection <c>[T·T, k]</c> times <c>w</c> as a column.</summary>
+    public static Variable SlidingMatrix(Variable weight, int steps)
+    {
+        int k = weight.Shape[0];
+        var select = Tensor.Zeros(steps * steps, k);
+        var s = select.AsSpan();
+        for (int i = 0; i < steps; i++)
+        {
+            for (int j = Math.Max(0, i - k + 1); j <= i; j++) s[(i * steps + j) * k + k - 1 - (i - j)] = 1f;
+        }
+        return Functional.Reshape(Functional.MatMul(Variable.Constant(select), Functional.Reshape(weight, k, 1)), steps, steps);
+    }
+
+    /// <summary>
+    /// SpikingJelly's FewSpikeNode from ops: <c>u = Σ_t x_t</c>, then per table entry <c>z = Spike(u, θ_k)</c>,
+    /// <c>y_k = z·d_k</c>, <c>u = u − z·h_k</c>; the outputs stacked over k.
+    /// </summary>
+    public static Variable FewSpike(Variable x, ReadOnlySpan<float> theta, ReadOnlySpan<float> h, ReadOnlySpan<float> d, Surrogate surrogate)
+    {
+        var u = Functional.Sum(x, 0);
+        var outputs = new List<Variable>(theta.Length);
+        for (int k = 0; k < theta.Length; k++)
+        {
+            var z = Functional.Spike(u, surrogate, theta[k]);
+            outputs.Add(z * d[k]);
+            u = u - z * h[k];
+        }
+        return Functional.Stack(outputs, 0);
+    }
 }

@@ -29,11 +29,47 @@ internal static class NeuronWorkloads
         new("LIAF", () => new SpikingNeuron(new LiafNeuron { Act = LiafActivation.Tanh, ThresholdRelated = true, Surrogate = new ATan() }),
             (layer, x) => ComposedNeurons.Liaf(x, (LiafNeuron)((SpikingNeuron)layer).Model)),
         new("ILIF", () => new SpikingNeuron(new IlifNeuron()), (layer, x) => ComposedNeurons.Ilif(x, (IlifNeuron)((SpikingNeuron)layer).Model)),
+        new("PSN", () => new ParallelSpikingNeuron(8), ComposedPsn),
+        new("MaskedPSN", () => new MaskedParallelSpikingNeuron(2, 8, 0.5f), ComposedMaskedPsn),
+        new("SlidingPSN", () => new SlidingParallelSpikingNeuron(3), ComposedSlidingPsn),
+        new("FewSpike", () => new FewSpikeNeuron(Halves(8), Halves(8), Halves(8)), ComposedFewSpike),
     ];
 
     private static Variable ComposedLeakyIntegrate(Module layer, Variable x)
     {
         var neuron = (SpikingNeuron)layer;
         return ComposedNeurons.LeakyIntegrate(x, (ThresholdNeuron)neuron.Model, neuron.NeuronParameters.Count > 0 ? neuron.NeuronParameters[0].Variable : null);
+    }
+
+    private static Variable ComposedPsn(Module layer, Variable x)
+    {
+        var psn = (ParallelSpikingNeuron)layer;
+        return ComposedNeurons.Parallel(x, psn.Weight, psn.Bias, psn.Surrogate);
+    }
+
+    private static Variable ComposedMaskedPsn(Module layer, Variable x)
+    {
+        var psn = (MaskedParallelSpikingNeuron)layer;
+        return ComposedNeurons.Parallel(x, ComposedNeurons.MaskedMatrix(psn.Weight, psn.Order, psn.Lambda), psn.Bias, psn.Surrogate);
+    }
+
+    private static Variable ComposedSlidingPsn(Module layer, Variable x)
+    {
+        var psn = (SlidingParallelSpikingNeuron)layer;
+        return ComposedNeurons.Parallel(x, ComposedNeurons.SlidingMatrix(psn.Weight, x.Shape[0]), psn.Bias, psn.Surrogate);
+    }
+
+    private static Variable ComposedFewSpike(Module layer, Variable x)
+    {
+        var few = (FewSpikeNeuron)layer;
+        return ComposedNeurons.FewSpike(x, few.Theta.AsReadOnlySpan(), few.H.AsReadOnlySpan(), few.D.AsReadOnlySpan(), few.Surrogate);
+    }
+
+    /// <summary>The few-spikes table of the benchmark: 1, 1/2, 1/4, … (binary coding of [0, 2)).</summary>
+    private static float[] Halves(int k)
+    {
+        var values = new float[k];
+        for (int i = 0; i < k; i++) values[i] = MathF.ScaleB(1f, -i);
+        return values;
     }
 }

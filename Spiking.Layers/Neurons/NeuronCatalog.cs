@@ -21,6 +21,10 @@ public static class NeuronCatalog
         ["KLIFNode"] = s => new SpikingNeuron(KlifNeuron.FromSpikingJelly(s)),
         ["LIAFNode"] = s => new SpikingNeuron(LiafNeuron.FromSpikingJelly(s)),
         ["ILIFNode"] = s => new SpikingNeuron(IlifNeuron.FromSpikingJelly(s)),
+        ["PSN"] = ParallelSpikingNeuron.FromSpikingJelly,
+        ["MaskedPSN"] = MaskedParallelSpikingNeuron.FromSpikingJelly,
+        ["SlidingPSN"] = SlidingParallelSpikingNeuron.FromSpikingJelly,
+        ["FewSpikeNode"] = FewSpikeNeuron.FromSpikingJelly,
     };
 
     /// <summary>The class names known, built-in and registered.</summary>
