@@ -166,22 +166,20 @@ namespace Spiking.Autograd.Neurons
             weights.Build(weight.Dense.AsReadOnlySpan(), bias.Dense.AsReadOnlySpan(), steps, matrix, stepBias);
 
             var shape = x.Shape;
-            int perStep = shape.ElementCount / Math.Max(1, steps);
-            var h = Tensor.Empty(shape);
-            var spikes = SpikeTensor.Zeros(shape);
             bool record = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
-            Gemm.Multiply(matrix, false, x.Dense.AsReadOnlySpan(), false, h.AsSpan(), steps, perStep, steps);
-            ParallelSpikingKernel.Fire(h, stepBias, spikes, steps, shape.LastDimension, keep: record || traces);
+            var h = record || traces ? Tensor.Empty(shape) : null;
+            var spikes = SpikeTensor.Zeros(shape);
+            TimeMixKernel.MultiplyAndFire(matrix, stepBias, x.Dense, h, spikes, steps);
 
             recorded = null;
             if (traces)
             {
                 recorded = new NeuronTraces();
-                recorded.Add("h", h.Reshape(shape));
+                recorded.Add("h", h!.Reshape(shape));
                 if (weights.MatrixTrace is { } name) recorded.Add(name, Tensor.FromSpan(matrix, new Shape(steps, steps)));
             }
-            var node = record ? new ParallelSpikingNode(x, weight, bias, weights, surrogate, matrix, h) : null;
-            if (node is null) h.Dispose();
+            var node = record ? new ParallelSpikingNode(x, weight, bias, weights, surrogate, matrix, h!) : null;
+            if (node is null) h?.Dispose();
             return Variable.FromOp(spikes, node);
         }
 
@@ -195,15 +193,19 @@ namespace Spiking.Autograd.Neurons
 
         protected internal override Tensor?[] Backward(Tensor gradOutput)
         {
-            int perStep = _h.Length / Math.Max(1, _steps);
-            using var gradH = Tensor.Empty(new Shape(_steps, perStep));
+            using var gradH = Tensor.Empty(Inputs[0].Shape);
             var gradMatrix = NeedsGrad(1) ? new double[_steps * _steps] : null;
             var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradH, gradMatrix is null ? null : _x!.Value, gradMatrix, _steps));
             Tensor? gradX = null, gradWeight = null, gradBias = null;
             if (NeedsGrad(0))
             {
                 gradX = Tensor.Empty(Inputs[0].Shape);
-                Gemm.Multiply(_matrix, true, gradH.AsReadOnlySpan(), false, gradX.AsSpan(), _steps, perStep, _steps);
+                var transposed = new float[_matrix.Length];
+                for (int t = 0; t < _steps; t++)
+                {
+                    for (int j = 0; j < _steps; j++) transposed[j * _steps + t] = _matrix[t * _steps + j];
+                }
+                TimeMixKernel.Multiply(transposed, gradH, gradX, _steps);
             }
             if (gradMatrix is not null)
             {
@@ -233,22 +235,12 @@ namespace Spiking.Autograd.Neurons
     }
 
     /// <summary>
-    /// The sweeps around the parallel spiking neurons' SGEMMs over <c>[T, M]</c>, in work items fixed by the shape
+    /// The backward sweep of the parallel spiking neurons over <c>[T, M]</c> (the products with the time matrix are <see cref="TimeMixKernel"/>'s), in work items fixed by the shape
     /// alone, so results are bitwise the same for any thread count. A row's last partial vector runs zero-padded
     /// through the same arithmetic, so no formula has a scalar twin.
     /// </summary>
     internal static class ParallelSpikingKernel
     {
-        /// <summary>
-        /// Writes <c>h + b ≥ 0</c> to <paramref name="spikes"/>, each step with its bias, and the sum back to
-        /// <paramref name="h"/> when <paramref name="keep"/> (for the backward or a trace).
-        /// </summary>
-        public static void Fire(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength, bool keep)
-        {
-            var job = new FireJob(h, stepBias, spikes, steps, rowLength, keep);
-            Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
-        }
-
         /// <summary>
         /// The backward sweep over blocks of columns of <c>[T, M]</c>, every step of a block while it is in cache:
         /// <c>dL/dH = dL/dspike · g'(H)</c> into <paramref name="gradH"/>, each step's bias gradient <c>Σ_n dL/dH[t, n]</c>
@@ -271,87 +263,6 @@ namespace Spiking.Autograd.Neurons
                 for (int i = 0; i < squared; i++) gradMatrix[i] += job.MatrixPartial![block * squared + i];
             }
             return sums;
-        }
-
-        /// <summary>Each step's rows in blocks of whole rows (a row's bits start on a word); an item is one block of one step.</summary>
-        private sealed class FireJob
-        {
-            private readonly Tensor _h;
-            private readonly float[] _stepBias;
-            private readonly SpikeTensor _spikes;
-            private readonly bool _keep;
-            private readonly int _rowLength, _rowsPerStep, _rowsPerBlock, _blocks;
-
-            public FireJob(Tensor h, float[] stepBias, SpikeTensor spikes, int steps, int rowLength, bool keep)
-            {
-                (_h, _stepBias, _spikes, _keep) = (h, stepBias, spikes, keep);
-                _rowLength = Math.Max(1, rowLength);
-                _rowsPerStep = steps == 0 || rowLength == 0 ? 0 : h.Length / steps / rowLength;
-                _rowsPerBlock = NeuronKernel.RowsPerChunk(_rowLength);
-                _blocks = (_rowsPerStep + _rowsPerBlock - 1) / _rowsPerBlock;
-                Items = steps * _blocks;
-                WorkPerItem = (long)_rowsPerBlock * _rowLength * 4;
-            }
-
-            public int Items { get; }
-
-            public long WorkPerItem { get; }
-
-            public void Run(int item)
-            {
-                switch (SimdWidth.Bits)
-                {
-                    case 512: Sweep<Simd512, Vector512<float>>(item); break;
-                    case 256: Sweep<Simd256, Vector256<float>>(item); break;
-                    default: Sweep<Simd128, Vector128<float>>(item); break;
-                }
-            }
-
-            private void Sweep<TSimd, TVec>(int item) where TSimd : struct, ISimd<TVec> where TVec : struct
-            {
-                int step = item / _blocks, first = item % _blocks * _rowsPerBlock;
-                int firstRow = step * _rowsPerStep + first, rows = Math.Min(_rowsPerBlock, _rowsPerStep - first);
-                var bias = TSimd.Broadcast(_stepBias[step]);
-                Span<float> tail = stackalloc float[TSimd.Count];
-                var values = _h.AsSpan();
-                var words = _spikes.Words;
-                int wordsPerRow = _spikes.WordsPerRow;
-                for (int r = firstRow; r < firstRow + rows; r++)
-                {
-                    FireRow<TSimd, TVec>(values.Slice(r * _rowLength, _rowLength), bias, words.Slice(r * wordsPerRow, wordsPerRow), tail, _keep);
-                }
-            }
-
-            /// <summary>One row: its bits, and <c>h += b</c> when kept (a row starts on a word, and a vector never straddles two words).</summary>
-            private static void FireRow<TSimd, TVec>(Span<float> row, TVec bias, Span<ulong> words, Span<float> tail, bool keep)
-                where TSimd : struct, ISimd<TVec> where TVec : struct
-            {
-                int count = TSimd.Count, length = row.Length, full = length - length % count;
-                ref float first = ref MemoryMarshal.GetReference(row);
-                ulong word = 0;
-                for (int i = 0; i < full; i += count)
-                {
-                    var v = TSimd.Add(TSimd.Load(ref Unsafe.Add(ref first, i)), bias);
-                    if (keep) TSimd.Store(v, ref Unsafe.Add(ref first, i));
-                    word |= TSimd.GreaterThanOrEqualMask(v, TSimd.Zero) << (i & 63);
-                    if (((i + count) & 63) == 0)
-                    {
-                        words[i >> 6] = word;
-                        word = 0;
-                    }
-                }
-                if (full < length)
-                {
-                    int rest = length - full;
-                    tail.Clear();
-                    row[full..].CopyTo(tail);
-                    var v = TSimd.Add(TSimd.Load(ref MemoryMarshal.GetReference(tail)), bias);
-                    TSimd.Store(v, ref MemoryMarshal.GetReference(tail));
-                    if (keep) tail[..rest].CopyTo(row[full..]);
-                    word |= (TSimd.GreaterThanOrEqualMask(v, TSimd.Zero) & ((1UL << rest) - 1)) << (full & 63);
-                }
-                if ((length & 63) != 0) words[length >> 6] = word;
-            }
         }
 
         private sealed class GradientJob<TSurrogate> where TSurrogate : struct, ISurrogateFunction

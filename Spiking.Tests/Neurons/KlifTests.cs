@@ -224,7 +224,7 @@ public sealed class KlifTests
         Assert.Equal(0, y.Spikes!.PopCount());
     }
 
-    internal static void Check(KlifCase c)
+    private static void Check(KlifCase c)
     {
         var model = c.Model();
         var (x, g) = c.Inputs();
