@@ -24,6 +24,12 @@ internal static class NeuronWorkloads
         new("IF", () => new SpikingNeuron(new IFNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
         new("LIF", () => new SpikingNeuron(new LifNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
         new("ParametricLIF", () => new SpikingNeuron(new ParametricLifNeuron { Surrogate = new ATan() }), ComposedLeakyIntegrate),
+        new("QIF", () => new SpikingNeuron(new QifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.Qif(x, (QifNeuron)((SpikingNeuron)layer).Model)),
+        new("EIF", () => new SpikingNeuron(new EifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.Eif(x, (EifNeuron)((SpikingNeuron)layer).Model)),
+        new("Izhikevich", () => new SpikingNeuron(new IzhikevichNeuron { A = 0.3, B = 0.2, Surrogate = new ATan() }),
+            (layer, x) => ComposedNeurons.Izhikevich(x, (IzhikevichNeuron)((SpikingNeuron)layer).Model)),
+        new("ALIF", () => new SpikingNeuron(new AdaptiveLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.AdaptiveLif(x, (AdaptiveLifNeuron)((SpikingNeuron)layer).Model)),
+        new("CubaLIF", () => new SpikingNeuron(new CubaLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.CubaLif(x, (CubaLifNeuron)((SpikingNeuron)layer).Model)),
     ];
 
     private static Variable ComposedLeakyIntegrate(Module layer, Variable x)

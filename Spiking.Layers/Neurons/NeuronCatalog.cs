@@ -18,6 +18,11 @@ public static class NeuronCatalog
         ["IFNode"] = s => new SpikingNeuron(IFNeuron.FromSpikingJelly(s)),
         ["LIFNode"] = s => new SpikingNeuron(LifNeuron.FromSpikingJelly(s)),
         ["ParametricLIFNode"] = s => new SpikingNeuron(ParametricLifNeuron.FromSpikingJelly(s)),
+        ["QIFNode"] = s => new SpikingNeuron(QifNeuron.FromSpikingJelly(s)),
+        ["EIFNode"] = s => new SpikingNeuron(EifNeuron.FromSpikingJelly(s)),
+        ["IzhikevichNode"] = s => new SpikingNeuron(IzhikevichNeuron.FromSpikingJelly(s)),
+        ["ALIFNode"] = s => new SpikingNeuron(AdaptiveLifNeuron.FromSpikingJelly(s)),
+        ["CubaLIFNode"] = s => new SpikingNeuron(CubaLifNeuron.FromSpikingJelly(s)),
     };
 
     /// <summary>The class names known, built-in and registered.</summary>
