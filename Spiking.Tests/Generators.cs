@@ -268,6 +268,38 @@ public sealed record IlifCase(int[] Dims, double Tau, float Threshold, int MaxCo
 }
 
 /// <summary>
+/// A problem for a model of <see cref="RecurrentModels"/>: shape <c>[T, …]</c>, the kind and its settings variant,
+/// hard or soft reset, detach, surrogate, threshold and reset potential, and the seed of the input current and the
+/// upstream gradient.
+/// </summary>
+public sealed record RecurrentNeuronCase(int[] Dims, RecurrentKind Kind, int Variant, bool Hard, bool Detach, string Surrogate, float Threshold, float Reset, int Seed)
+{
+    public Shape Shape => new(Dims);
+
+    public int Steps => Dims[0];
+
+    public ThresholdNeuron Model() =>
+        RecurrentModels.Of(Kind, Variant, Threshold, Hard ? Reset : null, Detach, global::Spiking.Autograd.Surrogates.Surrogate.Create(Surrogate));
+
+    /// <summary>The input current (about a third of the neurons fire per step), nudged clear of the thresholds, and the upstream gradient.</summary>
+    public (float[] X, float[] G) Inputs()
+    {
+        var rng = new Random(Seed);
+        int n = Shape.ElementCount;
+        var (mean, spread) = RecurrentModels.Drive(Kind);
+        var x = new float[n];
+        var g = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(Threshold * (mean + spread * Reference.Normal(rng)));
+        for (int i = 0; i < n; i++) g[i] = (float)Reference.Normal(rng);
+        RecurrentReference.EnsureMargin(Model(), x, Steps);
+        return (x, g);
+    }
+
+    public override string ToString() =>
+        $"RecurrentNeuronCase({Shape.Format(Dims)}, {Kind} #{Variant}, {(Hard ? $"hard {Reset}" : "soft")}, detach {Detach}, {Surrogate}, θ {Threshold}, seed {Seed})";
+}
+
+/// <summary>
 /// A tensor of rank 1 to 4 to slice: an axis (negative about half the time), a range <c>[Start, Start + Length)</c>
 /// along it, normal values for the dense form and bits at <paramref name="Rate"/> for the spike form.
 /// </summary>
@@ -484,6 +516,20 @@ public static class Generators
          from detach in Gen.Elements(true, false)
          from seed in Gen.Choose(0, 1_000_000)
          select new IlifCase([steps, .. inner], tau, threshold, maxCount, window, detach, seed)).ToArbitrary();
+
+    public static Arbitrary<RecurrentNeuronCase> RecurrentNeuronCases() =>
+        (from steps in Gen.Choose(1, 8)
+         from rank in Gen.Choose(1, 3)
+         from inner in Gen.ArrayOf(Dim(70), rank)
+         from kind in Gen.Elements(RecurrentModels.Kinds)
+         from variant in Gen.Choose(0, RecurrentModels.Variants - 1)
+         from hard in Gen.Elements(true, false)
+         from detach in Gen.Elements(true, false)
+         from surrogate in Gen.Elements("Sigmoid", "ATan", "PiecewiseQuadratic", "SoftSign", "Erf", "PiecewiseLeakyReLU", "Rect")
+         from threshold in Gen.Elements(1f, 0.7f, 1.5f)
+         from reset in Gen.Elements(0f, -0.1f, -0.25f)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new RecurrentNeuronCase([steps, .. inner], kind, variant, hard, detach, surrogate, threshold, reset, seed)).ToArbitrary();
 
     public static Arbitrary<ProductCase> ProductCases() =>
         (from m in Dim(70)

@@ -33,6 +33,12 @@ internal static class NeuronWorkloads
         new("MaskedPSN", () => new MaskedParallelSpikingNeuron(2, 8, 0.5f), ComposedMaskedPsn),
         new("SlidingPSN", () => new SlidingParallelSpikingNeuron(3), ComposedSlidingPsn),
         new("FewSpike", () => new FewSpikeNeuron(Halves(8), Halves(8), Halves(8)), ComposedFewSpike),
+        new("QIF", () => new SpikingNeuron(new QifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.Qif(x, (QifNeuron)((SpikingNeuron)layer).Model)),
+        new("EIF", () => new SpikingNeuron(new EifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.Eif(x, (EifNeuron)((SpikingNeuron)layer).Model)),
+        new("Izhikevich", () => new SpikingNeuron(new IzhikevichNeuron { A = 0.3, B = 0.2, Surrogate = new ATan() }),
+            (layer, x) => ComposedNeurons.Izhikevich(x, (IzhikevichNeuron)((SpikingNeuron)layer).Model)),
+        new("ALIF", () => new SpikingNeuron(new AdaptiveLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.AdaptiveLif(x, (AdaptiveLifNeuron)((SpikingNeuron)layer).Model)),
+        new("CubaLIF", () => new SpikingNeuron(new CubaLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.CubaLif(x, (CubaLifNeuron)((SpikingNeuron)layer).Model)),
     ];
 
     private static Variable ComposedLeakyIntegrate(Module layer, Variable x)

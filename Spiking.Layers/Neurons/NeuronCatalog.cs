@@ -25,6 +25,11 @@ public static class NeuronCatalog
         ["MaskedPSN"] = MaskedParallelSpikingNeuron.FromSpikingJelly,
         ["SlidingPSN"] = SlidingParallelSpikingNeuron.FromSpikingJelly,
         ["FewSpikeNode"] = FewSpikeNeuron.FromSpikingJelly,
+        ["QIFNode"] = s => new SpikingNeuron(QifNeuron.FromSpikingJelly(s)),
+        ["EIFNode"] = s => new SpikingNeuron(EifNeuron.FromSpikingJelly(s)),
+        ["IzhikevichNode"] = s => new SpikingNeuron(IzhikevichNeuron.FromSpikingJelly(s)),
+        ["ALIFNode"] = s => new SpikingNeuron(AdaptiveLifNeuron.FromSpikingJelly(s)),
+        ["CubaLIFNode"] = s => new SpikingNeuron(CubaLifNeuron.FromSpikingJelly(s)),
     };
 
     /// <summary>The class names known, built-in and registered.</summary>
