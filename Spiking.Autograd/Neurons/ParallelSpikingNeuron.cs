@@ -193,20 +193,19 @@ namespace Spiking.Autograd.Neurons
 
         protected internal override Tensor?[] Backward(Tensor gradOutput)
         {
-            using var gradH = Tensor.Empty(Inputs[0].Shape);
             var gradMatrix = NeedsGrad(1) ? new double[_steps * _steps] : null;
-            var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradH, gradMatrix is null ? null : _x!.Value, gradMatrix, _steps));
             Tensor? gradX = null, gradWeight = null, gradBias = null;
+            float[]? transposed = null;
             if (NeedsGrad(0))
             {
                 gradX = Tensor.Empty(Inputs[0].Shape);
-                var transposed = new float[_matrix.Length];
+                transposed = new float[_matrix.Length];
                 for (int t = 0; t < _steps; t++)
                 {
                     for (int j = 0; j < _steps; j++) transposed[j * _steps + t] = _matrix[t * _steps + j];
                 }
-                TimeMixKernel.Multiply(transposed, gradH, gradX, _steps);
             }
+            var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradMatrix is null ? null : _x!.Value, gradMatrix, transposed, gradX, _steps));
             if (gradMatrix is not null)
             {
                 gradWeight = Tensor.Empty(Inputs[1].Shape);
@@ -227,10 +226,11 @@ namespace Spiking.Autograd.Neurons
         }
 
         /// <summary>Runs the backward sweep compiled for the surrogate's operator struct.</summary>
-        private sealed class SurrogateGradient(Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, double[]? gradMatrix, int steps) : ISurrogateVisitor<double[]>
+        private sealed class SurrogateGradient(Tensor h, Tensor gradOutput, Tensor? x, double[]? gradMatrix, float[]? transposed, Tensor? gradX, int steps)
+            : ISurrogateVisitor<double[]>
         {
             public double[] Visit<TFunction>(in TFunction function) where TFunction : struct, ISurrogateFunction =>
-                ParallelSpikingKernel.Backward(function, h, gradOutput, gradH, x, gradMatrix, steps);
+                ParallelSpikingKernel.Backward(function, h, gradOutput, x, gradMatrix, transposed, gradX, steps);
         }
     }
 
@@ -243,16 +243,16 @@ namespace Spiking.Autograd.Neurons
     {
         /// <summary>
         /// The backward sweep over blocks of columns of <c>[T, M]</c>, every step of a block while it is in cache:
-        /// <c>dL/dH = dL/dspike · g'(H)</c> into <paramref name="gradH"/>, each step's bias gradient <c>Σ_n dL/dH[t, n]</c>
+        /// <c>dL/dH = dL/dspike · g'(H)</c> (kept only in the block's buffer), each step's bias gradient <c>Σ_n dL/dH[t, n]</c>
         /// (returned), and when <paramref name="gradMatrix"/> is given, <c>dL/dW = dL/dH·Xᵀ</c> added into it. The SGEMM
         /// is slow for this product (an output of T×T from a reduction over all of N); here it is T² dot products over
         /// a block that was just written. Sums are taken in float lanes per row of a block and added in double, block by
         /// block in order.
         /// </summary>
-        public static double[] Backward<TSurrogate>(in TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, double[]? gradMatrix, int steps)
+        public static double[] Backward<TSurrogate>(in TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor? x, double[]? gradMatrix, float[]? transposed, Tensor? gradX, int steps)
             where TSurrogate : struct, ISurrogateFunction
         {
-            var job = new GradientJob<TSurrogate>(surrogate, h, gradOutput, gradH, gradMatrix is null ? null : x, steps);
+            var job = new GradientJob<TSurrogate>(surrogate, h, gradOutput, gradMatrix is null ? null : x, transposed, gradX, steps);
             Parallelism.For(job.Blocks, job.WorkPerBlock, job, static (block, j) => j.Run(block));
             var sums = new double[steps];
             int squared = steps * steps;
@@ -271,7 +271,9 @@ namespace Spiking.Autograd.Neurons
             private const int BlockLength = 4096;
 
             private readonly TSurrogate _surrogate;
-            private readonly Tensor _h, _gradOutput, _gradH;
+            private readonly Tensor _h, _gradOutput;
+            private readonly float[]? _transposed;
+            private readonly Tensor? _gradX;
             private readonly Tensor? _x;
             private readonly int _steps, _perStep;
 
@@ -282,10 +284,10 @@ namespace Spiking.Autograd.Neurons
             /// </summary>
             private readonly int _piece;
 
-            public GradientJob(TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor gradH, Tensor? x, int steps)
+            public GradientJob(TSurrogate surrogate, Tensor h, Tensor gradOutput, Tensor? x, float[]? transposed, Tensor? gradX, int steps)
             {
                 _surrogate = surrogate;
-                (_h, _gradOutput, _gradH, _x, _steps) = (h, gradOutput, gradH, x, steps);
+                (_h, _gradOutput, _x, _transposed, _gradX, _steps) = (h, gradOutput, x, transposed, gradX, steps);
                 _perStep = steps == 0 ? 0 : h.Length / steps;
                 _piece = Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)(2048 / Math.Max(1, steps)) + 1) / 2, 64, 2048);
                 Blocks = (_perStep + BlockLength - 1) / BlockLength;
@@ -330,7 +332,7 @@ namespace Spiking.Autograd.Neurons
                     Span<float> tail = stackalloc float[2 * count];
                     var hs = _h.AsReadOnlySpan();
                     var gs = _gradOutput.AsReadOnlySpan();
-                    var outs = _gradH.AsSpan();
+                    var gradXs = _gradX is null ? default : _gradX.AsSpan();
                     var xs = weights ? _x!.AsReadOnlySpan() : default;
                     for (int t = 0; t < steps; t++) BiasPartial[block * steps + t] = 0;
                     for (int from = 0; from < length; from += piece)
@@ -344,8 +346,9 @@ namespace Spiking.Autograd.Neurons
                             var staged = buffer.Slice(t * piece, padded);
                             BiasPartial[block * steps + t] += GradientRow<TSimd, TVec>(surrogate, hs.Slice(offset, columns), gs.Slice(offset, columns), staged[..columns], tail);
                             staged[columns..].Clear();
-                            staged[..columns].CopyTo(outs.Slice(offset, columns));
                         }
+                        // dL/dX = Wᵀ·dL/dH for these columns while dL/dH is in this buffer: it never goes to memory.
+                        if (!gradXs.IsEmpty) TimeMixKernel.MultiplyBlock<TSimd, TVec>(_transposed!, steps, buffer, piece, gradXs, _perStep, start + from, columns);
                         if (!weights) continue;
                         for (int j = 0; j < steps; j++)
                         {

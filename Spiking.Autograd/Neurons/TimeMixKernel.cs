@@ -14,6 +14,8 @@ namespace Spiking.Autograd.Neurons;
 /// <see cref="Gemm.Multiply"/>, without its packing and its six-row tiles, which cost more than the product itself at
 /// T ≤ 16 (12 rows computed for T = 8). The forward fires in the same pass: <c>h = M·X + b_t ≥ 0</c> straight into
 /// bits, h kept only when the backward or a trace needs it. Work items are blocks of whole rows, fixed by the shape.
+/// The backward's <c>dL/dX = Wᵀ·dL/dH</c> runs block by block inside the gradient sweep (<see cref="MultiplyBlock"/>),
+/// while <c>dL/dH</c> is still in that sweep's buffer.
 /// </summary>
 internal static class TimeMixKernel
 {
@@ -24,23 +26,42 @@ internal static class TimeMixKernel
         Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
     }
 
-    /// <summary><c>Y = M·X</c> (no bias, no spikes), e.g. <c>dL/dX = Wᵀ·dL/dH</c> with <paramref name="matrix"/> already transposed.</summary>
-    public static void Multiply(float[] matrix, Tensor x, Tensor y, int steps)
+    /// <summary>
+    /// <c>Y[·, at..at+columns] = M·X</c> for a block of X staged row after row <paramref name="stride"/> floats apart
+    /// (zero-padded to whole vectors), written into the rows of <paramref name="y"/> (<paramref name="perStep"/> apart).
+    /// </summary>
+    public static void MultiplyBlock<TSimd, TVec>(float[] matrix, int steps, ReadOnlySpan<float> x, int stride, Span<float> y, int perStep, int at, int columns)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        var job = new Job(matrix, null, x, y, null, steps, x.Shape.LastDimension);
-        Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
+        int count = TSimd.Count, full = columns - columns % count;
+        ref float m = ref MemoryMarshal.GetArrayDataReference(matrix);
+        ref float source = ref MemoryMarshal.GetReference(x);
+        ref float destination = ref MemoryMarshal.GetReference(y);
+        Span<float> lanes = stackalloc float[count];
+        for (int t = 0; t < steps; t++)
+        {
+            ref float row = ref Unsafe.Add(ref m, t * steps);
+            int i = 0;
+            for (; i < full; i += count)
+            {
+                TSimd.Store(Job.Mix<TSimd, TVec>(ref row, ref Unsafe.Add(ref source, i), stride, steps), ref Unsafe.Add(ref destination, t * perStep + at + i));
+            }
+            if (i == columns) continue;
+            TSimd.Store(Job.Mix<TSimd, TVec>(ref row, ref Unsafe.Add(ref source, i), stride, steps), ref MemoryMarshal.GetReference(lanes));
+            lanes[..(columns - i)].CopyTo(y.Slice(t * perStep + at + i, columns - i));
+        }
     }
 
     private sealed class Job
     {
         private readonly float[] _matrix;
-        private readonly float[]? _stepBias;
+        private readonly float[] _stepBias;
         private readonly Tensor _x;
         private readonly Tensor? _y;
-        private readonly SpikeTensor? _spikes;
+        private readonly SpikeTensor _spikes;
         private readonly int _steps, _perStep, _rowLength, _rowsPerItem, _rows;
 
-        public Job(float[] matrix, float[]? stepBias, Tensor x, Tensor? y, SpikeTensor? spikes, int steps, int rowLength)
+        public Job(float[] matrix, float[] stepBias, Tensor x, Tensor? y, SpikeTensor spikes, int steps, int rowLength)
         {
             (_matrix, _stepBias, _x, _y, _spikes, _steps) = (matrix, stepBias, x, y, spikes, steps);
             _perStep = steps == 0 ? 0 : x.Length / steps;
@@ -77,13 +98,40 @@ internal static class TimeMixKernel
             var ySpan = _y is null ? default : _y.AsSpan();
             ref float outputs = ref MemoryMarshal.GetReference(ySpan);
             bool keep = !ySpan.IsEmpty;
-            var words = _spikes is null ? default : _spikes.Words;
+            var words = _spikes.Words;
             int wordsPerRow = SpikeTensor.WordsFor(rowLength);
             ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
+            int quads = rowLength - rowLength % (4 * count);
             for (int r = firstRow; r < firstRow + rows; r++)
             {
                 int rowStart = r * rowLength;
-                for (int i = 0; i < full; i += count)
+                int i = 0;
+                // Four vectors of columns at a time: one broadcast of M[t, j] serves four multiply-adds, and the four
+                // accumulators do not wait on each other.
+                for (; i < quads; i += 4 * count)
+                {
+                    ref float column = ref Unsafe.Add(ref inputs, rowStart + i);
+                    for (int t = 0; t < steps; t++)
+                    {
+                        ref float m = ref Unsafe.Add(ref matrix, t * steps);
+                        TVec a0 = TSimd.Zero, a1 = TSimd.Zero, a2 = TSimd.Zero, a3 = TSimd.Zero;
+                        for (int j = 0; j < steps; j++)
+                        {
+                            var w = TSimd.Broadcast(Unsafe.Add(ref m, j));
+                            ref float xj = ref Unsafe.Add(ref column, j * perStep);
+                            a0 = TSimd.MultiplyAdd(w, TSimd.Load(ref xj), a0);
+                            a1 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, count)), a1);
+                            a2 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, 2 * count)), a2);
+                            a3 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, 3 * count)), a3);
+                        }
+                        ref float y = ref Unsafe.Add(ref outputs, t * perStep + rowStart + i);
+                        Emit<TSimd, TVec>(a0, t, r, i, keep, ref y, words, wordsPerRow, ulong.MaxValue);
+                        Emit<TSimd, TVec>(a1, t, r, i + count, keep, ref Unsafe.Add(ref y, count), words, wordsPerRow, ulong.MaxValue);
+                        Emit<TSimd, TVec>(a2, t, r, i + 2 * count, keep, ref Unsafe.Add(ref y, 2 * count), words, wordsPerRow, ulong.MaxValue);
+                        Emit<TSimd, TVec>(a3, t, r, i + 3 * count, keep, ref Unsafe.Add(ref y, 3 * count), words, wordsPerRow, ulong.MaxValue);
+                    }
+                }
+                for (; i < full; i += count)
                 {
                     ref float column = ref Unsafe.Add(ref inputs, rowStart + i);
                     for (int t = 0; t < steps; t++)
@@ -110,7 +158,7 @@ internal static class TimeMixKernel
 
         /// <summary><c>Σ_j M[t, j]·X[j]</c> for one vector of columns, from zero in ascending j (the SGEMM's order).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static TVec Mix<TSimd, TVec>(ref float row, ref float column, int stride, int steps) where TSimd : struct, ISimd<TVec> where TVec : struct
+        internal static TVec Mix<TSimd, TVec>(ref float row, ref float column, int stride, int steps) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             var acc = TSimd.Zero;
             for (int j = 0; j < steps; j++)
@@ -120,17 +168,14 @@ internal static class TimeMixKernel
             return acc;
         }
 
-        /// <summary>Adds step t's bias and fires into the spike bits when there are spikes; stores the value when kept.</summary>
+        /// <summary>Adds step t's bias and fires into the spike bits; stores the value when kept.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void Emit<TSimd, TVec>(TVec acc, int t, int row, int i, bool keep, ref float destination, Span<ulong> words, int wordsPerRow, ulong lanes)
             where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            if (_stepBias is not null)
-            {
-                acc = TSimd.Add(acc, TSimd.Broadcast(_stepBias[t]));
-                // A vector never straddles two words: Count divides 64 and i is a multiple of Count.
-                words[(t * _rows + row) * wordsPerRow + (i >> 6)] |= (TSimd.GreaterThanOrEqualMask(acc, TSimd.Zero) & lanes) << (i & 63);
-            }
+            acc = TSimd.Add(acc, TSimd.Broadcast(_stepBias[t]));
+            // A vector never straddles two words: Count divides 64 and i is a multiple of Count.
+            words[(t * _rows + row) * wordsPerRow + (i >> 6)] |= (TSimd.GreaterThanOrEqualMask(acc, TSimd.Zero) & lanes) << (i & 63);
             if (keep) TSimd.Store(acc, ref destination);
         }
     }
