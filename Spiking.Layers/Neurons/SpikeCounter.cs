@@ -4,8 +4,7 @@ using Spiking.Tensors;
 namespace Spiking.Layers;
 
 /// <summary>
-/// The spike bookkeeping of an <see cref="INeuronLayer"/> that is not a <see cref="SpikingNeuron"/> (the parallel
-/// spiking neurons, the few-spikes neuron): the counts since the last clear and the last output's bits.
+/// The spike bookkeeping of an <see cref="INeuronLayer"/>: the counts since the last clear and the last output's bits.
 /// </summary>
 internal sealed class SpikeCounter : IDisposable
 {

@@ -18,8 +18,7 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
 {
     private readonly Parameter[] _parameters;
     private readonly Variable[] _variables;
-    private long _spikes, _neuronSteps;
-    private SpikeTensor? _lastSpikes;
+    private readonly SpikeCounter _counter = new();
 
     /// <summary>A layer of <paramref name="model"/> neurons; its learnable scalars start at the model's initial values.</summary>
     public SpikingNeuron(NeuronModel model)
@@ -42,28 +41,36 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
     public IReadOnlyList<Parameter> NeuronParameters => _parameters;
 
     /// <summary>Whether forward passes count emitted spikes (for <see cref="FiringRate"/>); off by default.</summary>
-    public bool CountSpikes { get; set; }
+    public bool CountSpikes
+    {
+        get => _counter.CountSpikes;
+        set => _counter.CountSpikes = value;
+    }
 
     /// <summary>Whether the last output's bits are kept (for a spike raster); off by default.</summary>
-    public bool KeepLastSpikes { get; set; }
+    public bool KeepLastSpikes
+    {
+        get => _counter.KeepLastSpikes;
+        set => _counter.KeepLastSpikes = value;
+    }
 
     /// <summary>
     /// Spikes counted since the last <see cref="ClearCounts"/>: set bits of a spiking output, the sum of the counts of
     /// a multi-level output, the internal spikes of an analog-output model.
     /// </summary>
-    public long SpikeCount => _spikes;
+    public long SpikeCount => _counter.SpikeCount;
 
     /// <summary>Neuron-steps counted since the last <see cref="ClearCounts"/>.</summary>
-    public long NeuronSteps => _neuronSteps;
+    public long NeuronSteps => _counter.NeuronSteps;
 
     /// <summary>The counted firing rate: spikes per neuron per step, 0 before anything was counted.</summary>
-    public double FiringRate => _neuronSteps == 0 ? 0 : (double)_spikes / _neuronSteps;
+    public double FiringRate => _counter.FiringRate;
 
     /// <summary>The bits of the last output when <see cref="KeepLastSpikes"/> is on and the output is spikes (owned by the layer).</summary>
-    public SpikeTensor? LastSpikes => _lastSpikes;
+    public SpikeTensor? LastSpikes => _counter.LastSpikes;
 
     /// <summary>Starts counting from zero.</summary>
-    public void ClearCounts() => (_spikes, _neuronSteps) = (0, 0);
+    public void ClearCounts() => _counter.Clear();
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
@@ -74,27 +81,15 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
         {
             throw new ArgumentException($"{GetType().Name} ({Model.Name}) needs a dense input current of [T, B, …]; it got spikes of shape {input.Shape}.", nameof(input));
         }
-        Variable output;
         if (CountSpikes && Model.HasInternalSpikes)
         {
-            output = Functional.Neuron(input, Model, _variables, out var traces);
-            using (traces) _spikes += CountOnes(traces["spike"]);
-            _neuronSteps += output.Shape.ElementCount;
+            var analog = Functional.Neuron(input, Model, _variables, out var traces);
+            using (traces) _counter.Add(CountOnes(traces["spike"]), analog.Shape.ElementCount);
+            return analog;
         }
-        else
-        {
-            output = Functional.Neuron(input, Model, _variables);
-            if (CountSpikes)
-            {
-                _spikes += output.Spikes?.PopCount() ?? SumOf(output.Dense);
-                _neuronSteps += output.Shape.ElementCount;
-            }
-        }
-        if (KeepLastSpikes && output.Spikes is { } bits)
-        {
-            _lastSpikes?.Dispose();
-            _lastSpikes = bits.Clone();
-        }
+        var output = Functional.Neuron(input, Model, _variables);
+        if (output.Spikes is { } bits) _counter.Add(bits);
+        else if (CountSpikes) _counter.Add(SumOf(output.Dense), output.Shape.ElementCount);
         return output;
     }
 
@@ -125,7 +120,7 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _lastSpikes?.Dispose();
+        if (disposing) _counter.Dispose();
         base.Dispose(disposing);
     }
 }
