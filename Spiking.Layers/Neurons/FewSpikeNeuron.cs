@@ -13,11 +13,10 @@ namespace Spiking.Layers;
 /// <c>gate = Σ_t x_t</c>, <c>u_0 = gate</c>, then for each of the K table entries <c>z_k = heaviside(u_k − θ_k)</c>,
 /// output <c>y_k = d_k·z_k</c>, <c>u_{k+1} = u_k − h_k·z_k</c> (<see cref="Functional.FewSpike(Variable, Tensor, Tensor, Tensor, Surrogate)"/>).
 /// The table is three buffers <c>theta</c>, <c>h</c>, <c>d</c> of K values each (not learned); the input's time length
-/// must be K. The output is the analog <c>y</c>; the spikes <c>z</c> are what <see cref="CountSpikes"/> counts.
+/// must be K. The output is the analog <c>y</c>; the spikes <c>z</c> are what <see cref="NeuronLayer.CountSpikes"/> counts.
 /// </summary>
-public sealed class FewSpikeNeuron : Module, INeuronLayer, ITracedNeuronLayer
+public sealed class FewSpikeNeuron : NeuronLayer
 {
-    private readonly SpikeCounter _counter = new();
 
     /// <summary>A few-spikes neuron with the coding table <paramref name="theta"/>, <paramref name="h"/>, <paramref name="d"/>.</summary>
     /// <param name="theta">The thresholds <c>θ_k</c>.</param>
@@ -62,28 +61,7 @@ public sealed class FewSpikeNeuron : Module, INeuronLayer, ITracedNeuronLayer
     public Tensor D => Buffer("d");
 
     /// <inheritdoc/>
-    public string OutputName => "y";
-
-    /// <inheritdoc/>
-    public bool CountSpikes { get => _counter.CountSpikes; set => _counter.CountSpikes = value; }
-
-    /// <summary>Whether the last output's bits are kept; the output is analog, so <see cref="LastSpikes"/> stays null.</summary>
-    public bool KeepLastSpikes { get => _counter.KeepLastSpikes; set => _counter.KeepLastSpikes = value; }
-
-    /// <summary>The spikes <c>z</c> counted since the last <see cref="ClearCounts"/>.</summary>
-    public long SpikeCount => _counter.SpikeCount;
-
-    /// <inheritdoc/>
-    public long NeuronSteps => _counter.NeuronSteps;
-
-    /// <inheritdoc/>
-    public double FiringRate => _counter.FiringRate;
-
-    /// <inheritdoc/>
-    public SpikeTensor? LastSpikes => _counter.LastSpikes;
-
-    /// <inheritdoc/>
-    public void ClearCounts() => _counter.Clear();
+    public override string OutputName => "y";
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[K, …]</c>; the message names its time length and K.</exception>
@@ -96,14 +74,14 @@ public sealed class FewSpikeNeuron : Module, INeuronLayer, ITracedNeuronLayer
         {
             long spikes = 0;
             foreach (float z in traces["spike"].AsReadOnlySpan()) spikes += z != 0f ? 1 : 0;
-            _counter.Add(spikes, output.Shape.ElementCount);
+            Count(spikes, output.Shape.ElementCount);
         }
         return output;
     }
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[K, …]</c>.</exception>
-    public Variable Forward(Variable input, out NeuronTraces traces)
+    public override Variable Forward(Variable input, out NeuronTraces traces)
     {
         CheckSteps(input);
         return Functional.FewSpike(input, Theta, H, D, Surrogate, out traces);
@@ -124,12 +102,6 @@ public sealed class FewSpikeNeuron : Module, INeuronLayer, ITracedNeuronLayer
     /// <summary>Formats the settings with SpikingJelly's names.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"FewSpikeNode(K={K}, surrogate={Surrogate})");
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _counter.Dispose();
-        base.Dispose(disposing);
-    }
 
     private void CheckSteps(Variable input)
     {

@@ -14,9 +14,8 @@ namespace Spiking.Layers;
 /// λ is the buffer <c>_lambda_</c> (not learned; raise it during training with <see cref="Lambda"/>); <c>weight</c>
 /// <c>[T, T]</c> and <c>bias</c> <c>[T, 1]</c> start as the PSN's.
 /// </summary>
-public sealed class MaskedParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronLayer
+public sealed class MaskedParallelSpikingNeuron : NeuronLayer
 {
-    private readonly SpikeCounter _counter = new();
 
     /// <summary>A masked PSN of order <paramref name="order"/> for inputs of <paramref name="steps"/> time steps.</summary>
     /// <param name="order">k, the width of the band (SpikingJelly's <c>k</c>, at least 1).</param>
@@ -61,28 +60,7 @@ public sealed class MaskedParallelSpikingNeuron : Module, INeuronLayer, ITracedN
     }
 
     /// <inheritdoc/>
-    public string OutputName => "spike";
-
-    /// <inheritdoc/>
-    public bool CountSpikes { get => _counter.CountSpikes; set => _counter.CountSpikes = value; }
-
-    /// <inheritdoc/>
-    public bool KeepLastSpikes { get => _counter.KeepLastSpikes; set => _counter.KeepLastSpikes = value; }
-
-    /// <inheritdoc/>
-    public long SpikeCount => _counter.SpikeCount;
-
-    /// <inheritdoc/>
-    public long NeuronSteps => _counter.NeuronSteps;
-
-    /// <inheritdoc/>
-    public double FiringRate => _counter.FiringRate;
-
-    /// <inheritdoc/>
-    public SpikeTensor? LastSpikes => _counter.LastSpikes;
-
-    /// <inheritdoc/>
-    public void ClearCounts() => _counter.Clear();
+    public override string OutputName => "spike";
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with the layer's T.</exception>
@@ -90,13 +68,13 @@ public sealed class MaskedParallelSpikingNeuron : Module, INeuronLayer, ITracedN
     {
         ParallelNeuronSettings.CheckSteps(input, Steps, "MaskedPSN");
         var output = Functional.MaskedParallelSpikingNeuron(input, Weight, Bias, Order, Lambda, Surrogate);
-        _counter.Add(output.Spikes!);
+        Count(output.Spikes!);
         return output;
     }
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with the layer's T.</exception>
-    public Variable Forward(Variable input, out NeuronTraces traces)
+    public override Variable Forward(Variable input, out NeuronTraces traces)
     {
         ParallelNeuronSettings.CheckSteps(input, Steps, "MaskedPSN");
         return Functional.MaskedParallelSpikingNeuron(input, Weight, Bias, Order, Lambda, Surrogate, out traces);
@@ -120,12 +98,6 @@ public sealed class MaskedParallelSpikingNeuron : Module, INeuronLayer, ITracedN
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"MaskedPSN(k={Order}, T={Steps}, lambda_={Lambda}, surrogate={Surrogate})");
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _counter.Dispose();
-        base.Dispose(disposing);
-    }
 
     private static float FiniteLambda(float value, string name) =>
         float.IsFinite(value)

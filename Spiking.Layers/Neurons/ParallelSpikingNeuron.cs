@@ -14,9 +14,8 @@ namespace Spiking.Layers;
 /// <c>weight</c> <c>[T, T]</c> starts as SpikingJelly's <c>kaiming_uniform_(a=√5)</c>, uniform in <c>±1/√T</c>, drawn from
 /// <see cref="ModelSeed"/>; the learnable <c>bias</c> <c>[T, 1]</c> starts at −1 (so −b acts as a threshold of 1).
 /// </summary>
-public sealed class ParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronLayer
+public sealed class ParallelSpikingNeuron : NeuronLayer
 {
-    private readonly SpikeCounter _counter = new();
 
     /// <summary>A PSN for inputs of <paramref name="steps"/> time steps.</summary>
     /// <param name="steps">T, the number of time steps (SpikingJelly's <c>T</c>).</param>
@@ -45,28 +44,7 @@ public sealed class ParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronL
     public Parameter Bias { get; }
 
     /// <inheritdoc/>
-    public string OutputName => "spike";
-
-    /// <inheritdoc/>
-    public bool CountSpikes { get => _counter.CountSpikes; set => _counter.CountSpikes = value; }
-
-    /// <inheritdoc/>
-    public bool KeepLastSpikes { get => _counter.KeepLastSpikes; set => _counter.KeepLastSpikes = value; }
-
-    /// <inheritdoc/>
-    public long SpikeCount => _counter.SpikeCount;
-
-    /// <inheritdoc/>
-    public long NeuronSteps => _counter.NeuronSteps;
-
-    /// <inheritdoc/>
-    public double FiringRate => _counter.FiringRate;
-
-    /// <inheritdoc/>
-    public SpikeTensor? LastSpikes => _counter.LastSpikes;
-
-    /// <inheritdoc/>
-    public void ClearCounts() => _counter.Clear();
+    public override string OutputName => "spike";
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with the layer's T.</exception>
@@ -74,13 +52,13 @@ public sealed class ParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronL
     {
         ParallelNeuronSettings.CheckSteps(input, Steps, "PSN");
         var output = Functional.ParallelSpikingNeuron(input, Weight, Bias, Surrogate);
-        _counter.Add(output.Spikes!);
+        Count(output.Spikes!);
         return output;
     }
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with the layer's T.</exception>
-    public Variable Forward(Variable input, out NeuronTraces traces)
+    public override Variable Forward(Variable input, out NeuronTraces traces)
     {
         ParallelNeuronSettings.CheckSteps(input, Steps, "PSN");
         return Functional.ParallelSpikingNeuron(input, Weight, Bias, Surrogate, out traces);
@@ -99,12 +77,6 @@ public sealed class ParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronL
     /// <summary>Formats the settings with SpikingJelly's names.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"PSN(T={Steps}, surrogate={Surrogate})");
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _counter.Dispose();
-        base.Dispose(disposing);
-    }
 }
 
 /// <summary>The checks the parallel spiking neuron layers share: their settings and the input's number of time steps.</summary>

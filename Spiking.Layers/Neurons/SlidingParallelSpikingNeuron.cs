@@ -15,9 +15,8 @@ namespace Spiking.Layers;
 /// uniform in <c>±1/√k</c> (SpikingJelly's <c>kaiming_uniform_(a=√5)</c> of a <c>[1, k]</c> matrix); the scalar
 /// <c>bias</c> starts at −1.
 /// </summary>
-public sealed class SlidingParallelSpikingNeuron : Module, INeuronLayer, ITracedNeuronLayer
+public sealed class SlidingParallelSpikingNeuron : NeuronLayer
 {
-    private readonly SpikeCounter _counter = new();
 
     /// <summary>A sliding PSN of order <paramref name="order"/>.</summary>
     /// <param name="order">k, the number of weights (SpikingJelly's <c>k</c>, at least 1).</param>
@@ -56,41 +55,20 @@ public sealed class SlidingParallelSpikingNeuron : Module, INeuronLayer, ITraced
     public Parameter Bias { get; }
 
     /// <inheritdoc/>
-    public string OutputName => "spike";
-
-    /// <inheritdoc/>
-    public bool CountSpikes { get => _counter.CountSpikes; set => _counter.CountSpikes = value; }
-
-    /// <inheritdoc/>
-    public bool KeepLastSpikes { get => _counter.KeepLastSpikes; set => _counter.KeepLastSpikes = value; }
-
-    /// <inheritdoc/>
-    public long SpikeCount => _counter.SpikeCount;
-
-    /// <inheritdoc/>
-    public long NeuronSteps => _counter.NeuronSteps;
-
-    /// <inheritdoc/>
-    public double FiringRate => _counter.FiringRate;
-
-    /// <inheritdoc/>
-    public SpikeTensor? LastSpikes => _counter.LastSpikes;
-
-    /// <inheritdoc/>
-    public void ClearCounts() => _counter.Clear();
+    public override string OutputName => "spike";
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with an axis after time.</exception>
     public override Variable Forward(Variable input)
     {
         var output = Functional.SlidingParallelSpikingNeuron(input, Weight, Bias, Surrogate);
-        _counter.Add(output.Spikes!);
+        Count(output.Spikes!);
         return output;
     }
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input is not a dense <c>[T, …]</c> with an axis after time.</exception>
-    public Variable Forward(Variable input, out NeuronTraces traces) => Functional.SlidingParallelSpikingNeuron(input, Weight, Bias, Surrogate, out traces);
+    public override Variable Forward(Variable input, out NeuronTraces traces) => Functional.SlidingParallelSpikingNeuron(input, Weight, Bias, Surrogate, out traces);
 
     /// <summary>
     /// The layer of SpikingJelly's <c>SlidingPSN(k, exp_init=True, surrogate_function=ATan(), step_mode='s', backend='gemm')</c>
@@ -114,10 +92,4 @@ public sealed class SlidingParallelSpikingNeuron : Module, INeuronLayer, ITraced
     /// <summary>Formats the settings with SpikingJelly's names.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SlidingPSN(order={Order}, surrogate={Surrogate})");
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _counter.Dispose();
-        base.Dispose(disposing);
-    }
 }

@@ -14,11 +14,10 @@ namespace Spiking.Layers;
 /// <c>k</c>). It counts the spikes it emits so a monitor can report its firing rate, and keeps the last output's bits
 /// when asked.
 /// </summary>
-public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
+public class SpikingNeuron : NeuronLayer
 {
     private readonly Parameter[] _parameters;
     private readonly Variable[] _variables;
-    private readonly SpikeCounter _counter = new();
 
     /// <summary>A layer of <paramref name="model"/> neurons; its learnable scalars start at the model's initial values.</summary>
     public SpikingNeuron(NeuronModel model)
@@ -40,38 +39,6 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
     /// <summary>The model's learnable scalars, in the model's order.</summary>
     public IReadOnlyList<Parameter> NeuronParameters => _parameters;
 
-    /// <summary>Whether forward passes count emitted spikes (for <see cref="FiringRate"/>); off by default.</summary>
-    public bool CountSpikes
-    {
-        get => _counter.CountSpikes;
-        set => _counter.CountSpikes = value;
-    }
-
-    /// <summary>Whether the last output's bits are kept (for a spike raster); off by default.</summary>
-    public bool KeepLastSpikes
-    {
-        get => _counter.KeepLastSpikes;
-        set => _counter.KeepLastSpikes = value;
-    }
-
-    /// <summary>
-    /// Spikes counted since the last <see cref="ClearCounts"/>: set bits of a spiking output, the sum of the counts of
-    /// a multi-level output, the internal spikes of an analog-output model.
-    /// </summary>
-    public long SpikeCount => _counter.SpikeCount;
-
-    /// <summary>Neuron-steps counted since the last <see cref="ClearCounts"/>.</summary>
-    public long NeuronSteps => _counter.NeuronSteps;
-
-    /// <summary>The counted firing rate: spikes per neuron per step, 0 before anything was counted.</summary>
-    public double FiringRate => _counter.FiringRate;
-
-    /// <summary>The bits of the last output when <see cref="KeepLastSpikes"/> is on and the output is spikes (owned by the layer).</summary>
-    public SpikeTensor? LastSpikes => _counter.LastSpikes;
-
-    /// <summary>Starts counting from zero.</summary>
-    public void ClearCounts() => _counter.Clear();
-
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
     public override Variable Forward(Variable input)
@@ -84,21 +51,21 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
         if (CountSpikes && Model.HasInternalSpikes)
         {
             var analog = Functional.Neuron(input, Model, _variables, out var traces);
-            using (traces) _counter.Add(CountOnes(traces["spike"]), analog.Shape.ElementCount);
+            using (traces) Count(CountOnes(traces["spike"]), analog.Shape.ElementCount);
             return analog;
         }
         var output = Functional.Neuron(input, Model, _variables);
-        if (output.Spikes is { } bits) _counter.Add(bits);
-        else if (CountSpikes) _counter.Add(SumOf(output.Dense), output.Shape.ElementCount);
+        if (output.Spikes is { } bits) Count(bits);
+        else if (CountSpikes) Count(SumOf(output.Dense), output.Shape.ElementCount);
         return output;
     }
 
     /// <inheritdoc/>
-    public string OutputName => Model.OutputName;
+    public override string OutputName => Model.OutputName;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
-    public Variable Forward(Variable input, out NeuronTraces traces) => Functional.Neuron(input, Model, _variables, out traces);
+    public override Variable Forward(Variable input, out NeuronTraces traces) => Functional.Neuron(input, Model, _variables, out traces);
 
     private static long SumOf(Tensor counts)
     {
@@ -117,12 +84,6 @@ public class SpikingNeuron : Module, ITracedNeuronLayer, INeuronLayer
         return n;
     }
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _counter.Dispose();
-        base.Dispose(disposing);
-    }
 }
 
 /// <summary>
