@@ -32,8 +32,9 @@ internal static class CommandLine
               --rates p,...            spike rates (default: 0.05,0.1,0.2,0.3)
               --reps N --min-time S --warmup N   timing loop, as torch_kernels.py
               --impl fast|reference    which kernel implementation to time (default: fast)
-          bench neurons [options]    time the fused LIF forward and forward+backward over [8,64,512] and [4,64,32,28,28]
-              --threads N --json FILE --reps N --min-time S --warmup N
+          bench neurons [options]    every neuron fused vs composed from ops at [8,64,1024] (forward, forward+backward),
+                                     then LIF on the shared kernel vs the first LIF kernel at [8,64,512], [4,64,32,28,28]
+              --neuron NAME --threads N --json FILE --reps N --min-time S --max-time S --warmup N
           bench attention [options]  time forward+backward of spiking attention (SSA = SDSA-2, SDSA-1, -3, -4 on spikes) vs
                                      float softmax attention, with the bytes each holds for backward
               --threads N --json FILE --reps N --min-time S --warmup N
