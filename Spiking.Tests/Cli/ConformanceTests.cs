@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using Spiking.Cli.Conformance;
 using Xunit;
 
@@ -84,6 +85,56 @@ public sealed class ConformanceTests
             var output = new StringWriter();
             Assert.Equal(1, ConformanceRunner.Run(dir.FullName, output).Failed);
             Assert.Contains("no *.json files", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
+
+/// <summary>The neuron families' check on cases of shapes the shared files do not have.</summary>
+public sealed class NeuronConformanceShapeTests
+{
+    /// <summary>
+    /// One neuron's sequence, shape <c>[T]</c>: column 0 of a golden-more QIF case (the neurons of a layer are
+    /// independent, so its values are the case's own), with the loss and firing rate of that column.
+    /// </summary>
+    [Fact]
+    public void A_single_neuron_sequence_of_shape_T_is_checked_like_any_other()
+    {
+        var more = Path.Combine(Golden.Directory, "..", "golden-more", "neurons_more.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(more));
+        var source = document.RootElement.GetProperty("cases").EnumerateArray().First(c => c.GetProperty("id").GetString() == "QIF_soft_atan_nodetach");
+        double[] Column(string field) => source.GetProperty(field).EnumerateArray().Select(row => row[0].GetDouble()).ToArray();
+        var spikes = Column("spike_seq");
+        var g = Column("G");
+        var node = new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "QIF_single_neuron_T8",
+            ["node"] = "QIFNode",
+            ["params"] = System.Text.Json.Nodes.JsonNode.Parse(source.GetProperty("params").GetRawText()),
+            ["shape"] = new System.Text.Json.Nodes.JsonArray(spikes.Length),
+            ["loss"] = spikes.Zip(g, (s, gi) => s * gi).Sum(),
+            ["firing_rate"] = spikes.Average(),
+        };
+        foreach (var field in new[] { "x_seq", "G", "spike_seq", "v_seq", "h_seq", "grad_x_seq" })
+        {
+            node[field] = new System.Text.Json.Nodes.JsonArray(Column(field).Select(v => (System.Text.Json.Nodes.JsonNode?)v).ToArray());
+        }
+        var file = new System.Text.Json.Nodes.JsonObject
+        {
+            ["meta"] = new System.Text.Json.Nodes.JsonObject { ["family"] = "neurons_more" },
+            ["cases"] = new System.Text.Json.Nodes.JsonArray(node),
+        };
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "single.json"), file.ToJsonString());
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output);
+            Assert.True(summary.Passed == 1 && summary.Failed == 0, output.ToString());
+            Assert.Contains(1.0, spikes);
         }
         finally
         {
