@@ -199,11 +199,12 @@ namespace Spiking.Autograd.Neurons
             if (NeedsGrad(0))
             {
                 gradX = Tensor.Empty(Inputs[0].Shape);
-                transposed = new float[_matrix.Length];
+                var rows = new float[_matrix.Length];
                 for (int t = 0; t < _steps; t++)
                 {
-                    for (int j = 0; j < _steps; j++) transposed[j * _steps + t] = _matrix[t * _steps + j];
+                    for (int j = 0; j < _steps; j++) rows[j * _steps + t] = _matrix[t * _steps + j];
                 }
+                transposed = TimeMixKernel.Padded(rows, _steps);
             }
             var gradStepBias = _surrogate.Accept(new SurrogateGradient(_h, gradOutput, gradMatrix is null ? null : _x!.Value, gradMatrix, transposed, gradX, _steps));
             if (gradMatrix is not null)
@@ -321,13 +322,17 @@ namespace Spiking.Autograd.Neurons
                 int start = block * BlockLength, length = Math.Min(BlockLength, _perStep - start);
                 int steps = _steps, piece = _piece, count = TSimd.Count, squared = steps * steps;
                 bool weights = _x is not null;
-                // staged dL/dH [T, piece] | staged x [T, piece] | the dot products' float lanes [T·T, count]
-                int xAt = steps * piece, lanesAt = 2 * steps * piece, size = lanesAt + (weights ? squared * count : 0);
+                // staged dL/dH [T, piece] and zero rows up to a multiple of four | staged x [T, piece] and a zero row up to a
+                // multiple of two | the dot products' float lanes [T·T, count]. The zero rows let the 4×2 tiles of the
+                // dot products run without edge cases.
+                int gradRows = (steps + 3) / 4 * 4, xRows = (steps + 1) / 2 * 2;
+                int xAt = gradRows * piece, lanesAt = xAt + xRows * piece, size = lanesAt + (weights ? squared * count : 0);
                 var rented = ArrayPool<float>.Shared.Rent(size);
                 try
                 {
                     var buffer = rented.AsSpan(0, size);
-                    buffer[lanesAt..].Clear();
+                    buffer[(steps * piece)..xAt].Clear();
+                    buffer[(xAt + steps * piece)..].Clear();
                     var surrogate = _surrogate;
                     Span<float> tail = stackalloc float[2 * count];
                     var hs = _h.AsReadOnlySpan();
@@ -357,12 +362,12 @@ namespace Spiking.Autograd.Neurons
                             staged[columns..].Clear();
                         }
                         ref float first = ref MemoryMarshal.GetReference(buffer);
-                        for (int t = 0; t < steps; t++)
+                        for (int t0 = 0; t0 < steps; t0 += 4)
                         {
-                            for (int j = 0; j < steps; j++)
+                            for (int j0 = 0; j0 < steps; j0 += 2)
                             {
-                                ref float lanes = ref Unsafe.Add(ref first, lanesAt + (t * steps + j) * count);
-                                TSimd.Store(TSimd.Add(TSimd.Load(ref lanes), Dot<TSimd, TVec>(ref Unsafe.Add(ref first, t * piece), ref Unsafe.Add(ref first, xAt + j * piece), padded)), ref lanes);
+                                DotTile<TSimd, TVec>(ref Unsafe.Add(ref first, t0 * piece), ref Unsafe.Add(ref first, xAt + j0 * piece), piece, padded,
+                                    ref Unsafe.Add(ref first, lanesAt), t0, j0, steps);
                             }
                         }
                     }
@@ -376,22 +381,51 @@ namespace Spiking.Autograd.Neurons
             }
 
             /// <summary>
-            /// <c>Σ a·b</c> over <paramref name="length"/> floats (whole groups of four vectors) as float lanes; four
-            /// accumulators, so the multiply-adds do not wait on each other's latency.
+            /// The dot products of rows t0..t0+3 of the staged <c>dL/dH</c> with rows j0, j0+1 of the staged x over
+            /// <paramref name="length"/> columns (whole vectors), as float lanes added into <c>lanes[t·T + j]</c> for the
+            /// pairs inside T: eight accumulators, so each loaded vector serves two or four multiply-adds.
             /// </summary>
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            private static TVec Dot<TSimd, TVec>(ref float a, ref float b, int length) where TSimd : struct, ISimd<TVec> where TVec : struct
+            private static void DotTile<TSimd, TVec>(ref float grad, ref float x, int stride, int length, ref float lanes, int t0, int j0, int steps)
+                where TSimd : struct, ISimd<TVec> where TVec : struct
             {
                 int count = TSimd.Count;
-                TVec s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero;
-                for (int i = 0; i < length; i += 4 * count)
+                TVec s00 = TSimd.Zero, s01 = TSimd.Zero, s10 = TSimd.Zero, s11 = TSimd.Zero;
+                TVec s20 = TSimd.Zero, s21 = TSimd.Zero, s30 = TSimd.Zero, s31 = TSimd.Zero;
+                for (int i = 0; i < length; i += count)
                 {
-                    s0 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i)), TSimd.Load(ref Unsafe.Add(ref b, i)), s0);
-                    s1 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + count)), TSimd.Load(ref Unsafe.Add(ref b, i + count)), s1);
-                    s2 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + 2 * count)), TSimd.Load(ref Unsafe.Add(ref b, i + 2 * count)), s2);
-                    s3 = TSimd.MultiplyAdd(TSimd.Load(ref Unsafe.Add(ref a, i + 3 * count)), TSimd.Load(ref Unsafe.Add(ref b, i + 3 * count)), s3);
+                    var x0 = TSimd.Load(ref Unsafe.Add(ref x, i));
+                    var x1 = TSimd.Load(ref Unsafe.Add(ref x, stride + i));
+                    var g = TSimd.Load(ref Unsafe.Add(ref grad, i));
+                    s00 = TSimd.MultiplyAdd(g, x0, s00);
+                    s01 = TSimd.MultiplyAdd(g, x1, s01);
+                    g = TSimd.Load(ref Unsafe.Add(ref grad, stride + i));
+                    s10 = TSimd.MultiplyAdd(g, x0, s10);
+                    s11 = TSimd.MultiplyAdd(g, x1, s11);
+                    g = TSimd.Load(ref Unsafe.Add(ref grad, 2 * stride + i));
+                    s20 = TSimd.MultiplyAdd(g, x0, s20);
+                    s21 = TSimd.MultiplyAdd(g, x1, s21);
+                    g = TSimd.Load(ref Unsafe.Add(ref grad, 3 * stride + i));
+                    s30 = TSimd.MultiplyAdd(g, x0, s30);
+                    s31 = TSimd.MultiplyAdd(g, x1, s31);
                 }
-                return TSimd.Add(TSimd.Add(s0, s1), TSimd.Add(s2, s3));
+                AddLanes<TSimd, TVec>(ref lanes, t0, j0, steps, s00, s01);
+                AddLanes<TSimd, TVec>(ref lanes, t0 + 1, j0, steps, s10, s11);
+                AddLanes<TSimd, TVec>(ref lanes, t0 + 2, j0, steps, s20, s21);
+                AddLanes<TSimd, TVec>(ref lanes, t0 + 3, j0, steps, s30, s31);
+            }
+
+            /// <summary>Adds the sums of (t, j0) and (t, j0 + 1) into their lanes, for the pairs inside T.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            private static void AddLanes<TSimd, TVec>(ref float lanes, int t, int j0, int steps, TVec first, TVec second)
+                where TSimd : struct, ISimd<TVec> where TVec : struct
+            {
+                if (t >= steps) return;
+                ref float a = ref Unsafe.Add(ref lanes, (t * steps + j0) * TSimd.Count);
+                TSimd.Store(TSimd.Add(TSimd.Load(ref a), first), ref a);
+                if (j0 + 1 >= steps) return;
+                ref float b = ref Unsafe.Add(ref a, TSimd.Count);
+                TSimd.Store(TSimd.Add(TSimd.Load(ref b), second), ref b);
             }
 
             /// <summary>One row of <c>dL/dH</c>; returns its sum (float lanes over the row, added in double).</summary>

@@ -9,61 +9,122 @@ namespace Spiking.Autograd.Neurons;
 
 /// <summary>
 /// <c>Y = M·X</c> along the time axis of the parallel spiking neurons: M is <c>[T, T]</c> with T small, X is
-/// <c>[T, N]</c>. For each vector of columns, every output step is accumulated from the T inputs of that vector (read
-/// from L1) in ascending j with multiply-adds from zero: the order of the SGEMM's micro-kernel, so the same bits as
-/// <see cref="Gemm.Multiply"/>, without its packing and its six-row tiles, which cost more than the product itself at
-/// T ≤ 16 (12 rows computed for T = 8). The forward fires in the same pass: <c>h = M·X + b_t ≥ 0</c> straight into
-/// bits, h kept only when the backward or a trace needs it. Work items are blocks of whole rows, fixed by the shape.
-/// The backward's <c>dL/dX = Wᵀ·dL/dH</c> runs block by block inside the gradient sweep (<see cref="MultiplyBlock"/>),
-/// while <c>dL/dH</c> is still in that sweep's buffer.
+/// <c>[T, N]</c>. Every output element is accumulated from zero in ascending j with multiply-adds: the order of the
+/// SGEMM's micro-kernel, so the same bits as <see cref="Gemm.Multiply"/>, without its packing and six-row tiles, which
+/// cost more than the product itself at T ≤ 16. The work is register-blocked: four output steps of two vectors of
+/// columns at a time (eight accumulators), so each loaded input serves four multiply-adds and each broadcast weight
+/// two; M is padded with zero rows to a multiple of four steps. The forward fires in the same pass
+/// (<c>h = M·X + b_t ≥ 0</c> straight into bits, h kept only for the backward or a trace); the backward's
+/// <c>dL/dX = Wᵀ·dL/dH</c> runs block by block inside the gradient sweep (<see cref="MultiplyBlock"/>) while
+/// <c>dL/dH</c> is still in that sweep's buffer. Work items are blocks of whole rows, fixed by the shape.
 /// </summary>
 internal static class TimeMixKernel
 {
     /// <summary><c>h = M·X + b</c> per step into <paramref name="spikes"/> (<c>h ≥ 0</c>), and into <paramref name="h"/> when given.</summary>
     public static void MultiplyAndFire(float[] matrix, float[] stepBias, Tensor x, Tensor? h, SpikeTensor spikes, int steps)
     {
-        var job = new Job(matrix, stepBias, x, h, spikes, steps, x.Shape.LastDimension);
+        var job = new Job(Padded(matrix, steps), stepBias, x, h, spikes, steps, x.Shape.LastDimension);
         Parallelism.For(job.Items, job.WorkPerItem, job, static (item, j) => j.Run(item));
+    }
+
+    /// <summary><paramref name="matrix"/> <c>[T, T]</c> with zero rows up to a multiple of four, the blocks' layout.</summary>
+    public static float[] Padded(float[] matrix, int steps)
+    {
+        var padded = new float[(steps + 3) / 4 * 4 * steps];
+        matrix.AsSpan(0, steps * steps).CopyTo(padded);
+        return padded;
     }
 
     /// <summary>
     /// <c>Y[·, at..at+columns] = M·X</c> for a block of X staged row after row <paramref name="stride"/> floats apart
-    /// (zero-padded to whole vectors), written into the rows of <paramref name="y"/> (<paramref name="perStep"/> apart).
+    /// (zero-padded to whole pairs of vectors), into the rows of <paramref name="y"/> (<paramref name="perStep"/> apart);
+    /// <paramref name="padded"/> is M from <see cref="Padded"/>.
     /// </summary>
-    public static void MultiplyBlock<TSimd, TVec>(float[] matrix, int steps, ReadOnlySpan<float> x, int stride, Span<float> y, int perStep, int at, int columns)
+    public static void MultiplyBlock<TSimd, TVec>(float[] padded, int steps, ReadOnlySpan<float> x, int stride, Span<float> y, int perStep, int at, int columns)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        int count = TSimd.Count, full = columns - columns % count;
-        ref float m = ref MemoryMarshal.GetArrayDataReference(matrix);
+        int count = TSimd.Count;
+        ref float m = ref MemoryMarshal.GetArrayDataReference(padded);
         ref float source = ref MemoryMarshal.GetReference(x);
-        ref float destination = ref MemoryMarshal.GetReference(y);
-        Span<float> lanes = stackalloc float[count];
-        for (int t = 0; t < steps; t++)
+        Span<float> lanes = stackalloc float[2 * count];
+        for (int i = 0; i < columns; i += 2 * count)
         {
-            ref float row = ref Unsafe.Add(ref m, t * steps);
-            int i = 0;
-            for (; i < full; i += count)
+            for (int t0 = 0; t0 < steps; t0 += 4)
             {
-                TSimd.Store(Job.Mix<TSimd, TVec>(ref row, ref Unsafe.Add(ref source, i), stride, steps), ref Unsafe.Add(ref destination, t * perStep + at + i));
+                var b = Block<TSimd, TVec>(ref Unsafe.Add(ref m, t0 * steps), steps, ref Unsafe.Add(ref source, i), stride);
+                for (int u = 0; u < 4 && t0 + u < steps; u++)
+                {
+                    var (first, second) = b.Row(u);
+                    int valid = Math.Min(2 * count, columns - i);
+                    var destination = y.Slice((t0 + u) * perStep + at + i);
+                    if (valid == 2 * count)
+                    {
+                        TSimd.Store(first, ref MemoryMarshal.GetReference(destination));
+                        TSimd.Store(second, ref destination[count]);
+                        continue;
+                    }
+                    TSimd.Store(first, ref MemoryMarshal.GetReference(lanes));
+                    TSimd.Store(second, ref lanes[count]);
+                    lanes[..valid].CopyTo(destination);
+                }
             }
-            if (i == columns) continue;
-            TSimd.Store(Job.Mix<TSimd, TVec>(ref row, ref Unsafe.Add(ref source, i), stride, steps), ref MemoryMarshal.GetReference(lanes));
-            lanes[..(columns - i)].CopyTo(y.Slice(t * perStep + at + i, columns - i));
         }
+    }
+
+    /// <summary>Four output steps (rows t0..t0+3 of M) of two vectors of columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Block4x2<TVec> Block<TSimd, TVec>(ref float rows, int steps, ref float column, nint stride)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int count = TSimd.Count;
+        TVec a00 = TSimd.Zero, a01 = TSimd.Zero, a10 = TSimd.Zero, a11 = TSimd.Zero;
+        TVec a20 = TSimd.Zero, a21 = TSimd.Zero, a30 = TSimd.Zero, a31 = TSimd.Zero;
+        for (int j = 0; j < steps; j++)
+        {
+            ref float xj = ref Unsafe.Add(ref column, j * stride);
+            var x0 = TSimd.Load(ref xj);
+            var x1 = TSimd.Load(ref Unsafe.Add(ref xj, count));
+            var w = TSimd.Broadcast(Unsafe.Add(ref rows, j));
+            a00 = TSimd.MultiplyAdd(w, x0, a00);
+            a01 = TSimd.MultiplyAdd(w, x1, a01);
+            w = TSimd.Broadcast(Unsafe.Add(ref rows, steps + j));
+            a10 = TSimd.MultiplyAdd(w, x0, a10);
+            a11 = TSimd.MultiplyAdd(w, x1, a11);
+            w = TSimd.Broadcast(Unsafe.Add(ref rows, 2 * steps + j));
+            a20 = TSimd.MultiplyAdd(w, x0, a20);
+            a21 = TSimd.MultiplyAdd(w, x1, a21);
+            w = TSimd.Broadcast(Unsafe.Add(ref rows, 3 * steps + j));
+            a30 = TSimd.MultiplyAdd(w, x0, a30);
+            a31 = TSimd.MultiplyAdd(w, x1, a31);
+        }
+        return new Block4x2<TVec>(a00, a01, a10, a11, a20, a21, a30, a31);
+    }
+
+    /// <summary>The eight accumulators of a block, row by row.</summary>
+    private readonly struct Block4x2<TVec>(TVec a00, TVec a01, TVec a10, TVec a11, TVec a20, TVec a21, TVec a30, TVec a31) where TVec : struct
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (TVec First, TVec Second) Row(int u) => u switch
+        {
+            0 => (a00, a01),
+            1 => (a10, a11),
+            2 => (a20, a21),
+            _ => (a30, a31),
+        };
     }
 
     private sealed class Job
     {
-        private readonly float[] _matrix;
+        private readonly float[] _padded;
         private readonly float[] _stepBias;
         private readonly Tensor _x;
         private readonly Tensor? _y;
         private readonly SpikeTensor _spikes;
         private readonly int _steps, _perStep, _rowLength, _rowsPerItem, _rows;
 
-        public Job(float[] matrix, float[] stepBias, Tensor x, Tensor? y, SpikeTensor spikes, int steps, int rowLength)
+        public Job(float[] padded, float[] stepBias, Tensor x, Tensor? y, SpikeTensor spikes, int steps, int rowLength)
         {
-            (_matrix, _stepBias, _x, _y, _spikes, _steps) = (matrix, stepBias, x, y, spikes, steps);
+            (_padded, _stepBias, _x, _y, _spikes, _steps) = (padded, stepBias, x, y, spikes, steps);
             _perStep = steps == 0 ? 0 : x.Length / steps;
             _rowLength = Math.Max(1, rowLength);
             _rows = _perStep / _rowLength;
@@ -90,83 +151,60 @@ internal static class TimeMixKernel
         {
             int steps = _steps, perStep = _perStep, rowLength = _rowLength, count = TSimd.Count;
             int firstRow = item * _rowsPerItem, rows = Math.Min(_rowsPerItem, _rows - firstRow);
-            int full = rowLength - rowLength % count, rest = rowLength - full;
-            // A row's last partial vector: its T inputs zero-padded, and its T outputs.
-            Span<float> tail = stackalloc float[2 * steps * count];
-            tail.Clear();
+            int pairs = rowLength - rowLength % (2 * count);
+            // A row's columns past the last whole pair of vectors: their T inputs zero-padded to a pair, and the outputs.
+            Span<float> tail = stackalloc float[2 * count * (steps + 1)];
             ref float inputs = ref MemoryMarshal.GetReference(_x.AsReadOnlySpan());
             var ySpan = _y is null ? default : _y.AsSpan();
             ref float outputs = ref MemoryMarshal.GetReference(ySpan);
             bool keep = !ySpan.IsEmpty;
             var words = _spikes.Words;
             int wordsPerRow = SpikeTensor.WordsFor(rowLength);
-            ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
-            int quads = rowLength - rowLength % (4 * count);
+            ref float matrix = ref MemoryMarshal.GetArrayDataReference(_padded);
             for (int r = firstRow; r < firstRow + rows; r++)
             {
                 int rowStart = r * rowLength;
-                int i = 0;
-                // Four vectors of columns at a time: one broadcast of M[t, j] serves four multiply-adds, and the four
-                // accumulators do not wait on each other.
-                for (; i < quads; i += 4 * count)
+                for (int i = 0; i < pairs; i += 2 * count)
                 {
                     ref float column = ref Unsafe.Add(ref inputs, rowStart + i);
-                    for (int t = 0; t < steps; t++)
+                    for (int t0 = 0; t0 < steps; t0 += 4)
                     {
-                        ref float m = ref Unsafe.Add(ref matrix, t * steps);
-                        TVec a0 = TSimd.Zero, a1 = TSimd.Zero, a2 = TSimd.Zero, a3 = TSimd.Zero;
-                        for (int j = 0; j < steps; j++)
+                        var b = Block<TSimd, TVec>(ref Unsafe.Add(ref matrix, t0 * steps), steps, ref column, perStep);
+                        for (int u = 0; u < 4 && t0 + u < steps; u++)
                         {
-                            var w = TSimd.Broadcast(Unsafe.Add(ref m, j));
-                            ref float xj = ref Unsafe.Add(ref column, j * perStep);
-                            a0 = TSimd.MultiplyAdd(w, TSimd.Load(ref xj), a0);
-                            a1 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, count)), a1);
-                            a2 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, 2 * count)), a2);
-                            a3 = TSimd.MultiplyAdd(w, TSimd.Load(ref Unsafe.Add(ref xj, 3 * count)), a3);
+                            int t = t0 + u;
+                            var (first, second) = b.Row(u);
+                            ref float y = ref Unsafe.Add(ref outputs, t * perStep + rowStart + i);
+                            Emit<TSimd, TVec>(first, t, r, i, keep, ref y, words, wordsPerRow, ulong.MaxValue);
+                            Emit<TSimd, TVec>(second, t, r, i + count, keep, ref Unsafe.Add(ref y, count), words, wordsPerRow, ulong.MaxValue);
                         }
-                        ref float y = ref Unsafe.Add(ref outputs, t * perStep + rowStart + i);
-                        Emit<TSimd, TVec>(a0, t, r, i, keep, ref y, words, wordsPerRow, ulong.MaxValue);
-                        Emit<TSimd, TVec>(a1, t, r, i + count, keep, ref Unsafe.Add(ref y, count), words, wordsPerRow, ulong.MaxValue);
-                        Emit<TSimd, TVec>(a2, t, r, i + 2 * count, keep, ref Unsafe.Add(ref y, 2 * count), words, wordsPerRow, ulong.MaxValue);
-                        Emit<TSimd, TVec>(a3, t, r, i + 3 * count, keep, ref Unsafe.Add(ref y, 3 * count), words, wordsPerRow, ulong.MaxValue);
                     }
                 }
-                for (; i < full; i += count)
-                {
-                    ref float column = ref Unsafe.Add(ref inputs, rowStart + i);
-                    for (int t = 0; t < steps; t++)
-                    {
-                        var acc = Mix<TSimd, TVec>(ref Unsafe.Add(ref matrix, t * steps), ref column, perStep, steps);
-                        Emit<TSimd, TVec>(acc, t, r, i, keep, ref Unsafe.Add(ref outputs, t * perStep + rowStart + i), words, wordsPerRow, ulong.MaxValue);
-                    }
-                }
+                int rest = rowLength - pairs;
                 if (rest == 0) continue;
-                ref float padded = ref MemoryMarshal.GetReference(tail);
+                tail.Clear();
                 for (int j = 0; j < steps; j++)
                 {
-                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref inputs, j * perStep + rowStart + full), rest).CopyTo(tail.Slice(j * count, rest));
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref inputs, j * perStep + rowStart + pairs), rest).CopyTo(tail.Slice(j * 2 * count, rest));
                 }
-                ref float results = ref tail[steps * count];
-                for (int t = 0; t < steps; t++)
+                var results = tail[(2 * count * steps)..];
+                for (int t0 = 0; t0 < steps; t0 += 4)
                 {
-                    var acc = Mix<TSimd, TVec>(ref Unsafe.Add(ref matrix, t * steps), ref padded, count, steps);
-                    Emit<TSimd, TVec>(acc, t, r, full, keep, ref Unsafe.Add(ref results, t * count), words, wordsPerRow, (1UL << rest) - 1);
-                    if (keep) tail.Slice(steps * count + t * count, rest).CopyTo(ySpan.Slice(t * perStep + rowStart + full, rest));
+                    var b = Block<TSimd, TVec>(ref Unsafe.Add(ref matrix, t0 * steps), steps, ref MemoryMarshal.GetReference(tail), 2 * count);
+                    for (int u = 0; u < 4 && t0 + u < steps; u++)
+                    {
+                        int t = t0 + u;
+                        var (first, second) = b.Row(u);
+                        int inFirst = Math.Min(rest, count), inSecond = rest - inFirst;
+                        Emit<TSimd, TVec>(first, t, r, pairs, keep, ref MemoryMarshal.GetReference(results), words, wordsPerRow, Lanes(inFirst));
+                        if (inSecond > 0) Emit<TSimd, TVec>(second, t, r, pairs + count, keep, ref results[count], words, wordsPerRow, Lanes(inSecond));
+                        if (keep) results[..rest].CopyTo(ySpan.Slice(t * perStep + rowStart + pairs, rest));
+                    }
                 }
             }
         }
 
-        /// <summary><c>Σ_j M[t, j]·X[j]</c> for one vector of columns, from zero in ascending j (the SGEMM's order).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static TVec Mix<TSimd, TVec>(ref float row, ref float column, int stride, int steps) where TSimd : struct, ISimd<TVec> where TVec : struct
-        {
-            var acc = TSimd.Zero;
-            for (int j = 0; j < steps; j++)
-            {
-                acc = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref row, j)), TSimd.Load(ref Unsafe.Add(ref column, j * stride)), acc);
-            }
-            return acc;
-        }
+        private static ulong Lanes(int n) => n >= 64 ? ulong.MaxValue : (1UL << n) - 1;
 
         /// <summary>Adds step t's bias and fires into the spike bits; stores the value when kept.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
