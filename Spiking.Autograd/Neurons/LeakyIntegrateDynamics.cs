@@ -75,16 +75,7 @@ internal readonly struct LeakyIntegrateDynamics<TCharge, TReset> : INeuronDynami
         lanes.GradState[0] = TSimd.Multiply(gh, TSimd.Broadcast(_dhDv));
         if (_learnK)
         {
-            TVec vPrevious;
-            if (lanes.IsFirst)
-            {
-                vPrevious = lanes.InitialState[0];
-            }
-            else
-            {
-                var hPrevious = lanes.PreviousSaved[0];
-                vPrevious = TReset.Reset<TSimd, TVec>(hPrevious, TSimd.ExpandBits((uint)TSimd.GreaterThanOrEqualMask(hPrevious, theta)), one, vr, theta);
-            }
+            var vPrevious = PreviousPotential.Of<TSimd, TVec, TReset>(lanes, vr, theta);
             var leak = TSimd.Subtract(vPrevious, vr);
             var dhdk = _decayInput ? TSimd.Subtract(lanes.Input, leak) : TSimd.Subtract(TSimd.Zero, leak);
             lanes.GradParameters[0] = TSimd.Add(lanes.GradParameters[0], TSimd.Multiply(gh, dhdk));
