@@ -230,6 +230,9 @@ public sealed class KlifTests
         var (x, g) = c.Inputs();
         var expected = KlifReference.Run(model, c.K, x, g, c.Steps);
         Assert.True(expected.Margin >= 1e-3, $"{c}: margin {expected.Margin}");
-        ModelHarness.AssertMatches(expected, ModelHarness.Multi(model, [c.K], x, g, c.Shape), exactOutput: true, c.ToString());
+        // With k·(1 − 1/τ) above 1 the membrane amplifies rounding every step; the op composition (float32, independent
+        // of the fused kernel) measures how far float32 itself gets from double on this problem.
+        var singlePrecision = ModelHarness.Composed((input, p) => ComposedNeurons.Klif(input, model, p[0]), [c.K], x, g, c.Shape);
+        ModelHarness.AssertMatches(expected, ModelHarness.Multi(model, [c.K], x, g, c.Shape), exactOutput: true, c.ToString(), singlePrecision);
     }
 }
