@@ -74,7 +74,7 @@ public sealed class DataLoader : IDisposable
     public ulong Seed { get; }
 
     /// <summary>Batches per epoch, the partial last one included.</summary>
-    public int BatchCount => (_dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchCount => _dataset.Count / BatchSize + (_dataset.Count % BatchSize == 0 ? 0 : 1);
 
     /// <summary>
     /// Starts epoch <paramref name="epoch"/>: fixes its order (shuffled by (<see cref="Seed"/>, epoch) or the
@@ -132,12 +132,13 @@ public sealed class DataLoader : IDisposable
         {
             throw new InvalidOperationException("This epoch's batches were invalidated: DataLoader.Epoch was called again, and the loader's buffers now serve the newer epoch.");
         }
-        int start = batchIndex * BatchSize;
-        if (start >= _dataset.Count)
+        long first = (long)batchIndex * BatchSize;
+        if (first >= _dataset.Count)
         {
             batch = default;
             return false;
         }
+        int start = (int)first;
         int count = Math.Min(BatchSize, _dataset.Count - start);
         var images = count == _full.Shape[0] ? _full : _partial!;
         int size = _dataset.PixelsPerImage;

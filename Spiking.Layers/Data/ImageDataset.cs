@@ -22,24 +22,39 @@ public sealed class ImageDataset
     private readonly byte[] _labels;
 
     /// <summary>Wraps <paramref name="pixels"/> and <paramref name="labels"/> without copying them.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="columns"/> is not positive.</exception>
-    /// <exception cref="ArgumentException">The pixel count is not one image of <c>rows × columns</c> per label.</exception>
-    public ImageDataset(byte[] pixels, byte[] labels, int rows, int columns)
+    /// <param name="pixels">Every pixel, image after image.</param>
+    /// <param name="labels">One label per image, each below <paramref name="classes"/>.</param>
+    /// <param name="rows">The height of an image.</param>
+    /// <param name="columns">The width of an image.</param>
+    /// <param name="classes">The number of classes (default: Fashion-MNIST's 10), 1 to 256.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="columns"/> is not positive, or <paramref name="classes"/> is outside 1 to 256.</exception>
+    /// <exception cref="ArgumentException">The pixel count is not one image of <c>rows × columns</c> per label, or a label is not below <paramref name="classes"/>.</exception>
+    public ImageDataset(byte[] pixels, byte[] labels, int rows, int columns, int classes = FashionMnistClasses)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(classes, 256);
         if ((long)labels.Length * rows * columns != pixels.Length)
         {
             throw new ArgumentException(
                 $"{pixels.Length} pixels are not {labels.Length} images (one per label) of {rows}×{columns} = {(long)labels.Length * rows * columns} pixels.",
                 nameof(pixels));
         }
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] >= classes)
+            {
+                throw new ArgumentException($"Label {i} is {labels[i]}; with {classes} classes labels are 0 to {classes - 1}.", nameof(labels));
+            }
+        }
         _pixels = pixels;
         _labels = labels;
         Rows = rows;
         Columns = columns;
+        Classes = classes;
     }
 
     /// <summary>The folder to load Fashion-MNIST from: <see cref="DirectoryVariable"/> if set, else <see cref="DefaultFashionMnistDirectory"/>.</summary>
@@ -48,6 +63,9 @@ public sealed class ImageDataset
 
     /// <summary>The number of images.</summary>
     public int Count => _labels.Length;
+
+    /// <summary>The number of classes; every label is below it.</summary>
+    public int Classes { get; }
 
     /// <summary>The height of an image.</summary>
     public int Rows { get; }

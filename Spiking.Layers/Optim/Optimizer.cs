@@ -18,7 +18,7 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>Takes the parameters to update and the initial learning rate.</summary>
     /// <exception cref="ArgumentException">The parameter list is empty, holds null, or holds a parameter twice.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or not finite as a float32.</exception>
     protected Optimizer(IEnumerable<Parameter> parameters, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -42,15 +42,16 @@ public abstract class Optimizer : IDisposable
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
     /// <summary>The learning rate of the next <see cref="Step"/>; schedules change it between steps.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN, or not finite as a float32 (above 3.4e38), the precision updates run in.</exception>
     public double LearningRate
     {
         get => _learningRate;
         set
         {
-            if (!(value >= 0) || double.IsInfinity(value))
+            if (!(value >= 0) || value > float.MaxValue)
             {
-                throw new ArgumentOutOfRangeException(nameof(LearningRate), value, $"The learning rate is {value}; it must be finite and >= 0.");
+                throw new ArgumentOutOfRangeException(nameof(LearningRate), value,
+                    $"The learning rate is {value}; it must be >= 0 and finite in float32 (at most {float.MaxValue}), the precision of the updates.");
             }
             _learningRate = value;
         }
@@ -120,13 +121,16 @@ public abstract class Optimizer : IDisposable
         return state;
     }
 
-    /// <summary>Throws when a hyperparameter is NaN, infinite or below <paramref name="min"/> (or at/above an exclusive <paramref name="maxExclusive"/>).</summary>
+    /// <summary>
+    /// Throws when a hyperparameter is NaN, not finite as a float32 (the precision updates run in), or below
+    /// <paramref name="min"/> (or at/above an exclusive <paramref name="maxExclusive"/>).
+    /// </summary>
     protected static void CheckHyperparameter(double value, string name, double min, double maxExclusive = double.PositiveInfinity)
     {
-        if (!(value >= min && value < maxExclusive) || double.IsInfinity(value))
+        if (!(value >= min && value < maxExclusive) || Math.Abs(value) > float.MaxValue)
         {
             string range = double.IsPositiveInfinity(maxExclusive) ? $">= {min}" : $"in [{min}, {maxExclusive})";
-            throw new ArgumentOutOfRangeException(name, value, $"'{name}' is {value}; it must be finite and {range}.");
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' is {value}; it must be finite in float32 and {range}.");
         }
     }
 }

@@ -17,10 +17,27 @@ public static class Checkpoint
     /// <param name="model">The model.</param>
     /// <param name="path">The file to write or replace.</param>
     /// <param name="metadata">Optional string pairs for the header's <c>__metadata__</c>.</param>
-    public static void Save(Module model, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="allowNonFinite">True to write NaN or infinite values too; by default they are refused, so a
+    /// diverged model never replaces a good file.</param>
+    /// <exception cref="InvalidOperationException">An entry holds NaN or an infinity (without <paramref name="allowNonFinite"/>); nothing is written.</exception>
+    public static void Save(Module model, string path, IReadOnlyDictionary<string, string>? metadata = null, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!allowNonFinite)
+        {
+            foreach (var entry in model.StateDict())
+            {
+                if (entry.Value is null) continue;
+                var values = entry.Value.AsReadOnlySpan();
+                int bad = FiniteValues.IndexOfNonFinite(values);
+                if (bad >= 0)
+                {
+                    throw new InvalidOperationException(
+                        $"Not writing checkpoint '{path}': '{entry.Name}' {entry.Value.Shape} holds {values[bad]} at element {bad}; pass allowNonFinite to write it anyway.");
+                }
+            }
+        }
         var writer = new SafeTensorsWriter();
         if (metadata is not null)
         {
@@ -36,16 +53,33 @@ public static class Checkpoint
 
     /// <summary>
     /// Reads <paramref name="path"/> into <paramref name="model"/>'s existing tensors. The file must hold exactly the
-    /// model's names; float entries must be F32 (or F64, F16, BF16, converted) of the model's shape, int64 entries
-    /// an integer scalar. Everything is checked before anything is written, so a failed load leaves the model as
-    /// it was. Writes go through <see cref="Tensor.AsSpan"/>, so every tensor's <see cref="Tensor.Version"/> moves.
+    /// model's names; float entries must be F32 (or F64, F16, BF16, converted) of the model's shape and finite
+    /// (unless <paramref name="allowNonFinite"/>), int64 entries an integer scalar. Everything is checked before
+    /// anything is written, so a failed load leaves the model as it was. Writes go through
+    /// <see cref="Tensor.AsSpan"/>, so every tensor's <see cref="Tensor.Version"/> moves.
     /// </summary>
+    /// <param name="model">The model to fill.</param>
+    /// <param name="path">The safetensors file.</param>
+    /// <param name="allowNonFinite">True to accept NaN and infinite weights (to inspect a diverged model).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not valid safetensors, or does not match the model; the message lists every mismatch.</exception>
-    public static void Load(Module model, string path)
+    /// <exception cref="InvalidDataException">The file is not valid safetensors, does not match the model, or holds
+    /// non-finite values; the message lists every problem.</exception>
+    public static void Load(Module model, string path, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var file = SafeTensors.Read(path);
+        Load(model, SafeTensors.Read(path), allowNonFinite);
+    }
+
+    /// <summary>Reads an already parsed safetensors file into <paramref name="model"/>, as <see cref="Load(Module, string, bool)"/> does.</summary>
+    /// <param name="model">The model to fill.</param>
+    /// <param name="file">The parsed file (<see cref="SafeTensors.Read"/>), for a caller that also reads its metadata.</param>
+    /// <param name="allowNonFinite">True to accept NaN and infinite weights.</param>
+    /// <exception cref="InvalidDataException">The file does not match the model or holds non-finite values; the model is unchanged.</exception>
+    public static void Load(Module model, SafeTensorsFile file, bool allowNonFinite = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(file);
+        string path = file.Source;
         var state = model.StateDict();
         var problems = new StringBuilder();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
@@ -79,12 +113,29 @@ public static class Checkpoint
                 $"Checkpoint '{path}' does not match the {model.GetType().Name} ({state.Count} entries; the model is unchanged):{problems}");
         }
         Span<long> counter = stackalloc long[1];
-        foreach (var entry in state)
+        var converted = new float[]?[state.Count];
+        for (int i = 0; i < state.Count && !allowNonFinite; i++)
         {
+            if (state[i].Value is not { } value) continue;
+            var values = new float[value.Length];
+            file[state[i].Name].CopyTo(values);
+            converted[i] = values;
+            int bad = FiniteValues.IndexOfNonFinite(values);
+            if (bad >= 0) Problem(problems, $"'{state[i].Name}' holds {values[bad]} at element {bad}");
+        }
+        if (problems.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' holds values that are not finite (the model is unchanged; pass allowNonFinite to load them):{problems}");
+        }
+        for (int i = 0; i < state.Count; i++)
+        {
+            var entry = state[i];
             var found = file[entry.Name];
             if (entry.Value is not null)
             {
-                found.CopyTo(entry.Value.AsSpan());
+                if (converted[i] is { } values) values.CopyTo(entry.Value.AsSpan());
+                else found.CopyTo(entry.Value.AsSpan());
             }
             else
             {

@@ -2,6 +2,8 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -65,14 +67,17 @@ public sealed class SafeTensorsWriter
     public void Add(string name, long value) => Add(name, new long[] { value }, new Shape());
 
     /// <summary>
-    /// Writes the file at <paramref name="path"/> atomically: into a temporary file in the same folder, flushed to
-    /// disk, then renamed over the target, so a failure never leaves a partial file (the temporary is deleted).
+    /// Writes the file at <paramref name="path"/> atomically: into a temporary file in the same folder
+    /// (<c>.NAME.PID.GUID.tmp</c>), flushed to disk, then renamed over the target, so a failure never leaves a partial
+    /// file (the temporary is deleted). A process killed mid-write cannot delete its temporary; the next write to the
+    /// same path removes those whose process no longer runs.
     /// </summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full) ?? ".";
+        RemoveAbandonedTemporaries(dir, Path.GetFileName(full));
         string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -87,6 +92,45 @@ public sealed class SafeTensorsWriter
         {
             if (File.Exists(tmp)) File.Delete(tmp);
             throw;
+        }
+    }
+
+    /// <summary>Deletes <c>.NAME.PID.GUID.tmp</c> files of <paramref name="name"/> left by processes that no longer run.</summary>
+    private static void RemoveAbandonedTemporaries(string dir, string name)
+    {
+        if (!Directory.Exists(dir)) return;
+        string prefix = "." + name + ".";
+        foreach (var file in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            // The middle is PID.GUID: 32 hex digits after the process id.
+            string middle = Path.GetFileName(file.AsSpan())[prefix.Length..^4].ToString();
+            int dot = middle.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0 || middle.Length - dot - 1 != 32 || !int.TryParse(middle.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                || pid == Environment.ProcessId || IsRunning(pid))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another writer may be removing it at the same moment, or it is not ours to delete; the write goes on.
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

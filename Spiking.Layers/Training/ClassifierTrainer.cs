@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Spiking.Autograd;
 using Spiking.Tensors;
 
@@ -8,7 +9,8 @@ namespace Spiking.Layers;
 /// Trains and evaluates a spiking classifier whose output layer emits spikes <c>[T, B, classes]</c>: each step
 /// encodes a batch, runs the model over all T steps, takes the loss on the output, back-propagates through time
 /// and updates the parameters. The prediction is the class with the highest firing rate (the first on ties, as
-/// <c>argmax</c>). Every activation of a step returns to the pool when the step ends.
+/// <c>argmax</c>). Every activation of a step returns to the pool when the step ends. A step whose loss, gradients or
+/// updated parameters are not finite throws <see cref="TrainingDivergedException"/> (see <see cref="StopOnNonFinite"/>).
 /// </summary>
 public sealed class ClassifierTrainer
 {
@@ -16,6 +18,7 @@ public sealed class ClassifierTrainer
     private readonly Optimizer _optimizer;
     private readonly Func<Tensor, Variable> _encode;
     private readonly Func<Variable, int[], int, Variable> _loss;
+    private readonly Dictionary<Parameter, string> _names = new(ReferenceEqualityComparer.Instance);
     private int[] _labels = [];
 
     /// <summary>
@@ -29,24 +32,67 @@ public sealed class ClassifierTrainer
         _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         _encode = encode ?? throw new ArgumentNullException(nameof(encode));
         _loss = loss ?? throw new ArgumentNullException(nameof(loss));
+        foreach (var (name, parameter) in model.NamedParameters()) _names.TryAdd(parameter, name);
     }
+
+    /// <summary>
+    /// Whether <see cref="TrainStep"/> checks that the loss, then every gradient (before the update) and every updated
+    /// parameter is finite, and throws <see cref="TrainingDivergedException"/> at the first that is not (default true).
+    /// A non-finite loss or gradient stops the step before the parameters change. Parameters held on a device are
+    /// not scanned (that would copy them to the host every step); their loss still is.
+    /// </summary>
+    public bool StopOnNonFinite { get; init; } = true;
+
+    /// <summary>The number of <see cref="TrainStep"/> calls so far, the step a <see cref="TrainingDivergedException"/> names.</summary>
+    public int Steps { get; private set; }
 
     /// <summary>One optimisation step on <paramref name="images"/> <c>[B, …]</c> with their labels.</summary>
     /// <returns>The loss and the number of correct predictions in the batch.</returns>
     /// <exception cref="ArgumentException">The label count differs from the batch size.</exception>
+    /// <exception cref="TrainingDivergedException">The loss, a gradient or an updated parameter is not finite (with <see cref="StopOnNonFinite"/>).</exception>
     public (double Loss, int Correct) TrainStep(Tensor images, ReadOnlySpan<int> labels)
     {
         ArgumentNullException.ThrowIfNull(images);
         int batch = CheckBatch(images, labels);
         _model.Train();
+        Steps++;
         using var scope = DisposeScope.Begin();
         using var input = _encode(images);
         var output = _model.Forward(input);
         var loss = _loss(output, _labels, batch);
-        loss.Backward();
-        _optimizer.Step();
-        _optimizer.ZeroGrad();
-        return (loss.Dense.ToScalar(), CountCorrect(output, labels));
+        double lossValue = loss.Dense.ToScalar();
+        if (StopOnNonFinite && !double.IsFinite(lossValue))
+        {
+            throw new TrainingDivergedException(Steps, "loss", null, lossValue, _optimizer.LearningRate);
+        }
+        try
+        {
+            loss.Backward();
+            if (StopOnNonFinite) ThrowIfNonFinite("gradient");
+            _optimizer.Step();
+            if (StopOnNonFinite) ThrowIfNonFinite("parameter");
+        }
+        finally
+        {
+            _optimizer.ZeroGrad();
+        }
+        return (lossValue, CountCorrect(output, labels));
+    }
+
+    private void ThrowIfNonFinite(string quantity)
+    {
+        foreach (var parameter in _optimizer.Parameters)
+        {
+            var tensor = quantity == "gradient" ? parameter.Grad : parameter.Value;
+            if (tensor is null || !tensor.IsOnHost) continue;
+            var values = tensor.AsReadOnlySpan();
+            int bad = FiniteValues.IndexOfNonFinite(values);
+            if (bad >= 0)
+            {
+                string name = _names.TryGetValue(parameter, out var n) ? n : parameter.Variable.Name ?? "(unnamed)";
+                throw new TrainingDivergedException(Steps, quantity, name, values[bad], _optimizer.LearningRate);
+            }
+        }
     }
 
     /// <summary>Predicts <paramref name="images"/> without building a graph; the model is put in evaluation mode.</summary>
