@@ -39,17 +39,17 @@ internal static class AttentionBench
 
     public static int Run(Options options)
     {
-        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
-        var json = new JsonLines(options.String("json"));
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
+        var json = new JsonLines(OutputPaths.File(options, "json"));
         var shapes = ParseShapes(options.String("shapes") ?? DefaultShapes);
-        double rate = options.Double("rate", 0.15, min: 0);
+        double rate = options.Double("rate", 0.15, min: 0, max: 1);
         if (rate > 1) throw new UsageException($"--rate expects a firing rate in [0, 1], got {rate.ToString(CultureInfo.InvariantCulture)}");
-        int reps = options.Int("reps", 20, min: 1);
-        double minTime = options.Double("min-time", 1.0, min: 0);
-        double maxTime = options.Double("max-time", 30.0, min: 0);
-        int warmup = options.Int("warmup", 3, min: 0);
+        int reps = options.Int("reps", 20, min: 1, max: 1_000_000);
+        double minTime = options.Double("min-time", 1.0, min: 0, max: Options.MaxSeconds);
+        double maxTime = options.Double("max-time", 30.0, min: 0, max: Options.MaxSeconds);
+        int warmup = options.Int("warmup", 3, min: 0, max: 1_000_000);
         int seed = options.Int("seed", 0);
-        options.RejectUnknown();
+        options.RejectUnknown(positional: 1);
 
         Parallelism.MaxThreads = threads;
         string cpu = MachineInfo.CpuName();
@@ -195,10 +195,15 @@ internal static class AttentionBench
             var p = item.Split(',', StringSplitOptions.TrimEntries);
             var v = new int[5];
             bool ok = p.Length == 5;
-            for (int i = 0; ok && i < 5; i++) ok = int.TryParse(p[i], NumberStyles.None, CultureInfo.InvariantCulture, out v[i]) && v[i] > 0;
+            for (int i = 0; ok && i < 5; i++) ok = Options.ParseInt(p[i], 1, 1 << 16, out v[i]);
             if (!ok || v[3] % v[4] != 0)
             {
-                throw new UsageException($"bad shape '{item}' in --shapes; expected T,B,N,D,H with positive sizes and D divisible by H, e.g. 4,64,49,64,4");
+                throw new UsageException($"bad shape '{item}' in --shapes; expected T,B,N,D,H with sizes from 1 to 65536 and D divisible by H, e.g. 4,64,49,64,4");
+            }
+            // The float attention's scores [T·B, H, N, N] are the largest tensor a shape makes.
+            if ((long)v[0] * v[1] * v[4] * v[2] * v[2] > 1L << 28 || (long)v[0] * v[1] * v[2] * v[3] > 1L << 28)
+            {
+                throw new UsageException($"shape '{item}' in --shapes needs tensors of more than {1L << 28} floats (T·B·H·N·N and T·B·N·D must fit)");
             }
             result.Add((v[0], v[1], v[2], v[3], v[4]));
         }

@@ -1,5 +1,5 @@
 using System;
-using System.Collections.Generic;
+using System.IO;
 
 namespace Spiking.Cli;
 
@@ -15,16 +15,21 @@ internal static class CommandLine
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples
-              --out FILE                 write the trained model as safetensors (PyTorch state-dict names)
-              --json FILE                append the final metrics as one JSON line
+              --out FILE                 write the trained model as safetensors (PyTorch state-dict names) with its recipe
+                                         (model, T, encoding) in the metadata; never written if training diverged
+              --json FILE                append the final metrics as one JSON line (non-finite values as null)
               --plot DIR                 write training.png, firing_rates.png and raster.png
+                                         (--out, --json and --plot are checked writable before training starts)
               --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 and W2 through Spiking.Gpu's kernels
-          eval --checkpoint FILE [--model mlp|cnn] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
-                                     test accuracy, firing rates and energy of a saved W1/W2 model (ours or PyTorch's)
+          eval --checkpoint FILE [--model NAME] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
+                                     test accuracy, firing rates and energy of a saved model (ours or PyTorch's); the model,
+                                     T and encoding come from the checkpoint's recipe, a contradicting --model is refused and
+                                     another --timesteps is warned about; reads only the test files of --data
           info                       the machine, SIMD width and thread count the engine sees, and whether CUDA is usable
           gpu-selftest [--device-index N] [--seed S]
                                      run every CUDA kernel against the CPU backend on random inputs; one line per kernel
-          conformance DIR [--family F] [--file NAME]   recompute the golden SpikingJelly cases in DIR/*.json and compare
+          conformance DIR [--family F] [--file NAME]   recompute the golden SpikingJelly cases in DIR/*.json and compare;
+                                     exits 3 if anything could not be checked (unknown family, no cases, a case with no values)
           bench kernels [options]    time the spike and dense kernels at DESIGN.md's shapes and rates
               --threads N              threads for the kernels (default: all cores)
               --json FILE              append one JSON line per measurement (torch_kernels.py's keys)
@@ -42,12 +47,36 @@ internal static class CommandLine
               --shapes "T,B,N,D,H;..."  shapes: timesteps, batch, tokens, channels, heads (default: 4,64,49,64,4;4,16,196,384,12)
         """;
 
-    public static int Run(string[] args)
+    private const string ExitCodes = """
+
+        exit status:
+          0   done
+          1   a check found a difference (conformance, gpu-selftest)
+          2   usage: unknown command or option, missing or invalid value, stray word
+          3   input: a file or folder is missing, unreadable, or does not hold what was expected
+          4   output: --out, --json or --plot cannot be written (checked before any work starts)
+          5   training diverged: a loss, gradient or parameter is not finite (nothing is written to --out)
+          6   the requested device is unavailable (no CUDA driver or GPU)
+          7   out of memory
+          70  a bug in spiking: the message asks you to report it, with its stack trace
+
+        Numbers use a decimal point (1.5, 1e-3); every option takes a value (--name value or --name=value).
+        """;
+
+    /// <summary>Runs one command line; user errors go to <paramref name="error"/> (default: standard error) as one line, never as a stack trace.</summary>
+    /// <returns>The process exit status (<see cref="ExitCode"/>).</returns>
+    public static int Run(string[] args, TextWriter? error = null)
     {
+        error ??= Console.Error;
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
+            if (args.Length > 1)
+            {
+                error.WriteLine($"spiking: help takes no arguments, got '{args[1]}'");
+                return (int)ExitCode.Usage;
+            }
+            (args.Length == 0 ? error : Console.Out).WriteLine(Usage + ExitCodes);
+            return (int)(args.Length == 0 ? ExitCode.Usage : ExitCode.Success);
         }
         try
         {
@@ -60,81 +89,43 @@ internal static class CommandLine
                 "info" => InfoCommand.Run(options),
                 "gpu-selftest" => GpuSelfTestCommand.Run(options),
                 "bench" => BenchCommand.Run(options),
-                _ => throw new UsageException($"unknown command '{args[0]}'"),
+                _ => throw new UsageException($"unknown command '{args[0]}'; commands are train, eval, conformance, info, gpu-selftest, bench"),
             };
         }
-        catch (UsageException e)
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"spiking: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-    }
-}
-
-/// <summary>A command line that cannot be understood; reported with the usage text.</summary>
-internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>Positional words and <c>--name value</c> pairs of a command line.</summary>
-internal sealed class Options
-{
-    private readonly Dictionary<string, string> _named = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
-
-    public List<string> Positional { get; } = [];
-
-    public static Options Parse(ReadOnlySpan<string> args)
-    {
-        var o = new Options();
-        for (int i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (a.StartsWith("--", StringComparison.Ordinal))
+            var (code, message) = Classify(e);
+            if (code == ExitCode.InternalError)
             {
-                var eq = a.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0) o._named[a[2..eq]] = a[(eq + 1)..];
-                else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) o._named[a[2..]] = args[++i];
-                else o._named[a[2..]] = "true";
+                error.WriteLine($"spiking: internal error, a bug in spiking: {e.GetType().Name}: {OneLine(e.Message)}");
+                error.WriteLine("Please report it to the Spiking developers with the command line and the text below.");
+                error.WriteLine(e.ToString());
             }
             else
             {
-                o.Positional.Add(a);
+                error.WriteLine($"spiking: {OneLine(message)}{(code == ExitCode.Usage ? " (see 'spiking help')" : "")}");
             }
+            return (int)code;
         }
-        return o;
     }
 
-    public string? String(string name)
+    /// <summary>The exit status and message of an exception: user errors by type, anything else is a bug.</summary>
+    internal static (ExitCode Code, string Message) Classify(Exception e) => e switch
     {
-        _used.Add(name);
-        return _named.TryGetValue(name, out var v) ? v : null;
-    }
+        CliException cli => (cli.Code, cli.Message),
+        Layers.TrainingDivergedException diverged => (ExitCode.Diverged, diverged.Message),
+        FileNotFoundException or DirectoryNotFoundException or InvalidDataException or EndOfStreamException => (ExitCode.InputData, e.Message),
+        UnauthorizedAccessException or IOException => (ExitCode.InputData, e.Message),
+        OutOfMemoryException or InsufficientMemoryException =>
+            (ExitCode.OutOfMemory, $"out of memory ({e.Message}); lower --batch or --timesteps, or use --limit"),
+        _ => (ExitCode.InternalError, e.Message),
+    };
 
-    public int Int(string name, int fallback, int min = int.MinValue)
+    /// <summary>A message on one line: the lines of multi-line messages (lists of problems) joined with "; ".</summary>
+    internal static string OneLine(string message)
     {
-        var s = String(name);
-        if (s is null) return fallback;
-        if (!int.TryParse(s, out int v) || v < min) throw new UsageException($"--{name} expects an integer >= {min}, got '{s}'");
-        return v;
-    }
-
-    public double Double(string name, double fallback, double min = double.MinValue)
-    {
-        var s = String(name);
-        if (s is null) return fallback;
-        if (!double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out double v) || v < min)
-        {
-            throw new UsageException($"--{name} expects a number >= {min}, got '{s}'");
-        }
-        return v;
-    }
-
-    /// <summary>Fails on any option that no command asked for, so a typo is never silently ignored.</summary>
-    public void RejectUnknown()
-    {
-        foreach (var k in _named.Keys)
-        {
-            if (!_used.Contains(k)) throw new UsageException($"unknown option --{k}");
-        }
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var text = string.Join("; ", lines);
+        return text.Replace(":; ", ": ", StringComparison.Ordinal);
     }
 }

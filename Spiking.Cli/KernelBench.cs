@@ -22,20 +22,26 @@ internal static class KernelBench
     private const string DefaultShapes = "512x784x512,512x1024x1024,2048x1024x1024,256x4096x4096";
     private const string DefaultRates = "0.05,0.1,0.2,0.3";
 
+    /// <summary>The largest M, K or N accepted.</summary>
+    private const int MaxSize = 1 << 16;
+
+    /// <summary>The largest operand (M·K, K·N or M·N floats) accepted: 1 GiB of floats each.</summary>
+    private const long MaxOperand = 1L << 28;
+
     public static int Run(Options options)
     {
-        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
-        var json = new JsonLines(options.String("json"));
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
+        var json = new JsonLines(OutputPaths.File(options, "json"));
         var shapes = ParseShapes(options.String("shapes") ?? DefaultShapes);
         var rates = ParseRates(options.String("rates") ?? DefaultRates);
-        int reps = options.Int("reps", 20, min: 1);
-        double minTime = options.Double("min-time", 1.0, min: 0);
-        double maxTime = options.Double("max-time", 30.0, min: 0);
-        int warmup = options.Int("warmup", 3, min: 0);
+        int reps = options.Int("reps", 20, min: 1, max: 1_000_000);
+        double minTime = options.Double("min-time", 1.0, min: 0, max: Options.MaxSeconds);
+        double maxTime = options.Double("max-time", 30.0, min: 0, max: Options.MaxSeconds);
+        int warmup = options.Int("warmup", 3, min: 0, max: 1_000_000);
         int seed = options.Int("seed", 0);
         string impl = options.String("impl") ?? "fast";
         if (impl is not ("fast" or "reference")) throw new UsageException($"--impl expects fast or reference, got '{impl}'");
-        options.RejectUnknown();
+        options.RejectUnknown(positional: 1);
         bool reference = impl == "reference";
 
         Parallelism.MaxThreads = threads;
@@ -110,9 +116,14 @@ internal static class KernelBench
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var p = item.ToLowerInvariant().Split('x');
-            if (p.Length != 3 || !int.TryParse(p[0], out int m) || !int.TryParse(p[1], out int k) || !int.TryParse(p[2], out int n) || m < 1 || k < 1 || n < 1)
+            int m = 0, k = 0, n = 0;
+            if (p.Length != 3 || !Options.ParseInt(p[0], 1, MaxSize, out m) || !Options.ParseInt(p[1], 1, MaxSize, out k) || !Options.ParseInt(p[2], 1, MaxSize, out n))
             {
-                throw new UsageException($"bad shape '{item}' in --shapes; expected MxKxN with positive sizes, e.g. 512x784x512");
+                throw new UsageException($"bad shape '{item}' in --shapes; expected MxKxN with sizes from 1 to {MaxSize}, e.g. 512x784x512");
+            }
+            if ((long)m * k > MaxOperand || (long)k * n > MaxOperand || (long)m * n > MaxOperand)
+            {
+                throw new UsageException($"shape '{item}' in --shapes needs an operand of more than {MaxOperand} floats (M·K, K·N and M·N must each fit)");
             }
             result.Add((m, k, n));
         }
@@ -125,9 +136,9 @@ internal static class KernelBench
         var result = new List<double>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) || r < 0 || r > 1)
+            if (!Options.ParseDouble(item, 0, 1, out double r))
             {
-                throw new UsageException($"bad rate '{item}' in --rates; rates lie in [0, 1]");
+                throw new UsageException($"bad rate '{item}' in --rates; rates are numbers from 0 to 1");
             }
             result.Add(r);
         }

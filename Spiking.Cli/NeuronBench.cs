@@ -23,15 +23,15 @@ internal static class NeuronBench
 
     public static int Run(Options options)
     {
-        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
-        var json = new JsonLines(options.String("json"));
-        int reps = options.Int("reps", 10, min: 1);
-        double minTime = options.Double("min-time", 0.5, min: 0);
-        double maxTime = options.Double("max-time", 20.0, min: 0);
-        int warmup = options.Int("warmup", 2, min: 0);
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
+        var json = new JsonLines(OutputPaths.File(options, "json"));
+        int reps = options.Int("reps", 10, min: 1, max: 1_000_000);
+        double minTime = options.Double("min-time", 0.5, min: 0, max: Options.MaxSeconds);
+        double maxTime = options.Double("max-time", 20.0, min: 0, max: Options.MaxSeconds);
+        int warmup = options.Int("warmup", 2, min: 0, max: 1_000_000);
         int seed = options.Int("seed", 0);
         string? only = options.String("neuron");
-        options.RejectUnknown();
+        options.RejectUnknown(positional: 1);
 
         Parallelism.MaxThreads = threads;
         string cpu = MachineInfo.CpuName();

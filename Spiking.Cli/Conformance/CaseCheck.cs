@@ -26,6 +26,9 @@ public sealed class CaseCheck
     /// <summary>The largest |a − b| / |b| over every compared value whose reference has |b| &gt;= <see cref="AbsoluteTolerance"/>.</summary>
     public double MaxRelError { get; private set; }
 
+    /// <summary>How many values (spikes included) were compared; a case that compared none checked nothing.</summary>
+    public long Compared { get; private set; }
+
     /// <summary>True while nothing failed.</summary>
     public bool Passed => _failures.Count == 0;
 
@@ -36,6 +39,7 @@ public sealed class CaseCheck
     public void Values(string field, ReadOnlySpan<double> expected, ReadOnlySpan<float> actual)
     {
         if (!SameLength(field, expected.Length, actual.Length)) return;
+        Compared += expected.Length;
         string? first = null;
         int bad = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -62,6 +66,7 @@ public sealed class CaseCheck
     public void Spikes(string field, ReadOnlySpan<double> expected, ReadOnlySpan<float> actual)
     {
         if (!SameLength(field, expected.Length, actual.Length)) return;
+        Compared += expected.Length;
         int bad = 0, first = -1;
         for (int i = 0; i < expected.Length; i++)
         {

@@ -9,14 +9,18 @@ namespace Spiking.Cli.Conformance;
 
 /// <summary>The totals of a conformance run.</summary>
 /// <param name="Passed">Cases that matched the reference.</param>
-/// <param name="Failed">Cases that did not, or could not be run (unknown family, node or surrogate; a malformed case or file).</param>
-public sealed record ConformanceSummary(int Passed, int Failed);
+/// <param name="Failed">Cases that did not, or could not be checked (the <paramref name="Errors"/>).</param>
+/// <param name="Errors">Failures that checked nothing: an unknown family, node or surrogate, a malformed or unreadable
+/// file or case, a file without cases, a case that compares no values, no file at all.</param>
+/// <param name="Values">The values (spikes included) compared over every case.</param>
+public sealed record ConformanceSummary(int Passed, int Failed, int Errors, long Values);
 
 /// <summary>
 /// Recomputes golden reference cases (<c>../shared/golden/*.json</c>, made with SpikingJelly) in float32 with this
 /// engine and compares: spikes exactly, everything else within <c>|a − b| &lt;= 1e-6 + 1e-5·|b|</c>. Each file says
 /// what it holds in <c>meta.family</c>; a family, node or surrogate this runner does not know is an error that names
-/// it, counted as a failure, never skipped.
+/// it, counted as a failure, never skipped. A run cannot pass having checked nothing: no file, a file without cases
+/// and a case that compares no values are errors too, and the summary counts the values compared.
 /// </summary>
 public static class ConformanceRunner
 {
@@ -40,33 +44,50 @@ public static class ConformanceRunner
     /// and a final <c>N passed, M failed</c>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="family"/> is not one of <see cref="KnownFamilies"/>.</exception>
     public static ConformanceSummary Run(string directory, TextWriter output, string? family = null, string? file = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(output);
+        if (family is not null && !s_families.ContainsKey(family))
+        {
+            throw new ArgumentException($"Unknown conformance family '{family}'; known: {string.Join(", ", KnownFamilies)}.", nameof(family));
+        }
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"no such directory: {directory}");
         var files = Directory.GetFiles(directory, "*.json").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();
         if (file is not null)
         {
             files = files.Where(f => string.Equals(Path.GetFileName(f), Path.GetFileName(file), StringComparison.Ordinal)).ToList();
         }
-        int passed = 0, failed = 0;
+        var total = new Tally();
         if (files.Count == 0)
         {
             output.WriteLine(file is null ? $"ERROR no *.json files in {directory}" : $"ERROR no file {file} in {directory}");
-            failed++;
+            total.Error();
         }
-        foreach (var path in files)
+        foreach (var path in files) RunFile(path, output, family, total);
+        if (files.Count > 0 && total.Passed + total.Failed == 0)
         {
-            var (p, f) = RunFile(path, output, family);
-            passed += p;
-            failed += f;
+            output.WriteLine($"ERROR no file of family '{family}' among the {files.Count} *.json files in {directory}");
+            total.Error();
         }
-        output.WriteLine($"{passed} passed, {failed} failed");
-        return new ConformanceSummary(passed, failed);
+        output.WriteLine($"{total.Passed} passed, {total.Failed} failed, {total.Values} values compared");
+        return new ConformanceSummary(total.Passed, total.Failed, total.Errors, total.Values);
     }
 
-    private static (int Passed, int Failed) RunFile(string path, TextWriter output, string? familyFilter)
+    private sealed class Tally
+    {
+        public int Passed, Failed, Errors;
+        public long Values;
+
+        public void Error()
+        {
+            Failed++;
+            Errors++;
+        }
+    }
+
+    private static void RunFile(string path, TextWriter output, string? familyFilter, Tally total)
     {
         string name = Path.GetFileName(path);
         JsonDocument document;
@@ -77,18 +98,26 @@ public static class ConformanceRunner
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
             output.WriteLine($"{name,-44} FAIL ERROR cannot read {name}: {e.Message}");
-            return (0, 1);
+            total.Error();
+            return;
         }
         using (document)
         {
             var root = document.RootElement;
             string? family = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
                 && meta.TryGetProperty("family", out var fam) && fam.ValueKind == JsonValueKind.String ? fam.GetString() : null;
-            if (familyFilter is not null && !string.Equals(family, familyFilter, StringComparison.Ordinal)) return (0, 0);
+            if (familyFilter is not null && !string.Equals(family, familyFilter, StringComparison.Ordinal)) return;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("cases", out var cases) || cases.ValueKind != JsonValueKind.Array)
             {
                 output.WriteLine($"{name,-44} FAIL ERROR {name} has no \"cases\" list");
-                return (0, 1);
+                total.Error();
+                return;
+            }
+            if (cases.GetArrayLength() == 0)
+            {
+                output.WriteLine($"{name,-44} FAIL ERROR {name} has an empty \"cases\" list");
+                total.Error();
+                return;
             }
             output.WriteLine($"# {name}: family {family ?? "(none)"}, {cases.GetArrayLength()} cases");
             CaseHandler? handler = null;
@@ -96,7 +125,7 @@ public static class ConformanceRunner
                 ? $"{name} has no meta.family"
                 : s_families.TryGetValue(family, out handler) ? null
                 : $"unknown family '{family}' in {name} (known: {string.Join(", ", KnownFamilies)})";
-            int passed = 0, failed = 0, index = 0;
+            int index = 0;
             foreach (var c in cases.EnumerateArray())
             {
                 string id = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
@@ -105,7 +134,7 @@ public static class ConformanceRunner
                 if (fileError is not null)
                 {
                     output.WriteLine($"{id,-44} {"-",9} {"-",9}  FAIL  ERROR {fileError}");
-                    failed++;
+                    total.Error();
                     continue;
                 }
                 var check = new CaseCheck();
@@ -118,18 +147,24 @@ public static class ConformanceRunner
                 {
                     error = e.Message;
                 }
+                if (error is null && check.Compared == 0) error = $"case {id} of {name} compares no values";
+                total.Values += check.Compared;
                 if (error is null && check.Passed)
                 {
                     output.WriteLine(Line(id, check, "PASS", null));
-                    passed++;
+                    total.Passed++;
+                }
+                else if (error is null)
+                {
+                    output.WriteLine(Line(id, check, "FAIL", string.Join("; ", check.Failures)));
+                    total.Failed++;
                 }
                 else
                 {
-                    output.WriteLine(Line(id, check, "FAIL", error is null ? string.Join("; ", check.Failures) : $"ERROR {error}"));
-                    failed++;
+                    output.WriteLine(Line(id, check, "FAIL", $"ERROR {error}"));
+                    total.Error();
                 }
             }
-            return (passed, failed);
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using Spectre.Console;
 using Spiking.Layers;
 using Spiking.Layers.Data;
@@ -20,24 +21,26 @@ internal static class EvalCommand
         string path = options.String("checkpoint") ?? throw new UsageException("eval needs --checkpoint FILE");
         string? modelName = options.String("model");
         string dataDir = options.String("data") ?? ImageDataset.FashionMnistDirectory;
-        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
         ulong seed = (ulong)options.Int("seed", 0, min: 0);
         int testLimit = options.Int("test-limit", 0, min: 0);
-        int batch = options.Int("batch", 256, min: 1);
-        string? timeStepsText = options.String("timesteps");
-        string? jsonPath = options.String("json");
+        int batch = options.Int("batch", 256, min: 1, max: TrainCommand.MaxBatch);
+        int? timeStepsOption = options.String("timesteps") is null ? null : options.Int("timesteps", 0, min: 1, max: TrainCommand.MaxTimeSteps);
+        string? jsonPath = OutputPaths.File(options, "json");
         options.RejectUnknown();
         Parallelism.MaxThreads = threads;
 
-        var model = modelName is null ? ModelKind.FromCheckpoint(SafeTensors.Read(path)) : ModelKind.Parse(modelName);
-        int timeSteps = timeStepsText is null ? model.DefaultTimeSteps
-            : int.TryParse(timeStepsText, CultureInfo.InvariantCulture, out int t) && t > 0 ? t
-            : throw new UsageException($"--timesteps expects an integer >= 1, got '{timeStepsText}'");
-        var (_, test) = TrainCommand.LoadData(dataDir, 1, testLimit);
-        if (test is null) return 1;
+        var file = SafeTensors.Read(path);
+        var (model, timeSteps, warning) = Recipe(file, modelName is null ? null : ModelKind.Parse(modelName), timeStepsOption);
+        if (warning is not null) Console.Error.WriteLine($"spiking: warning: {warning}");
+        var test = TrainCommand.LoadData(dataDir, train: false);
+        if (testLimit > 0 && testLimit < test.Count)
+        {
+            test = new ImageDataset(test.Pixels[..(testLimit * test.PixelsPerImage)].ToArray(), test.Labels[..testLimit].ToArray(), test.Rows, test.Columns, test.Classes);
+        }
 
         using var net = model.Build(timeSteps);
-        Checkpoint.Load(net, path);
+        Checkpoint.Load(net, file);
         using var unused = new Sgd(net.Parameters(), 0);
         var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED),
             model.Loss);
@@ -48,11 +51,56 @@ internal static class EvalCommand
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, {6:F1} s",
             model.Workload, model.Name, Markup.Escape(path), accuracy, test.Count, timeSteps, seconds);
         AnsiConsole.MarkupLine(Markup.Escape($"firing rates: {string.Join(", ", rates)}; {TrainCommand.EnergyLine(report)}"));
-        new JsonLines(jsonPath).Write(
-        [
-            new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
-            new("T", timeSteps), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
-        ]);
+        try
+        {
+            new JsonLines(jsonPath).Write(
+            [
+                new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
+                new("T", timeSteps), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
+                new("warning", warning),
+            ]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"--json '{jsonPath}' could not be written: {e.Message}");
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// The model and time steps to evaluate: the checkpoint's recipe (its metadata, as <c>spiking train</c> writes it),
+    /// else the model recognised from its names at its default T. A <c>--model</c> or an encoding that contradicts the
+    /// recipe is an error; a different <c>--timesteps</c> is honoured with a warning (evaluating at another T is a
+    /// legitimate experiment, but never a silent one).
+    /// </summary>
+    internal static (ModelKind Model, int TimeSteps, string? Warning) Recipe(SafeTensorsFile file, ModelKind? requested, int? requestedTimeSteps)
+    {
+        var metadata = file.Metadata;
+        ModelKind? recorded = null;
+        if (metadata.TryGetValue(ModelKind.ModelKey, out var name))
+        {
+            recorded = ModelKind.TryParse(name) ?? throw new InputException(
+                $"checkpoint '{file.Source}' was written for model '{name}' (its metadata), which this version does not know");
+        }
+        var model = requested ?? recorded ?? ModelKind.FromCheckpoint(file);
+        if (recorded is not null && requested is not null && recorded != requested)
+        {
+            throw new InputException($"checkpoint '{file.Source}' holds a --model {recorded.Name} network (its metadata), not --model {requested.Name}");
+        }
+        if (metadata.TryGetValue(ModelKind.EncodingKey, out var encoding) && encoding != model.Encoding)
+        {
+            throw new InputException(
+                $"checkpoint '{file.Source}' was trained on '{encoding}'-encoded input (its metadata), but --model {model.Name} encodes '{model.Encoding}'");
+        }
+        int? trained = null;
+        if (metadata.TryGetValue(ModelKind.TimeStepsKey, out var text))
+        {
+            trained = Options.ParseInt(text, 1, TrainCommand.MaxTimeSteps, out int t) ? t : throw new InputException(
+                $"checkpoint '{file.Source}' records T='{text}' in its metadata; expected {Options.IntRange(1, TrainCommand.MaxTimeSteps)}");
+        }
+        string? warning = requestedTimeSteps is { } asked && trained is { } recordedSteps && asked != recordedSteps
+            ? $"evaluating at T={asked}, but checkpoint '{file.Source}' was trained at T={recordedSteps} (its metadata)"
+            : null;
+        return (model, requestedTimeSteps ?? trained ?? model.DefaultTimeSteps, warning);
     }
 }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using Spiking.Autograd;
 using Spiking.Layers;
 using Spiking.Layers.Data;
@@ -51,6 +53,21 @@ internal sealed class ModelKind
 
     public bool PoissonInput => Name == "mlp";
 
+    /// <summary>How images become the model's input: <c>poisson</c> spikes (W1) or the <c>direct</c> image as current.</summary>
+    public string Encoding => PoissonInput ? "poisson" : "direct";
+
+    /// <summary>The checkpoint metadata keys of a training run's recipe, which <c>spiking eval</c> reads back.</summary>
+    public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding";
+
+    /// <summary>The recipe a checkpoint carries: model, workload, time steps and input encoding.</summary>
+    public Dictionary<string, string> Recipe(int timeSteps) => new(StringComparer.Ordinal)
+    {
+        [ModelKey] = Name,
+        [WorkloadKey] = Workload,
+        [TimeStepsKey] = timeSteps.ToString(CultureInfo.InvariantCulture),
+        [EncodingKey] = Encoding,
+    };
+
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
@@ -62,13 +79,19 @@ internal sealed class ModelKind
 
     public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, () => new SpikeDrivenTransformer(), rateCrossEntropy: true);
 
-    public static ModelKind Parse(string? name) => name switch
+    /// <summary>The model named by <c>--model</c> (default mlp).</summary>
+    /// <exception cref="UsageException">The name is not a model.</exception>
+    public static ModelKind Parse(string? name) =>
+        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer or sdt, got '{name}'");
+
+    /// <summary>The model of a name (or its workload's), or null.</summary>
+    public static ModelKind? TryParse(string name) => name switch
     {
-        null or "mlp" or "w1" or "W1" => Mlp,
+        "mlp" or "w1" or "W1" => Mlp,
         "cnn" or "w2" or "W2" => Cnn,
         "spikformer" or "w3" or "W3" => Spikformer,
-        "sdt" => SpikeDriven,
-        _ => throw new UsageException($"--model expects mlp, cnn, spikformer or sdt, got '{name}'"),
+        "sdt" or "W3-SDT" => SpikeDriven,
+        _ => null,
     };
 
     /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>

@@ -21,40 +21,46 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal static class TrainCommand
 {
+    /// <summary>The largest number of time steps accepted: beyond it, a batch's activations outgrow one array.</summary>
+    internal const int MaxTimeSteps = 1024;
+
+    /// <summary>The largest batch accepted.</summary>
+    internal const int MaxBatch = 65536;
+
     public static int Run(Options options)
     {
         var model = ModelKind.Parse(options.String("model"));
-        int epochs = options.Int("epochs", 1, min: 1);
-        int batch = options.Int("batch", 64, min: 1);
-        int timeSteps = options.Int("timesteps", model.DefaultTimeSteps, min: 1);
-        double lr = options.Double("lr", 1e-3, min: 0);
-        string optimizerName = options.String("optimizer") ?? "adam";
-        string schedule = options.String("schedule") ?? "none";
+        int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
+        int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
+        int timeSteps = options.Int("timesteps", model.DefaultTimeSteps, min: 1, max: MaxTimeSteps);
+        double lr = options.Double("lr", 1e-3, min: 0, max: float.MaxValue);
+        string optimizerName = options.Choice("optimizer", "adam", "adam", "adamw", "sgd");
+        string schedule = options.Choice("schedule", "none", "none", "cosine", "step");
         ulong seed = (ulong)options.Int("seed", 0, min: 0);
-        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
         int limit = options.Int("limit", 0, min: 0);
         int testLimit = options.Int("test-limit", 0, min: 0);
         string dataDir = options.String("data") ?? ImageDataset.FashionMnistDirectory;
-        string? outPath = options.String("out");
-        string? jsonPath = options.String("json");
-        string? plotDir = options.String("plot");
         var device = ParseDevice(options.String("device"));
+        string? outPath = OutputPaths.File(options, "out");
+        string? jsonPath = OutputPaths.File(options, "json");
+        string? plotDir = options.String("plot");
         options.RejectUnknown();
+        if (plotDir is not null) plotDir = OutputPaths.Folder(options, "plot");
         Parallelism.MaxThreads = threads;
 
-        var (train, test) = LoadData(dataDir, limit, testLimit);
-        if (train is null || test is null) return 1;
+        var train = Limit(LoadData(dataDir, train: true), limit);
+        var test = Limit(LoadData(dataDir, train: false), testLimit);
 
         ModelSeed.Seed(seed);
         using var net = model.Build(timeSteps);
-        if (!OpenDevice(device, net, model)) return 1;
+        OpenDevice(device, net, model);
         using var optimizer = CreateOptimizer(optimizerName, net, lr);
         LearningRateSchedule? scheduler = schedule switch
         {
-            "none" => null,
             "cosine" => new CosineAnnealingLR(optimizer, epochs),
             "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
-            _ => throw new UsageException($"--schedule expects none, cosine or step, got '{schedule}'"),
+            _ => null,
         };
         var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss);
         var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.Loss);
@@ -70,23 +76,33 @@ internal static class TrainCommand
         var stepAccuracy = new List<double>();
         var testAccuracies = new List<double>();
         var epochSeconds = new List<double>();
+        var warnings = new List<string>();
         EnergyReport? lastReport = null;
         double samplesPerSecond = 0;
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            var reporter = TrainingProgress.Run($"epoch {epoch + 1}/{epochs}", trainLoader.BatchCount, progress =>
+            ProgressReporter reporter;
+            try
             {
-                int step = 0, seen = 0;
-                foreach (var b in trainLoader.Epoch(epoch))
+                reporter = TrainingProgress.Run($"epoch {epoch + 1}/{epochs}", trainLoader.BatchCount, progress =>
                 {
-                    var (loss, correct) = trainer.TrainStep(b.Images, b.Labels);
-                    seen += b.Count;
-                    stepLoss.Add(loss);
-                    stepAccuracy.Add((double)correct / b.Count);
-                    progress.Report(++step, loss, (double)correct / b.Count, seen / clock.Elapsed.TotalSeconds);
-                }
-            });
+                    int step = 0, seen = 0;
+                    foreach (var b in trainLoader.Epoch(epoch))
+                    {
+                        var (loss, correct) = trainer.TrainStep(b.Images, b.Labels);
+                        seen += b.Count;
+                        stepLoss.Add(loss);
+                        stepAccuracy.Add((double)correct / b.Count);
+                        progress.Report(++step, loss, (double)correct / b.Count, seen / clock.Elapsed.TotalSeconds);
+                    }
+                });
+            }
+            catch (TrainingDivergedException e)
+            {
+                throw new CliException(ExitCode.Diverged, string.Create(CultureInfo.InvariantCulture,
+                    $"{e.Message} (--lr {lr:G}; the default is 1e-3); stopped in epoch {epoch + 1}, step {e.Step}{(outPath is null ? "" : $"; nothing was written to '{outPath}'")}"));
+            }
             double seconds = clock.Elapsed.TotalSeconds;
             epochSeconds.Add(seconds);
             samplesPerSecond = train.Count / seconds;
@@ -101,22 +117,56 @@ internal static class TrainCommand
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
                 "epoch {0}: train {1:F1} s ({2:F0} samples/s), test accuracy [bold]{3:P2}[/] (eval {4:F1} s), {5}",
                 epoch + 1, seconds, samplesPerSecond, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
+            if (ChanceWarning(accuracy, test.Classes, lr, epoch + 1) is { } warning && warnings.Count == 0)
+            {
+                warnings.Add(warning);
+                Console.Error.WriteLine($"spiking: warning: {warning}");
+            }
         }
 
         // Checkpoints and plots read parameters and spikes on the host.
         if (device.Kind != DeviceKind.Cpu) net.To(Device.Cpu);
         if (outPath is not null)
         {
-            Checkpoint.Save(net, outPath, new Dictionary<string, string> { ["model"] = model.Name, ["workload"] = model.Workload, ["T"] = timeSteps.ToString(CultureInfo.InvariantCulture) });
+            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(timeSteps)));
             AnsiConsole.MarkupLine($"checkpoint written to {Markup.Escape(outPath)}");
         }
-        if (plotDir is not null) WritePlots(plotDir, net, evaluator, test, model, stepLoss, stepAccuracy, testAccuracies, trainLoader.BatchCount, lastReport!);
+        if (plotDir is not null)
+        {
+            Write("plot", plotDir, () => WritePlots(plotDir, net, evaluator, test, model, stepLoss, stepAccuracy, testAccuracies, trainLoader.BatchCount, lastReport!));
+        }
         if (jsonPath is not null)
         {
-            WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds, stepLoss, lastReport!);
+            Write("json", jsonPath, () => WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds, stepLoss, lastReport!, warnings));
         }
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
         return 0;
+    }
+
+    /// <summary>
+    /// A warning when the test accuracy is no better than guessing (within 2 points of 1/classes): the loss stayed
+    /// finite but nothing was learnt, usually because the learning rate is far too high (or too low).
+    /// </summary>
+    internal static string? ChanceWarning(double accuracy, int classes, double lr, int epoch)
+    {
+        double chance = 1.0 / classes;
+        if (accuracy > chance + 0.02) return null;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"after epoch {epoch} the test accuracy {accuracy:P2} is at chance level ({chance:P0} for {classes} classes): the model learnt nothing; " +
+            $"a learning rate far too high or too low is the likely cause (--lr {lr:G}; the default is 1e-3)");
+    }
+
+    /// <summary>Runs an output's writer, turning a file-system failure into a one-line output error.</summary>
+    private static void Write(string option, string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"--{option} '{path}' could not be written: {e.Message}");
+        }
     }
 
     private static Device ParseDevice(string? text)
@@ -131,53 +181,43 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>Opens the CUDA backend and moves the model there; false (with the reason printed) when it cannot.</summary>
-    private static bool OpenDevice(Device device, Module net, ModelKind model)
+    /// <summary>Opens the CUDA backend and moves the model there.</summary>
+    /// <exception cref="CliException">The model has no device path (usage), or no CUDA backend is usable here (unavailable).</exception>
+    private static void OpenDevice(Device device, Module net, ModelKind model)
     {
-        if (device.Kind == DeviceKind.Cpu) return true;
+        if (device.Kind == DeviceKind.Cpu) return;
         if (!model.RunsOnDevices)
         {
-            Console.Error.WriteLine($"spiking: --model {model.Name} cannot train on {device} yet: the transformers' attention and patch ops have no device path; run it on the CPU.");
-            return false;
+            throw new UsageException($"--model {model.Name} cannot train on {device} yet: the transformers' attention and patch ops have no device path; run it on the CPU");
         }
         if (!CudaBackend.IsAvailable(out string reason))
         {
-            Console.Error.WriteLine($"spiking: --device {device}: no CUDA backend here: {reason}");
-            return false;
+            throw new CliException(ExitCode.Unavailable, $"--device {device}: no CUDA backend here: {reason}");
         }
         CudaBackend.Register();
         net.To(device);
-        return true;
     }
 
-    /// <summary>Loads train and test data, printing the loader's explanation (and returning nulls) when it is missing.</summary>
-    internal static (ImageDataset? Train, ImageDataset? Test) LoadData(string directory, int limit, int testLimit)
+    /// <summary>Loads the training or the test half of Fashion-MNIST; an empty half is an input error.</summary>
+    /// <exception cref="InputException">The half holds no images.</exception>
+    internal static ImageDataset LoadData(string directory, bool train)
     {
-        try
-        {
-            var train = ImageDataset.LoadFashionMnist(directory, train: true);
-            var test = ImageDataset.LoadFashionMnist(directory, train: false);
-            return (Limit(train, limit), Limit(test, testLimit));
-        }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
-        {
-            Console.Error.WriteLine($"spiking: {e.Message}");
-            return (null, null);
-        }
+        var data = ImageDataset.LoadFashionMnist(directory, train);
+        if (data.Count == 0) throw new InputException($"the {(train ? "training" : "test")} files in '{directory}' hold no images");
+        return data;
     }
 
     private static ImageDataset Limit(ImageDataset data, int count)
     {
         if (count <= 0 || count >= data.Count) return data;
-        return new ImageDataset(data.Pixels[..(count * data.PixelsPerImage)].ToArray(), data.Labels[..count].ToArray(), data.Rows, data.Columns);
+        return new ImageDataset(data.Pixels[..(count * data.PixelsPerImage)].ToArray(), data.Labels[..count].ToArray(), data.Rows, data.Columns, data.Classes);
     }
 
     private static Optimizer CreateOptimizer(string name, Module net, double lr) => name switch
     {
-        "adam" => new Adam(net.Parameters(), lr),
         "adamw" => new AdamW(net.Parameters(), lr),
         "sgd" => new Sgd(net.Parameters(), lr, momentum: 0.9),
-        _ => throw new UsageException($"--optimizer expects adam, adamw or sgd, got '{name}'"),
+        _ => new Adam(net.Parameters(), lr),
     };
 
     /// <summary>Test accuracy, with operations and firing rates counted over the whole test set.</summary>
@@ -254,7 +294,7 @@ internal static class TrainCommand
                 neurons.Add((name, neuron));
             }
         }
-        var one = new ImageDataset(test.Image(0).ToArray(), [test.Labels[0]], test.Rows, test.Columns);
+        var one = new ImageDataset(test.Image(0).ToArray(), [test.Labels[0]], test.Rows, test.Columns, test.Classes);
         using (var loader = new DataLoader(one, 1, shuffle: false))
         {
             foreach (var b in loader.Epoch(0)) evaluator.EvaluateBatch(b.Images, b.Labels);
@@ -280,7 +320,7 @@ internal static class TrainCommand
     }
 
     private static void WriteJson(string path, ModelKind model, int epochs, int batch, int timeSteps, int threads, int samples,
-        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, EnergyReport report)
+        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, EnergyReport report, List<string> warnings)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -289,45 +329,48 @@ internal static class TrainCommand
             w.WriteString("workload", model.Workload);
             w.WriteString("model", model.Name);
             w.WriteString("engine", "spiking");
-            w.WriteNumber("epochs", epochs);
-            w.WriteNumber("batch", batch);
-            w.WriteNumber("T", timeSteps);
-            w.WriteNumber("threads", threads);
-            w.WriteNumber("train_samples", samples);
-            w.WriteNumber("test_acc", testAccuracies[^1]);
+            JsonLines.Number(w, "epochs", epochs);
+            JsonLines.Number(w, "batch", batch);
+            JsonLines.Number(w, "T", timeSteps);
+            JsonLines.Number(w, "threads", threads);
+            JsonLines.Number(w, "train_samples", samples);
+            JsonLines.Number(w, "test_acc", testAccuracies[^1]);
             double trainSeconds = 0;
             foreach (var e in epochSeconds) trainSeconds += e;
-            w.WriteNumber("samples_per_s", (double)samples * epochs / trainSeconds);
-            w.WriteNumber("peak_rss_mb", MachineInfo.PeakRssMib());
+            JsonLines.Number(w, "samples_per_s", (double)samples * epochs / trainSeconds);
+            JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
             w.WriteStartArray("epoch_seconds");
-            foreach (var s in epochSeconds) w.WriteNumberValue(s);
+            foreach (var s in epochSeconds) JsonLines.NumberValue(w, s);
             w.WriteEndArray();
             w.WriteStartArray("epoch_test_acc");
-            foreach (var a in testAccuracies) w.WriteNumberValue(a);
+            foreach (var a in testAccuracies) JsonLines.NumberValue(w, a);
             w.WriteEndArray();
-            w.WriteNumber("final_loss", stepLoss[^1]);
+            JsonLines.Number(w, "final_loss", stepLoss[^1]);
             w.WriteStartObject("firing_rates");
-            foreach (var r in report.FiringRates) w.WriteNumber(r.Name, r.Rate);
+            foreach (var r in report.FiringRates) JsonLines.Number(w, r.Name, r.Rate);
             w.WriteEndObject();
             w.WriteStartObject("energy");
-            w.WriteNumber("sops_per_sample", report.SynapticOperations);
-            w.WriteNumber("macs_per_sample", report.MultiplyAccumulates);
-            w.WriteNumber("microjoules_per_sample", report.Microjoules);
-            w.WriteNumber("e_ac_pj", EnergyModel.AccumulatePicojoules);
-            w.WriteNumber("e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
+            JsonLines.Number(w, "sops_per_sample", report.SynapticOperations);
+            JsonLines.Number(w, "macs_per_sample", report.MultiplyAccumulates);
+            JsonLines.Number(w, "microjoules_per_sample", report.Microjoules);
+            JsonLines.Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
+            JsonLines.Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
             w.WriteStartArray("layers");
             foreach (var l in report.Layers)
             {
                 w.WriteStartObject();
                 w.WriteString("name", l.Name);
                 w.WriteString("kind", l.Kind);
-                w.WriteNumber("sops", l.SynapticOperations);
-                w.WriteNumber("macs", l.MultiplyAccumulates);
-                w.WriteNumber("microjoules", l.Microjoules);
+                JsonLines.Number(w, "sops", l.SynapticOperations);
+                JsonLines.Number(w, "macs", l.MultiplyAccumulates);
+                JsonLines.Number(w, "microjoules", l.Microjoules);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteEndObject();
+            w.WriteStartArray("warnings");
+            foreach (var warning in warnings) w.WriteStringValue(warning);
+            w.WriteEndArray();
             w.WriteString("cpu", MachineInfo.CpuName());
             w.WriteString("simd", MachineInfo.SimdName());
             w.WriteEndObject();

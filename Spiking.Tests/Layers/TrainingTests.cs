@@ -123,16 +123,8 @@ public sealed class TrainingTests
     {
         using var folder = new TempFolder();
         var error = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            Assert.Equal(1, Spiking.Cli.CommandLine.Run(["train", "--data", folder.Path]));
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
+        Assert.Equal(3, Spiking.Cli.CommandLine.Run(["train", "--data", folder.Path], error));
+        Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(folder.Path, error.ToString(), StringComparison.Ordinal);
         Assert.Contains("dataset-fashion-mnist", error.ToString(), StringComparison.Ordinal);
     }
