@@ -80,7 +80,7 @@ internal static class CommandLine
         }
         try
         {
-            var options = Options.Parse(args.AsSpan(1));
+            var options = Options.Parse(args.AsSpan(1), error);
             return args[0] switch
             {
                 "train" => Training.TrainCommand.Run(options),

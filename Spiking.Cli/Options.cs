@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 
 namespace Spiking.Cli;
 
@@ -21,13 +22,19 @@ internal sealed class Options
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<string> _positional = [];
 
+    private TextWriter _diagnostics = TextWriter.Null;
+
     /// <summary>The words that are not options, in order.</summary>
     public IReadOnlyList<string> Positional => _positional;
 
+    /// <summary>Writes <c>spiking: warning: …</c> where the command's errors go (standard error).</summary>
+    public void Warn(string warning) => _diagnostics.WriteLine($"spiking: warning: {warning}");
+
+    /// <summary>Reads a command line; warnings go to <paramref name="diagnostics"/>.</summary>
     /// <exception cref="UsageException">An option lacks its value, has an empty name or value, or appears twice.</exception>
-    public static Options Parse(ReadOnlySpan<string> args)
+    public static Options Parse(ReadOnlySpan<string> args, TextWriter? diagnostics = null)
     {
-        var o = new Options();
+        var o = new Options { _diagnostics = diagnostics ?? TextWriter.Null };
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -104,8 +111,8 @@ internal sealed class Options
     public static string DoubleRange(double min, double max) => (min, max) switch
     {
         (double.MinValue, double.MaxValue) => "a finite number",
-        (_, double.MaxValue) => string.Create(CultureInfo.InvariantCulture, $"a finite number >= {min:G}"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"a finite number from {min:G} to {max:G}"),
+        (_, double.MaxValue) => string.Create(CultureInfo.InvariantCulture, $"a finite number >= {min:G4}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"a finite number from {min:G4} to {max:G4}"),
     };
 
     private static string Alternatives(string[] allowed) =>

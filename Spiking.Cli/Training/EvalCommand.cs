@@ -32,7 +32,7 @@ internal static class EvalCommand
 
         var file = SafeTensors.Read(path);
         var (model, timeSteps, warning) = Recipe(file, modelName is null ? null : ModelKind.Parse(modelName), timeStepsOption);
-        if (warning is not null) Console.Error.WriteLine($"spiking: warning: {warning}");
+        if (warning is not null) options.Warn(warning);
         var test = TrainCommand.LoadData(dataDir, train: false);
         if (testLimit > 0 && testLimit < test.Count)
         {

@@ -101,7 +101,7 @@ internal static class TrainCommand
             catch (TrainingDivergedException e)
             {
                 throw new CliException(ExitCode.Diverged, string.Create(CultureInfo.InvariantCulture,
-                    $"{e.Message} (--lr {lr:G}; the default is 1e-3); stopped in epoch {epoch + 1}, step {e.Step}{(outPath is null ? "" : $"; nothing was written to '{outPath}'")}"));
+                    $"{e.Message} with --lr (the default is 1e-3); in epoch {epoch + 1}{(outPath is null ? "" : $"; nothing was written to '{outPath}'")}"));
             }
             double seconds = clock.Elapsed.TotalSeconds;
             epochSeconds.Add(seconds);
@@ -120,7 +120,7 @@ internal static class TrainCommand
             if (ChanceWarning(accuracy, test.Classes, lr, epoch + 1) is { } warning && warnings.Count == 0)
             {
                 warnings.Add(warning);
-                Console.Error.WriteLine($"spiking: warning: {warning}");
+                options.Warn(warning);
             }
         }
 

@@ -76,6 +76,72 @@ public sealed class ConformanceTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"meta": {"family": "surrogate"}, "cases": []}""", "has an empty \"cases\" list")]
+    [InlineData("""{"meta": {"family": "surrogate"}, "cases": [{"id": "e1", "surrogate": "ATan", "params": {}, "x": [], "spike": [], "grad": []}]}""", "case e1 of case.json compares no values")]
+    [InlineData("""{"meta": {"family": "tiny_network"}, "cases": [{"id": "t0", "lif_params": {"v_reset": 0.0, "surrogate": {"name": "ATan", "params": {}}}, "binary_input": false, "x_seq": [], "W1": [], "W2": []}]}""", "t0")]
+    public void A_file_or_case_that_checks_nothing_is_an_error_and_the_command_exits_3(string json, string message)
+    {
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "case.json"), json);
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output);
+            Assert.Equal((0, 1, 1, 0L), (summary.Passed, summary.Failed, summary.Errors, summary.Values));
+            Assert.Contains(message, output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("ERROR", output.ToString(), StringComparison.Ordinal);
+            var error = new StringWriter();
+            Assert.Equal(3, Spiking.Cli.CommandLine.Run(["conformance", dir.FullName], error));
+            CommandLineErrorTests.AssertOneLineError(error.ToString(), "1 case or file in");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_family_filter_is_checked_and_one_that_matches_no_file_is_an_error()
+    {
+        Assert.Throws<ArgumentException>(() => ConformanceRunner.Run(Golden.Directory, new StringWriter(), family: "neuron"));
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "s.json"), File.ReadAllText(Path.Combine(Golden.Directory, "surrogate.json")));
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output, family: "batchnorm");
+            Assert.Equal((0, 1, 1), (summary.Passed, summary.Failed, summary.Errors));
+            Assert.Contains("no file of family 'batchnorm'", output.ToString(), StringComparison.Ordinal);
+            Assert.Equal(3, Spiking.Cli.CommandLine.Run(["conformance", dir.FullName, "--family", "batchnorm"], new StringWriter()));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_mismatch_exits_1_and_a_full_pass_exits_0_counting_every_compared_value()
+    {
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "case.json"),
+                """{"meta": {"family": "surrogate"}, "cases": [{"id": "s3", "surrogate": "ATan", "params": {}, "x": [0, 1], "spike": [1, 1], "grad": [1, 0.1]}]}""");
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output);
+            // Two spikes, two gradients through the op and two through the surrogate's scalar derivative.
+            Assert.Equal((0, 1, 0, 6L), (summary.Passed, summary.Failed, summary.Errors, summary.Values));
+            Assert.Equal(1, Spiking.Cli.CommandLine.Run(["conformance", dir.FullName], new StringWriter()));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+        Assert.Equal(0, Spiking.Cli.CommandLine.Run(["conformance", Golden.Directory, "--family", "surrogate"], new StringWriter()));
+    }
+
     [Fact]
     public void A_missing_directory_throws_and_an_empty_one_fails()
     {

@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json;
+using Spiking.Cli;
+using Spiking.Cli.Training;
+using Spiking.Layers;
+using Spiking.Layers.Serialization;
+using Spiking.Tests.Layers;
+using Xunit;
+
+namespace Spiking.Tests.Cli;
+
+/// <summary>
+/// A checkpoint carries its recipe (model, time steps, encoding) and <c>spiking eval</c> uses it: a contradicting
+/// <c>--model</c> or encoding is refused, another <c>--timesteps</c> is warned about, and eval needs only the test files.
+/// </summary>
+[Collection("Parallelism")]
+public sealed class CheckpointRecipeTests
+{
+    private static SafeTensorsFile Written(TempFolder folder, Dictionary<string, string>? metadata)
+    {
+        string path = folder.File($"{Guid.NewGuid():N}.safetensors");
+        using var net = ReferenceModels.SpikingMlp();
+        Checkpoint.Save(net, path, metadata);
+        return SafeTensors.Read(path);
+    }
+
+    [Fact]
+    public void The_recipe_written_by_train_is_what_eval_uses()
+    {
+        using var folder = new TempFolder();
+        var file = Written(folder, ModelKind.Cnn.Recipe(2));
+        Assert.Equal("cnn", file.Metadata["model"]);
+        Assert.Equal("2", file.Metadata["T"]);
+        Assert.Equal("direct", file.Metadata["encoding"]);
+        var (model, timeSteps, warning) = EvalCommand.Recipe(file, requested: null, requestedTimeSteps: null);
+        Assert.Same(ModelKind.Cnn, model);
+        Assert.Equal(2, timeSteps);
+        Assert.Null(warning);
+    }
+
+    [Fact]
+    public void Another_time_step_count_is_honoured_with_a_warning()
+    {
+        using var folder = new TempFolder();
+        var file = Written(folder, ModelKind.Mlp.Recipe(2));
+        var (_, timeSteps, warning) = EvalCommand.Recipe(file, requested: null, requestedTimeSteps: 8);
+        Assert.Equal(8, timeSteps);
+        Assert.Equal($"evaluating at T=8, but checkpoint '{file.Source}' was trained at T=2 (its metadata)", warning);
+    }
+
+    [Fact]
+    public void A_contradicting_model_encoding_or_unreadable_recipe_is_an_input_error()
+    {
+        using var folder = new TempFolder();
+        var cnn = Written(folder, ModelKind.Cnn.Recipe(4));
+        var e = Assert.Throws<InputException>(() => EvalCommand.Recipe(cnn, ModelKind.Mlp, null));
+        Assert.Contains("holds a --model cnn network (its metadata), not --model mlp", e.Message, StringComparison.Ordinal);
+
+        var recipe = ModelKind.Mlp.Recipe(8);
+        recipe["encoding"] = "latency";
+        e = Assert.Throws<InputException>(() => EvalCommand.Recipe(Written(folder, recipe), null, null));
+        Assert.Contains("trained on 'latency'-encoded input", e.Message, StringComparison.Ordinal);
+
+        recipe = ModelKind.Mlp.Recipe(8);
+        recipe["T"] = "eight";
+        e = Assert.Throws<InputException>(() => EvalCommand.Recipe(Written(folder, recipe), null, null));
+        Assert.Contains("records T='eight'", e.Message, StringComparison.Ordinal);
+
+        e = Assert.Throws<InputException>(() => EvalCommand.Recipe(Written(folder, new() { ["model"] = "resnet" }), null, null));
+        Assert.Contains("model 'resnet'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_checkpoint_without_a_recipe_is_recognised_by_its_names_at_the_default_time_steps()
+    {
+        using var folder = new TempFolder();
+        var (model, timeSteps, warning) = EvalCommand.Recipe(Written(folder, null), null, null);
+        Assert.Same(ModelKind.Mlp, model);
+        Assert.Equal(ModelKind.Mlp.DefaultTimeSteps, timeSteps);
+        Assert.Null(warning);
+    }
+
+    [Fact]
+    public void Eval_reads_only_the_test_files_and_reports_the_recipe_it_used()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 1, 40);
+        foreach (var name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" }) File.Delete(folder.File(name));
+        string checkpoint = folder.File("w.safetensors"), json = folder.File("eval.jsonl");
+        using (var net = ReferenceModels.SpikingMlp()) Checkpoint.Save(net, checkpoint, ModelKind.Mlp.Recipe(3));
+        var error = new StringWriter();
+        Assert.Equal(0, CommandLine.Run(["eval", "--checkpoint", checkpoint, "--data", folder.Path, "--threads", "1", "--timesteps", "2", "--json", json], error));
+        Assert.Contains("warning: evaluating at T=2, but checkpoint", error.ToString(), StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2, doc.RootElement.GetProperty("T").GetInt32());
+        Assert.Equal(40, doc.RootElement.GetProperty("test_samples").GetInt32());
+        Assert.StartsWith("evaluating at T=2", doc.RootElement.GetProperty("warning").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Eval_refuses_a_checkpoint_with_non_finite_weights_as_an_input_error()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 1, 8);
+        string checkpoint = folder.File("nan.safetensors");
+        using (var net = ReferenceModels.SpikingMlp())
+        {
+            net.StateDict()[0].Value!.AsSpan()[0] = float.NaN;
+            Checkpoint.Save(net, checkpoint, ModelKind.Mlp.Recipe(8), allowNonFinite: true);
+        }
+        var error = new StringWriter();
+        Assert.Equal(3, CommandLine.Run(["eval", "--checkpoint", checkpoint, "--data", folder.Path, "--threads", "1"], error));
+        CommandLineErrorTests.AssertOneLineError(error.ToString(), "holds NaN at element 0");
+    }
+}
