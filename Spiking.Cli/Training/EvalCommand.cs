@@ -33,6 +33,7 @@ internal static class EvalCommand
         var file = SafeTensors.Read(path);
         var (model, timeSteps, warning) = Recipe(file, modelName is null ? null : ModelKind.Parse(modelName), timeStepsOption);
         if (warning is not null) options.Warn(warning);
+        model.CheckSize(timeSteps, batch);
         var test = TrainCommand.LoadData(dataDir, train: false);
         if (testLimit > 0 && testLimit < test.Count)
         {

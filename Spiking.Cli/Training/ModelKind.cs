@@ -15,9 +15,29 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, Func<Module> build, bool rateCrossEntropy = false)
+    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<Module> build, bool rateCrossEntropy = false)
     {
-        (Name, Workload, DefaultTimeSteps, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, build, rateCrossEntropy);
+        (Name, Workload, DefaultTimeSteps, LargestTensorPerSample, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, largestTensorPerSample, build, rateCrossEntropy);
+    }
+
+    /// <summary>
+    /// A power-of-two bound on the floats per sample and time step of the model's largest tensor (W1: its 784 inputs;
+    /// W2: the 32·9·14·14 unfolded input of its second convolution; the transformers: a 64-channel 3×3 convolution
+    /// unfolded at 28×28), so T × batch can be refused before a tensor would pass <see cref="int.MaxValue"/> elements.
+    /// </summary>
+    public int LargestTensorPerSample { get; }
+
+    /// <summary>
+    /// Refuses a batch and time-step count whose largest tensor would hold more elements than one array can.
+    /// </summary>
+    /// <exception cref="UsageException">T × batch × <see cref="LargestTensorPerSample"/> exceeds <see cref="int.MaxValue"/>.</exception>
+    public void CheckSize(int timeSteps, int batch)
+    {
+        if ((long)timeSteps * batch * LargestTensorPerSample > int.MaxValue)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--timesteps {timeSteps} × --batch {batch} is too large for --model {Name}: its largest tensor would pass {int.MaxValue} elements; keep T × batch at most {int.MaxValue / LargestTensorPerSample}"));
+        }
     }
 
     private readonly Func<Module> _build;
@@ -71,13 +91,13 @@ internal sealed class ModelKind
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
-    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, () => ReferenceModels.SpikingMlp());
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, () => ReferenceModels.SpikingMlp());
 
-    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, () => ReferenceModels.SpikingCnn());
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, () => ReferenceModels.SpikingCnn());
 
-    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, () => new Spikformer(), rateCrossEntropy: true);
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, () => new Spikformer(), rateCrossEntropy: true);
 
-    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, () => new SpikeDrivenTransformer(), rateCrossEntropy: true);
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, () => new SpikeDrivenTransformer(), rateCrossEntropy: true);
 
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>

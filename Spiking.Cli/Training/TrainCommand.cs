@@ -46,6 +46,7 @@ internal static class TrainCommand
         string? jsonPath = OutputPaths.File(options, "json");
         string? plotDir = options.String("plot");
         options.RejectUnknown();
+        model.CheckSize(timeSteps, batch);
         if (plotDir is not null) plotDir = OutputPaths.Folder(options, "plot");
         Parallelism.MaxThreads = threads;
 

@@ -45,6 +45,8 @@ public sealed class CommandLineErrorTests
     [InlineData("train --batch 100000000", "--batch expects an integer from 1 to 65536")]
     [InlineData("train --timesteps 0", "--timesteps expects an integer from 1 to 1024")]
     [InlineData("train --timesteps 1000000", "got '1000000'")]
+    [InlineData("train --timesteps 1024 --batch 65536", "--timesteps 1024 × --batch 65536 is too large for --model mlp")]
+    [InlineData("train --model spikformer --timesteps 8 --batch 1024", "keep T × batch at most 4095")]
     [InlineData("train --threads 0", "--threads expects an integer from 1 to 1024")]
     [InlineData("train --seed -3", "--seed expects an integer >= 0")]
     [InlineData("train --model resnet", "--model expects mlp, cnn, spikformer or sdt, got 'resnet'")]
