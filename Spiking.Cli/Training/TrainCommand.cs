@@ -199,14 +199,22 @@ internal static class TrainCommand
         net.To(device);
     }
 
-    /// <summary>Loads the training or the test half of Fashion-MNIST; an empty half is an input error.</summary>
-    /// <exception cref="InputException">The half holds no images.</exception>
+    /// <summary>Loads the training or the test half of Fashion-MNIST; an empty half or another image size is an input error.</summary>
+    /// <exception cref="InputException">The half holds no images, or not 28×28 ones.</exception>
     internal static ImageDataset LoadData(string directory, bool train)
     {
         var data = ImageDataset.LoadFashionMnist(directory, train);
-        if (data.Count == 0) throw new InputException($"the {(train ? "training" : "test")} files in '{directory}' hold no images");
+        string half = train ? "training" : "test";
+        if (data.Count == 0) throw new InputException($"the {half} files in '{directory}' hold no images");
+        if (data.Rows != ImageSide || data.Columns != ImageSide)
+        {
+            throw new InputException($"the {half} images in '{directory}' are {data.Rows}×{data.Columns} pixels; the models take {ImageSide}×{ImageSide} (Fashion-MNIST, MNIST)");
+        }
         return data;
     }
+
+    /// <summary>The side of the square images every model of the CLI is built for.</summary>
+    internal const int ImageSide = 28;
 
     private static ImageDataset Limit(ImageDataset data, int count)
     {

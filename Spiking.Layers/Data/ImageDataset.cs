@@ -104,6 +104,10 @@ public sealed class ImageDataset
         string labelsPath = Find(directory, prefix + "-labels-idx1-ubyte");
         var images = IdxFile.ReadImages(imagesPath);
         byte[] labels = IdxFile.ReadLabels(labelsPath);
+        if (images.Rows == 0 || images.Columns == 0)
+        {
+            throw new InvalidDataException($"'{imagesPath}' declares images of {images.Rows}×{images.Columns} pixels; an image needs at least one. {IdxFile.DataHint}");
+        }
         if (images.Count != labels.Length)
         {
             throw new InvalidDataException(

@@ -174,6 +174,35 @@ public sealed class CommandLineErrorTests
         AssertOneLineError(error, "no such directory");
     }
 
+    /// <summary>Writes the four raw IDX files of a data folder with <paramref name="count"/> images of rows × columns each.</summary>
+    private static void WriteIdx(string folder, int count, int rows, int columns)
+    {
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            using (var images = File.Create(Path.Combine(folder, $"{prefix}-images-idx3-ubyte")))
+            {
+                foreach (int v in new[] { Spiking.Layers.Data.IdxFile.ImagesMagic, count, rows, columns }) images.Write([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
+                images.Write(new byte[count * rows * columns]);
+            }
+            using var labels = File.Create(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"));
+            foreach (int v in new[] { Spiking.Layers.Data.IdxFile.LabelsMagic, count }) labels.Write([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
+            labels.Write(new byte[count]);
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 32, 32, "are 32×32 pixels; the models take 28×28")]
+    [InlineData(4, 0, 28, "declares images of 0×28 pixels")]
+    [InlineData(0, 28, 28, "hold no images")]
+    public void Well_formed_data_the_models_cannot_take_is_an_input_error(int count, int rows, int columns, string mentions)
+    {
+        using var folder = new TempFolder();
+        WriteIdx(folder.Path, count, rows, columns);
+        var (code, error) = Run("train", "--data", folder.Path, "--threads", "1");
+        Assert.Equal(3, code);
+        AssertOneLineError(error, mentions);
+    }
+
     [Fact]
     public void Only_a_bug_is_classified_as_internal_and_multi_line_messages_become_one_line()
     {
