@@ -162,7 +162,7 @@ internal static class FuzzCampaign
 
     // Loading may hold the input, its parse and the decoded tensors, and gzip expands up to 1032:1; beyond that
     // plus a fixed allowance, an input makes the loader allocate what it does not contain.
-    private static long AllocationLimit(int inputLength) => (64L << 20) + 1100L * inputLength;
+    internal static long AllocationLimit(int inputLength) => (64L << 20) + 1100L * inputLength;
 
     private static string FirstLine(string message)
     {

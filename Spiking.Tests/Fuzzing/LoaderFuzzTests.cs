@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Threading;
 using Xunit;
 
 namespace Spiking.Tests.Fuzzing;
@@ -84,6 +85,25 @@ public sealed class FuzzCorpusTests
             "golden-json" => new GoldenJsonTarget(),
             _ => throw new InvalidOperationException($"Corpus folder '{loader}' names no fuzz target (safetensors, idx, golden-json)."),
         };
-        target.Run(File.ReadAllBytes(Path.Combine(FuzzFiles.Folder("Corpus"), loader, file)));
+        var input = File.ReadAllBytes(Path.Combine(FuzzFiles.Folder("Corpus"), loader, file));
+        Exception? crash = null;
+        long allocated = 0;
+        var run = new Thread(() =>
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                target.Run(input);
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+            catch (Exception e)
+            {
+                crash = e;
+            }
+        }, 64 << 20) { IsBackground = true };
+        run.Start();
+        Assert.True(run.Join(FuzzSmoke.HangLimit), $"{loader}/{file} was still loading after {FuzzSmoke.HangLimit.TotalSeconds} s");
+        Assert.True(crash is null, $"{loader}/{file} crashed the loader: {crash}");
+        Assert.True(allocated <= FuzzCampaign.AllocationLimit(input.Length), $"{loader}/{file} ({input.Length} bytes) made the loader allocate {allocated} bytes");
     }
 }
