@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using Spiking.Layers.IO;
 using Spiking.Tensors;
 
 namespace Spiking.Layers.Serialization;
@@ -31,12 +32,14 @@ public static class SafeTensors
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not valid safetensors.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not valid safetensors, is larger than one array holds (about 2 GiB), or is not a regular file
+    /// (see <see cref="InputFile"/>).
+    /// </exception>
     public static SafeTensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(InputFile.ReadAllBytes(path, Array.MaxLength, "Safetensors file"), path);
     }
 
     /// <summary>Parses and validates safetensors bytes; <paramref name="source"/> names them in messages.</summary>
