@@ -1179,14 +1179,16 @@ def groups(results, cls, limit=25):
             counts.setdefault(key, []).append(r["surface"] + "/" + r["case"])
     out = []
     for key, names in sorted(counts.items(), key=lambda kv: -len(kv[1]))[:limit]:
-        out.append("- %d × `%s`  (e.g. %s)" % (len(names), key.replace("`", "'"), ", ".join(names[:3])))
+        shown = names if cls in (SILENT, HANG, REFUSED) else names[:3]
+        out.append("- %d × `%s`  (%s%s)" % (len(names), key.replace("`", "'"), "" if len(shown) == len(names) else "e.g. ", ", ".join(shown)))
     return "\n".join(out)
 
 
 def report(results, args, seconds, spiking):
     md = ["# spiking bad-input survey", "",
-          "`%s` — seed %d, %d cases, %.0f s, timeout %d s (training %d s)." % (
-              " ".join(spiking), args.seed, len(results), seconds, args.timeout, args.train_timeout), "",
+          "`%s` — seed %d, %d cases, %s, timeout %d s (training %d s)." % (
+              " ".join(spiking), args.seed, len(results), "%.0f s" % seconds if seconds is not None else "time not recorded",
+              args.timeout, args.train_timeout), "",
           table(results, ""), "",
           "Columns: see scripts/bad-inputs/README.md. *multi-line errors* counts the clear errors whose stderr has more than one non-empty line.", ""]
     for cls in (TRACE, BUG, HANG, SILENT, REFUSED):
@@ -1216,7 +1218,13 @@ def main():
     ap.add_argument("--match", default=None, help="run only cases whose name matches this regex")
     ap.add_argument("--work", default=None, help="scratch folder (default: a new temporary one, removed afterwards)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    ap.add_argument("--report", metavar="JSONL", help="only re-render the table of an earlier run's cases.jsonl")
     args = ap.parse_args()
+
+    if args.report:
+        results = [json.loads(l) for l in open(args.report) if l.strip()]
+        print(report(results, args, None, shlex.split(args.spiking)))
+        return
 
     t_start = time.monotonic()
     work = os.path.abspath(args.work) if args.work else tempfile.mkdtemp(prefix="spiking-bad-inputs-")
