@@ -4,6 +4,8 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Text.Unicode;
+using Spiking.Layers.IO;
 
 namespace Spiking.Cli.Conformance;
 
@@ -25,6 +27,9 @@ public sealed record ConformanceSummary(int Passed, int Failed, int Errors, long
 public static class ConformanceRunner
 {
     private delegate void CaseHandler(JsonElement c, string context, CaseCheck check);
+
+    /// <summary>The largest golden file read (the shared ones are at most tens of kilobytes).</summary>
+    private const long MaxFileBytes = 64L << 20;
 
     private static readonly Dictionary<string, CaseHandler> s_families = new(StringComparer.Ordinal)
     {
@@ -93,7 +98,9 @@ public static class ConformanceRunner
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path));
+            byte[] bytes = InputFile.ReadAllBytes(path, MaxFileBytes, "Golden file");
+            if (!Utf8.IsValid(bytes)) throw new InvalidDataException($"Golden file '{path}' is not valid UTF-8 text.");
+            document = JsonDocument.Parse(bytes);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -103,67 +110,80 @@ public static class ConformanceRunner
         }
         using (document)
         {
-            var root = document.RootElement;
-            string? family = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
-                && meta.TryGetProperty("family", out var fam) && fam.ValueKind == JsonValueKind.String ? fam.GetString() : null;
-            if (familyFilter is not null && !string.Equals(family, familyFilter, StringComparison.Ordinal)) return;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("cases", out var cases) || cases.ValueKind != JsonValueKind.Array)
+            try
             {
-                output.WriteLine($"{name,-44} FAIL ERROR {name} has no \"cases\" list");
-                total.Error();
-                return;
+                RunCases(document.RootElement, name, output, familyFilter, total);
             }
-            if (cases.GetArrayLength() == 0)
+            catch (InvalidOperationException e)
             {
-                output.WriteLine($"{name,-44} FAIL ERROR {name} has an empty \"cases\" list");
+                // A string escape that names no character (a lone surrogate, \ud800) is valid JSON but has no text.
+                output.WriteLine($"{name,-44} FAIL ERROR {name} holds a string that is not text: {e.Message}");
                 total.Error();
-                return;
             }
-            output.WriteLine($"# {name}: family {family ?? "(none)"}, {cases.GetArrayLength()} cases");
-            CaseHandler? handler = null;
-            string? fileError = family is null
-                ? $"{name} has no meta.family"
-                : s_families.TryGetValue(family, out handler) ? null
-                : $"unknown family '{family}' in {name} (known: {string.Join(", ", KnownFamilies)})";
-            int index = 0;
-            foreach (var c in cases.EnumerateArray())
+        }
+    }
+
+    private static void RunCases(JsonElement root, string name, TextWriter output, string? familyFilter, Tally total)
+    {
+        string? family = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("family", out var fam) && fam.ValueKind == JsonValueKind.String ? fam.GetString() : null;
+        if (familyFilter is not null && !string.Equals(family, familyFilter, StringComparison.Ordinal)) return;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("cases", out var cases) || cases.ValueKind != JsonValueKind.Array)
+        {
+            output.WriteLine($"{name,-44} FAIL ERROR {name} has no \"cases\" list");
+            total.Error();
+            return;
+        }
+        if (cases.GetArrayLength() == 0)
+        {
+            output.WriteLine($"{name,-44} FAIL ERROR {name} has an empty \"cases\" list");
+            total.Error();
+            return;
+        }
+        output.WriteLine($"# {name}: family {family ?? "(none)"}, {cases.GetArrayLength()} cases");
+        CaseHandler? handler = null;
+        string? fileError = family is null
+            ? $"{name} has no meta.family"
+            : s_families.TryGetValue(family, out handler) ? null
+            : $"unknown family '{family}' in {name} (known: {string.Join(", ", KnownFamilies)})";
+        int index = 0;
+        foreach (var c in cases.EnumerateArray())
+        {
+            string id = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
+                ? idElement.GetString()! : $"{name}[{index}]";
+            index++;
+            if (fileError is not null)
             {
-                string id = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String
-                    ? idElement.GetString()! : $"{name}[{index}]";
-                index++;
-                if (fileError is not null)
-                {
-                    output.WriteLine($"{id,-44} {"-",9} {"-",9}  FAIL  ERROR {fileError}");
-                    total.Error();
-                    continue;
-                }
-                var check = new CaseCheck();
-                string? error = null;
-                try
-                {
-                    handler!(c, $"case {id} of {name}", check);
-                }
-                catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
-                {
-                    error = e.Message;
-                }
-                if (error is null && check.Compared == 0) error = $"case {id} of {name} compares no values";
-                total.Values += check.Compared;
-                if (error is null && check.Passed)
-                {
-                    output.WriteLine(Line(id, check, "PASS", null));
-                    total.Passed++;
-                }
-                else if (error is null)
-                {
-                    output.WriteLine(Line(id, check, "FAIL", string.Join("; ", check.Failures)));
-                    total.Failed++;
-                }
-                else
-                {
-                    output.WriteLine(Line(id, check, "FAIL", $"ERROR {error}"));
-                    total.Error();
-                }
+                output.WriteLine($"{id,-44} {"-",9} {"-",9}  FAIL  ERROR {fileError}");
+                total.Error();
+                continue;
+            }
+            var check = new CaseCheck();
+            string? error = null;
+            try
+            {
+                handler!(c, $"case {id} of {name}", check);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+            {
+                error = e.Message;
+            }
+            if (error is null && check.Compared == 0) error = $"case {id} of {name} compares no values";
+            total.Values += check.Compared;
+            if (error is null && check.Passed)
+            {
+                output.WriteLine(Line(id, check, "PASS", null));
+                total.Passed++;
+            }
+            else if (error is null)
+            {
+                output.WriteLine(Line(id, check, "FAIL", string.Join("; ", check.Failures)));
+                total.Failed++;
+            }
+            else
+            {
+                output.WriteLine(Line(id, check, "FAIL", $"ERROR {error}"));
+                total.Error();
             }
         }
     }
