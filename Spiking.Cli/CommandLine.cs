@@ -63,20 +63,27 @@ internal static class CommandLine
         Numbers use a decimal point (1.5, 1e-3); every option takes a value (--name value or --name=value).
         """;
 
+    private const string Commands = "train, eval, conformance, info, gpu-selftest, bench, help";
+
     /// <summary>Runs one command line; user errors go to <paramref name="error"/> (default: standard error) as one line, never as a stack trace.</summary>
     /// <returns>The process exit status (<see cref="ExitCode"/>).</returns>
     public static int Run(string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0)
+        {
+            error.WriteLine($"spiking: no command given; commands are {Commands} (see 'spiking help')");
+            return (int)ExitCode.Usage;
+        }
+        if (args[0] is "-h" or "--help" or "help")
         {
             if (args.Length > 1)
             {
                 error.WriteLine($"spiking: help takes no arguments, got '{args[1]}'");
                 return (int)ExitCode.Usage;
             }
-            (args.Length == 0 ? error : Console.Out).WriteLine(Usage + ExitCodes);
-            return (int)(args.Length == 0 ? ExitCode.Usage : ExitCode.Success);
+            Console.Out.WriteLine(Usage + ExitCodes);
+            return (int)ExitCode.Success;
         }
         try
         {
@@ -89,7 +96,7 @@ internal static class CommandLine
                 "info" => InfoCommand.Run(options),
                 "gpu-selftest" => GpuSelfTestCommand.Run(options),
                 "bench" => BenchCommand.Run(options),
-                _ => throw new UsageException($"unknown command '{args[0]}'; commands are train, eval, conformance, info, gpu-selftest, bench"),
+                _ => throw new UsageException($"unknown command '{args[0]}'; commands are {Commands}"),
             };
         }
         catch (Exception e)

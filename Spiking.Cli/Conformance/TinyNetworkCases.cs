@@ -23,6 +23,16 @@ internal static class TinyNetworkCases
 {
     public static void Check(JsonElement c, string context, CaseCheck check)
     {
+        if (c.TryGetProperty("architecture", out _))
+        {
+            // The description names the layers; this family builds Linear → LIFNode → Linear → LIFNode and nothing else.
+            string architecture = JsonArrays.String(c, "architecture", context);
+            int linear = architecture.IndexOf("Linear(", StringComparison.Ordinal), neuron = architecture.IndexOf("LIFNode", StringComparison.Ordinal);
+            if (linear < 0 || neuron < linear || architecture.IndexOf("Linear(", neuron, StringComparison.Ordinal) < 0)
+            {
+                throw new FormatException($"{context}: architecture \"{architecture}\" is not the Linear → LIFNode → Linear → LIFNode network this family builds");
+            }
+        }
         var lifSettings = NeuronCases.Settings("LIFNode", JsonArrays.Property(c, "lif_params", context), context);
         var lif = LifNeuron.FromSpikingJelly(lifSettings);
         lifSettings.RejectUnknown();

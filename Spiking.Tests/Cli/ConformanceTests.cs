@@ -101,6 +101,33 @@ public sealed class ConformanceTests
         }
     }
 
+    [Theory]
+    [InlineData("batchnorm.json", "module", "BogusModule", "is not the BatchNorm1d that a shape of rank 3 takes")]
+    [InlineData("batchnorm.json", "running_var_after", null, "has no field 'running_var_after'")]
+    [InlineData("tiny_network.json", "architecture", "x -> Conv2d -> LIFNode", "is not the Linear → LIFNode → Linear → LIFNode network")]
+    public void A_golden_case_that_describes_another_module_or_lacks_a_recorded_field_is_an_error(string file, string field, string? value, string message)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Golden.Directory, file)))!;
+        var cases = root["cases"]!.AsArray();
+        var first = cases[0]!.AsObject();
+        if (value is null) first.Remove(field);
+        else first[field] = value;
+        while (cases.Count > 1) cases.RemoveAt(1);
+        var dir = Directory.CreateTempSubdirectory("spiking-conformance-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, file), root.ToJsonString());
+            var output = new StringWriter();
+            var summary = ConformanceRunner.Run(dir.FullName, output);
+            Assert.Equal((0, 1, 1), (summary.Passed, summary.Failed, summary.Errors));
+            Assert.Contains(message, output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void A_family_filter_is_checked_and_one_that_matches_no_file_is_an_error()
     {

@@ -306,7 +306,8 @@ def make_data(ctx):
 
 def train_base(ctx, name, extra):
     path = os.path.join(ctx.work, name + ".safetensors")
-    argv = ["train", "--data", ctx.data, "--threads", "1", "--limit", str(ctx.args.train_n), "--test-limit", str(ctx.args.test_n), "--out", path] + extra
+    defaults = [("--data", ctx.data), ("--threads", "1"), ("--limit", str(ctx.args.train_n)), ("--test-limit", str(ctx.args.test_n))]
+    argv = ["train"] + [w for k, v in defaults if k not in extra for w in (k, v)] + ["--out", path] + extra
     t0 = time.monotonic()
     rc, to, secs, out, err = run_process(ctx, argv, ctx.work, 300)
     if rc != 0 or not os.path.isfile(path):
