@@ -154,7 +154,7 @@ internal static class TrainCommand
         if (accuracy > chance + 0.02) return null;
         return string.Create(CultureInfo.InvariantCulture,
             $"after epoch {epoch} the test accuracy {accuracy:P2} is at chance level ({chance:P0} for {classes} classes): the model learnt nothing; " +
-            $"a learning rate far too high or too low is the likely cause (--lr {lr:G}; the default is 1e-3)");
+            $"a learning rate far too high or too low (--lr {lr:G}; the default is 1e-3) or a run too short is the likely cause");
     }
 
     /// <summary>Runs an output's writer, turning a file-system failure into a one-line output error.</summary>
