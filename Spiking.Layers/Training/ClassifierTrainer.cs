@@ -36,10 +36,11 @@ public sealed class ClassifierTrainer
     }
 
     /// <summary>
-    /// Whether <see cref="TrainStep"/> checks that the loss, then every gradient (before the update) and every updated
-    /// parameter is finite, and throws <see cref="TrainingDivergedException"/> at the first that is not (default true).
-    /// A non-finite loss or gradient stops the step before the parameters change. Parameters held on a device are
-    /// not scanned (that would copy them to the host every step); their loss still is.
+    /// Whether <see cref="TrainStep"/> checks that the loss (before backward) and every updated parameter are finite,
+    /// and throws <see cref="TrainingDivergedException"/> at the first that is not (default true), naming the gradient
+    /// when it was the parameter's gradient that was not finite. A non-finite loss stops the step before the
+    /// parameters change; after a non-finite gradient or parameter, the model's weights are not to be kept. Parameters
+    /// held on a device are not scanned (that would copy them to the host every step); their loss still is.
     /// </summary>
     public bool StopOnNonFinite { get; init; } = true;
 
@@ -68,9 +69,8 @@ public sealed class ClassifierTrainer
         try
         {
             loss.Backward();
-            if (StopOnNonFinite) ThrowIfNonFinite("gradient");
             _optimizer.Step();
-            if (StopOnNonFinite) ThrowIfNonFinite("parameter");
+            if (StopOnNonFinite) ThrowIfNonFinite();
         }
         finally
         {
@@ -79,19 +79,28 @@ public sealed class ClassifierTrainer
         return (lossValue, CountCorrect(output, labels));
     }
 
-    private void ThrowIfNonFinite(string quantity)
+    /// <summary>
+    /// Scans the updated parameters, one pass per step: a non-finite gradient always makes its parameter non-finite
+    /// (the optimizers' updates carry NaN and infinities through), so only a parameter that fails costs a look at its
+    /// gradient, to say which of the two went first.
+    /// </summary>
+    private void ThrowIfNonFinite()
     {
         foreach (var parameter in _optimizer.Parameters)
         {
-            var tensor = quantity == "gradient" ? parameter.Grad : parameter.Value;
-            if (tensor is null || !tensor.IsOnHost) continue;
-            var values = tensor.AsReadOnlySpan();
+            var value = parameter.Value;
+            if (!value.IsOnHost) continue;
+            var values = value.AsReadOnlySpan();
             int bad = FiniteValues.IndexOfNonFinite(values);
-            if (bad >= 0)
+            if (bad < 0) continue;
+            string name = _names.TryGetValue(parameter, out var n) ? n : parameter.Variable.Name ?? "(unnamed)";
+            if (parameter.Grad is { IsOnHost: true } grad)
             {
-                string name = _names.TryGetValue(parameter, out var n) ? n : parameter.Variable.Name ?? "(unnamed)";
-                throw new TrainingDivergedException(Steps, quantity, name, values[bad], _optimizer.LearningRate);
+                var gradient = grad.AsReadOnlySpan();
+                int badGradient = FiniteValues.IndexOfNonFinite(gradient);
+                if (badGradient >= 0) throw new TrainingDivergedException(Steps, "gradient", name, gradient[badGradient], _optimizer.LearningRate);
             }
+            throw new TrainingDivergedException(Steps, "parameter", name, values[bad], _optimizer.LearningRate);
         }
     }
 
