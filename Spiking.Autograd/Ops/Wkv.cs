@@ -1,0 +1,314 @@
+using System;
+using System.Buffers;
+using Spiking.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Spiking.Autograd;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// RWKV-4's WKV scan over the sequence (SpikeGPT's and RWKV's time mixing), per channel <c>c</c> with decay
+    /// <c>w = −exp(timeDecay)</c> and bonus <c>u = timeFirst</c>:
+    /// <c>wkv_t = (Σ_{i&lt;t} e^{(t−1−i)w + k_i} v_i + e^{u + k_t} v_t) / (Σ_{i&lt;t} e^{(t−1−i)w + k_i} + e^{u + k_t})</c>,
+    /// a weighted average of the values, in the overflow-free form of the official CUDA kernel (sums kept scaled by
+    /// a running maximum exponent), so any finite <c>k</c> gives a finite result.
+    /// </summary>
+    /// <param name="timeDecay">The decay parameter <c>[C]</c> (RWKV's <c>time_decay</c>); larger forgets faster.</param>
+    /// <param name="timeFirst">The current token's bonus <c>[C]</c> (RWKV's <c>time_first</c>).</param>
+    /// <param name="k">The keys <c>[T, B, C]</c>, time first.</param>
+    /// <param name="v">The values <c>[T, B, C]</c>.</param>
+    /// <returns><c>[T, B, C]</c>. Backward gives all four gradients and keeps only its inputs and output (O(T·B·C)).</returns>
+    /// <exception cref="ArgumentException">The shapes are not <c>[C]</c>, <c>[C]</c>, <c>[T, B, C]</c>, <c>[T, B, C]</c>, or an input holds spikes.</exception>
+    public static Variable Wkv(Variable timeDecay, Variable timeFirst, Variable k, Variable v) => WkvNode.Forward(timeDecay, timeFirst, k, v);
+}
+
+/// <summary>
+/// The WKV scan, forward and backward side by side. Every (batch row, channel) is an independent recurrence over
+/// T; the kernels run one batch row per work item and all its channels at once, a row of C floats per step through
+/// <see cref="TensorPrimitives"/>. Backward recomputes the forward's scaled sums instead of saving them, and derives
+/// the state gradients by a reverse scan with its own running maximum, as the official kernel does.
+/// </summary>
+internal sealed class WkvNode : Node
+{
+    /// <summary>The kernel's "minus infinity" for a running exponent: <c>exp(MinExponent + anything finite) = 0</c> without NaN.</summary>
+    internal const float MinExponent = -1e38f;
+
+    private SavedTensor? _w, _u, _k, _v, _y;
+
+    private WkvNode(Variable timeDecay, Variable timeFirst, Variable k, Variable v, Tensor w, Tensor y)
+        : base(timeDecay, timeFirst, k, v)
+    {
+        _w = new SavedTensor(w, "WKV's decay");
+        _u = new SavedTensor(timeFirst.Dense, "WKV's time_first");
+        _k = new SavedTensor(k.Dense, "WKV's keys");
+        _v = new SavedTensor(v.Dense, "WKV's values");
+        _y = new SavedTensor(y, "WKV's output");
+    }
+
+    public override string Name => "wkv";
+
+    public static Variable Forward(Variable timeDecay, Variable timeFirst, Variable k, Variable v)
+    {
+        ArgumentNullException.ThrowIfNull(timeDecay);
+        ArgumentNullException.ThrowIfNull(timeFirst);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        var keys = OpChecks.Dense(k, nameof(k), "Wkv");
+        var values = OpChecks.Dense(v, nameof(v), "Wkv");
+        var decay = OpChecks.Dense(timeDecay, nameof(timeDecay), "Wkv");
+        var first = OpChecks.Dense(timeFirst, nameof(timeFirst), "Wkv");
+        if (keys.Rank != 3 || values.Shape != keys.Shape)
+        {
+            throw new ArgumentException($"Wkv needs keys and values of one shape [T, B, C]; got k {keys.Shape} and v {values.Shape}.", nameof(v));
+        }
+        int channels = keys.Shape[2];
+        if (decay.Shape != new Shape(channels) || first.Shape != new Shape(channels))
+        {
+            throw new ArgumentException(
+                $"Wkv needs time_decay and time_first of shape [{channels}] (the channels of k {keys.Shape}); got {decay.Shape} and {first.Shape}.", nameof(timeDecay));
+        }
+        var w = Tensor.Empty(decay.Shape);
+        TensorPrimitives.Exp(decay.AsReadOnlySpan(), w.AsSpan());
+        TensorPrimitives.Negate(w.AsReadOnlySpan(), w.AsSpan());
+        var y = Tensor.Empty(keys.Shape);
+        var job = new Job(keys.Shape[0], keys.Shape[1], channels, w, first, keys, values, y, gradOutput: null, null, null, null, null);
+        job.Run();
+        return Variable.FromOp(y, Record(() => new WkvNode(timeDecay, timeFirst, k, v, w, y), timeDecay, timeFirst, k, v));
+    }
+
+    protected internal override Tensor?[] Backward(Tensor gradOutput)
+    {
+        var k = _k!.Value;
+        int steps = k.Shape[0], batch = k.Shape[1], channels = k.Shape[2];
+        var gk = Tensor.Empty(k.Shape);
+        var gv = Tensor.Empty(k.Shape);
+        // Per batch row, the decay and bonus gradients are summed over time; rows are summed afterwards in a fixed
+        // order, so the result does not depend on the thread count.
+        var gwRows = new float[batch * channels];
+        var guRows = new float[batch * channels];
+        var job = new Job(steps, batch, channels, _w!.Value, _u!.Value, k, _v!.Value, _y!.Value, gradOutput, gk, gv, gwRows, guRows);
+        job.Run();
+        var gDecay = Tensor.Zeros(channels);
+        var gFirst = Tensor.Zeros(channels);
+        var gd = gDecay.AsSpan();
+        var gf = gFirst.AsSpan();
+        for (int b = 0; b < batch; b++)
+        {
+            TensorPrimitives.Add(gd, gwRows.AsSpan(b * channels, channels), gd);
+            TensorPrimitives.Add(gf, guRows.AsSpan(b * channels, channels), gf);
+        }
+        // d w / d time_decay = −exp(time_decay) = w.
+        TensorPrimitives.Multiply(gd, _w.Value.AsReadOnlySpan(), gd);
+        return [gDecay, gFirst, gk, gv];
+    }
+
+    protected internal override void ReleaseSaved()
+    {
+        _w?.Release();
+        _u?.Release();
+        _k?.Release();
+        _v?.Release();
+        _y?.Release();
+        _w = _u = _k = _v = _y = null;
+    }
+
+    /// <summary>One scan (forward, or backward when a gradient is given), one batch row per work item.</summary>
+    private sealed class Job(int steps, int batch, int channels, Tensor w, Tensor u, Tensor k, Tensor v, Tensor y,
+        Tensor? gradOutput, Tensor? gk, Tensor? gv, float[]? gwRows, float[]? guRows)
+    {
+        public void Run() =>
+            Parallelism.For(batch, (long)steps * channels * (gradOutput is null ? 16 : 48), this, static (b, job) => job.Row(b));
+
+        private void Row(int b)
+        {
+            // State rows: p, q (the scaled sums), o (their exponent), and per-step scratch.
+            int rowLength = gradOutput is null ? 8 * channels : 12 * channels + 2 * steps * channels;
+            var buffer = ArrayPool<float>.Shared.Rent(rowLength);
+            try
+            {
+                var scratch = buffer.AsSpan(0, rowLength);
+                if (gradOutput is null) ForwardRow(b, scratch);
+                else BackwardRow(b, scratch);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
+        }
+
+        private void ForwardRow(int b, Span<float> scratch)
+        {
+            int c = channels;
+            var p = scratch[..c];
+            var q = scratch.Slice(c, c);
+            var o = scratch.Slice(2 * c, c);
+            var uk = scratch.Slice(3 * c, c);
+            var no = scratch.Slice(4 * c, c);
+            var a = scratch.Slice(5 * c, c);
+            var e = scratch.Slice(6 * c, c);
+            var t1 = scratch.Slice(7 * c, c);
+            p.Clear();
+            q.Clear();
+            o.Fill(MinExponent);
+            var wRow = w.AsReadOnlySpan();
+            var uRow = u.AsReadOnlySpan();
+            var ks = k.AsReadOnlySpan();
+            var vs = v.AsReadOnlySpan();
+            var ys = y.AsSpan();
+            for (int t = 0; t < steps; t++)
+            {
+                int at = (t * batch + b) * c;
+                var kt = ks.Slice(at, c);
+                var vt = vs.Slice(at, c);
+                // Output: (e^{o−no} p + e^{u+k−no} v) / (e^{o−no} q + e^{u+k−no}), no = max(o, u+k).
+                TensorPrimitives.Add(uRow, kt, uk);
+                TensorPrimitives.Max(o, uk, no);
+                Scale(o, no, a);
+                Scale(uk, no, e);
+                TensorPrimitives.Multiply(a, p, t1);
+                TensorPrimitives.FusedMultiplyAdd(e, vt, t1, t1);
+                var yt = ys.Slice(at, c);
+                TensorPrimitives.FusedMultiplyAdd(a, q, e, yt);
+                TensorPrimitives.Divide(t1, yt, yt);
+                Advance(wRow, kt, vt, p, q, o, no, a, e, Span<float>.Empty, Span<float>.Empty);
+            }
+        }
+
+        /// <summary>
+        /// The state after token t: <c>(p, q) ← e^{w+o−no}(p, q) + e^{k−no}(v, 1)</c>, <c>o ← no = max(w+o, k)</c>; with
+        /// <paramref name="dp"/>, <paramref name="dq"/> also their derivatives by w, <c>d ← e^{w+o−no}(d + (p, q))</c>.
+        /// </summary>
+        private static void Advance(ReadOnlySpan<float> wRow, ReadOnlySpan<float> kt, ReadOnlySpan<float> vt, Span<float> p, Span<float> q,
+            Span<float> o, Span<float> no, Span<float> a, Span<float> e, Span<float> dp, Span<float> dq)
+        {
+            TensorPrimitives.Add(wRow, o, o);
+            TensorPrimitives.Max(o, kt, no);
+            Scale(o, no, a);
+            Scale(kt, no, e);
+            if (!dp.IsEmpty)
+            {
+                TensorPrimitives.Add(dp, p, dp);
+                TensorPrimitives.Multiply(dp, a, dp);
+                TensorPrimitives.Add(dq, q, dq);
+                TensorPrimitives.Multiply(dq, a, dq);
+            }
+            TensorPrimitives.Multiply(a, p, p);
+            TensorPrimitives.FusedMultiplyAdd(e, vt, p, p);
+            TensorPrimitives.FusedMultiplyAdd(a, q, e, q);
+            no.CopyTo(o);
+        }
+
+        /// <summary><c>destination = e^{x − max}</c>: a weight relative to the running maximum, at most 1.</summary>
+        private static void Scale(ReadOnlySpan<float> x, ReadOnlySpan<float> max, Span<float> destination)
+        {
+            TensorPrimitives.Subtract(x, max, destination);
+            TensorPrimitives.Exp(destination, destination);
+        }
+
+        private void BackwardRow(int b, Span<float> scratch)
+        {
+            int c = channels;
+            var p = scratch[..c];
+            var q = scratch.Slice(c, c);
+            var o = scratch.Slice(2 * c, c);
+            var uk = scratch.Slice(3 * c, c);
+            var no = scratch.Slice(4 * c, c);
+            var a = scratch.Slice(5 * c, c);
+            var e = scratch.Slice(6 * c, c);
+            var t1 = scratch.Slice(7 * c, c);
+            var dp = scratch.Slice(8 * c, c);
+            var dq = scratch.Slice(9 * c, c);
+            var gwRow = gwRows.AsSpan(b * c, c);
+            var guRow = guRows.AsSpan(b * c, c);
+            // Per step: gy/den and no1 = max(o, u+k), kept for the reverse scan (2·T·C floats of this row).
+            var gyz = scratch.Slice(12 * c, steps * c);
+            var top = scratch.Slice(12 * c + steps * c, steps * c);
+            p.Clear();
+            q.Clear();
+            dp.Clear();
+            dq.Clear();
+            o.Fill(MinExponent);
+            gwRow.Clear();
+            guRow.Clear();
+            var wRow = w.AsReadOnlySpan();
+            var uRow = u.AsReadOnlySpan();
+            var ks = k.AsReadOnlySpan();
+            var vs = v.AsReadOnlySpan();
+            var ys = y.AsReadOnlySpan();
+            var gys = gradOutput!.AsReadOnlySpan();
+            for (int t = 0; t < steps; t++)
+            {
+                int at = (t * batch + b) * c;
+                var kt = ks.Slice(at, c);
+                var vt = vs.Slice(at, c);
+                var yt = ys.Slice(at, c);
+                var gz = gyz.Slice(t * c, c);
+                TensorPrimitives.Add(uRow, kt, uk);
+                TensorPrimitives.Max(o, uk, no);
+                no.CopyTo(top.Slice(t * c, c));
+                Scale(o, no, a);
+                Scale(uk, no, e);
+                // gz = gy / den, den = a q + e.
+                TensorPrimitives.FusedMultiplyAdd(a, q, e, t1);
+                TensorPrimitives.Divide(gys.Slice(at, c), t1, gz);
+                // dL/dw += gz · a · (dp − dq·y): y's numerator and denominator both move with w through the state.
+                TensorPrimitives.Multiply(dq, yt, t1);
+                TensorPrimitives.Subtract(dp, t1, t1);
+                TensorPrimitives.Multiply(t1, a, t1);
+                TensorPrimitives.FusedMultiplyAdd(t1, gz, gwRow, gwRow);
+                // dL/du += gz · e · (v − y), the current token's direct term.
+                TensorPrimitives.Subtract(vt, yt, t1);
+                TensorPrimitives.Multiply(t1, e, t1);
+                TensorPrimitives.FusedMultiplyAdd(t1, gz, guRow, guRow);
+                Advance(wRow, kt, vt, p, q, o, no, a, e, dp, dq);
+            }
+
+            // Reverse scan: (gp, gq), the gradients of the state entering step t+1, kept scaled by e^{−r}, r their own
+            // running maximum exponent: r_t = max(r_{t+1} + w, −no1_t).
+            var gp = p;
+            var gq = q;
+            var r = o;
+            gp.Clear();
+            gq.Clear();
+            r.Fill(MinExponent);
+            var gks = gk!.AsSpan();
+            var gvs = gv!.AsSpan();
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                int at = (t * batch + b) * c;
+                var kt = ks.Slice(at, c);
+                var vt = vs.Slice(at, c);
+                var yt = ys.Slice(at, c);
+                var gz = gyz.Slice(t * c, c);
+                var no1 = top.Slice(t * c, c);
+                // Direct term: gz · e^{u+k−no1}.
+                TensorPrimitives.Add(uRow, kt, uk);
+                Scale(uk, no1, e);
+                TensorPrimitives.Multiply(e, gz, e);
+                // Through the state: e^{k + r_{t+1}} (gp·v + gq) for k, e^{k + r_{t+1}} gp for v.
+                TensorPrimitives.Add(kt, r, a);
+                TensorPrimitives.Exp(a, a);
+                var gkt = gks.Slice(at, c);
+                var gvt = gvs.Slice(at, c);
+                TensorPrimitives.FusedMultiplyAdd(gp, vt, gq, t1);
+                TensorPrimitives.Multiply(t1, a, t1);
+                TensorPrimitives.Subtract(vt, yt, gkt);
+                TensorPrimitives.FusedMultiplyAdd(gkt, e, t1, gkt);
+                TensorPrimitives.FusedMultiplyAdd(a, gp, e, gvt);
+                // r ← max(r + w, −no1); (gp, gq) ← e^{r+w−r'}(gp, gq) + gz e^{−no1−r'} (1, −y).
+                TensorPrimitives.Add(r, wRow, r);
+                TensorPrimitives.Negate(no1, t1);
+                TensorPrimitives.Max(r, t1, no);
+                Scale(r, no, a);
+                Scale(t1, no, e);
+                TensorPrimitives.Multiply(e, gz, e);
+                TensorPrimitives.FusedMultiplyAdd(a, gp, e, gp);
+                TensorPrimitives.Multiply(e, yt, t1);
+                TensorPrimitives.Multiply(a, gq, gq);
+                TensorPrimitives.Subtract(gq, t1, gq);
+                no.CopyTo(r);
+            }
+        }
+    }
+}
