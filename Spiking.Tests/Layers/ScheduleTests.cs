@@ -62,4 +62,23 @@ public sealed class ScheduleTests
         Assert.Equal("stepSize", Assert.Throws<ArgumentOutOfRangeException>(() => new StepLR(optimizer, 0)).ParamName);
         Assert.Equal("gamma", Assert.Throws<ArgumentOutOfRangeException>(() => new StepLR(optimizer, 1, double.NaN)).ParamName);
     }
+
+    /// <summary>
+    /// Stepped once per optimizer step, cosine annealing to a final rate is SpikeGPT's schedule as the peer writes it:
+    /// <c>lr·((0.5 + f/2) + (0.5 − f/2)·cos(π·i/steps))</c>, f = final / lr.
+    /// </summary>
+    [Fact]
+    public void Per_step_cosine_annealing_is_the_spikegpt_decay_to_a_final_rate()
+    {
+        using var p = new Parameter(Tensor.Zeros(1));
+        using var optimizer = new Adam([p], 6e-4);
+        const int steps = 1000;
+        var schedule = new CosineAnnealingLR(optimizer, steps, minLearningRate: 1e-5);
+        double f = 1e-5 / 6e-4;
+        for (int i = 0; i <= steps; i++)
+        {
+            Assert.Equal(6e-4 * ((0.5 + f / 2) + (0.5 - f / 2) * Math.Cos(Math.PI * i / steps)), optimizer.LearningRate, 1e-15);
+            schedule.Step();
+        }
+    }
 }
