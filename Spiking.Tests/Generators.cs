@@ -83,6 +83,26 @@ public sealed record SpikeTrainCase(int T, int B, int N, double Rate, int Seed)
     public override string ToString() => $"SpikeTrainCase([{T}, {B}, {N}], rate {Rate}, seed {Seed})";
 }
 
+/// <summary>
+/// A character-level sequence problem: token ids <c>[B, T]</c> drawn from a vocabulary of <paramref name="V"/> (small
+/// vocabularies repeat tokens), activations <c>[B, T, C]</c> and per-channel values, all from <paramref name="Seed"/>.
+/// </summary>
+public sealed record SequenceCase(int B, int T, int C, int V, int Seed)
+{
+    public int[] Tokens()
+    {
+        var rng = new Random(Seed);
+        var tokens = new int[B * T];
+        for (int i = 0; i < tokens.Length; i++) tokens[i] = rng.Next(V);
+        return tokens;
+    }
+
+    /// <summary>Normal values of the given dimensions; <paramref name="salt"/> keeps the operands of one case apart.</summary>
+    public float[] Normal(int salt, params int[] dims) => new TensorCase(dims, Seed * 31 + salt).Values();
+
+    public override string ToString() => $"SequenceCase(B {B}, T {T}, C {C}, V {V}, seed {Seed})";
+}
+
 /// <summary>A run of Philox words to draw: key, stream, first block and number of words.</summary>
 public sealed record PhiloxCase(ulong Seed, ulong Stream, ulong FirstBlock, int Length);
 
@@ -414,6 +434,15 @@ public static class Generators
         from dims in Gen.ArrayOf(Dim(maxDim), rank)
         select dims;
 
+    /// <summary>Sequences of up to 6 rows of 40 steps and 130 channels, over vocabularies from 1 to 70 tokens.</summary>
+    public static Arbitrary<SequenceCase> SequenceCases() =>
+        (from b in Gen.Choose(1, 6)
+         from t in Gen.Choose(1, 40)
+         from c in Dim(130)
+         from v in Gen.OneOf(Gen.Choose(1, 5), Gen.Choose(6, 70))
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SequenceCase(b, t, c, v, seed)).ToArbitrary();
+
     public static Arbitrary<TensorCase> TensorCases() =>
         (from dims in Dims(4, 40)
          from seed in Gen.Choose(0, 1_000_000)
@@ -647,6 +676,15 @@ public static class SmallGenerators
     /// <summary>A dimension in [1, max], often one just off a vector width.</summary>
     public static Gen<int> Dim(int max) =>
         Gen.OneOf(Gen.Choose(1, max), Gen.Elements(1, 3, 4, 5, 7, 8, 9, 13, 17).Where(d => d <= max));
+
+    /// <summary>Sequences of at most 3 rows of 4 steps and 6 channels over up to 5 tokens, for finite differences.</summary>
+    public static Arbitrary<SequenceCase> SequenceCases() =>
+        (from b in Gen.Choose(1, 3)
+         from t in Gen.Choose(1, 4)
+         from c in Dim(6)
+         from v in Gen.Choose(1, 5)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new SequenceCase(b, t, c, v, seed)).ToArbitrary();
 
     /// <summary>Tensors of rank 1 to 4, at most about 250 elements.</summary>
     public static Arbitrary<TensorCase> TensorCases() =>
