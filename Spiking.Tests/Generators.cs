@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FsCheck;
 using FsCheck.Fluent;
 using Spiking.Autograd.Neurons;
@@ -7,6 +8,14 @@ using Spiking.Tensors;
 using Spiking.Tests.Neurons;
 
 namespace Spiking.Tests;
+
+/// <summary>A text given by its Unicode scalar values, which may lie outside the BMP (two UTF-16 code units each).</summary>
+public sealed record UnicodeTextCase(int[] CodePoints)
+{
+    public string Text => string.Concat(CodePoints.Select(c => new System.Text.Rune(c).ToString()));
+
+    public override string ToString() => $"[{string.Join(", ", CodePoints.Select(c => $"U+{c:X4}"))}]";
+}
 
 /// <summary>A dense tensor to build: its dimensions and the seed of its normally distributed values.</summary>
 public sealed record TensorCase(int[] Dims, int Seed)
@@ -473,6 +482,23 @@ public static class Generators
             from back in Gen.Choose(1, 40)
             from top in Gen.Elements(0x1_0000_0000UL, 0UL)
             select top - (ulong)back);
+
+    /// <summary>
+    /// Texts of 1 to 60 characters drawn from ASCII (line feed included), the rest of the BMP below and above the
+    /// surrogates, and the supplementary planes up to U+10FFFF, so ids of one text mix one- and two-unit characters.
+    /// </summary>
+    public static Arbitrary<UnicodeTextCase> UnicodeTexts()
+    {
+        var character = Gen.OneOf(
+            Gen.Choose(0x20, 0x7E),
+            Gen.Elements(0x0A, 0x00, 0x7F, 0xFEFF, 0xFFFD, 0xD7FF, 0xE000, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF),
+            Gen.Choose(0x80, 0xD7FF),
+            Gen.Choose(0xE000, 0xFFFF),
+            Gen.Choose(0x10000, 0x10FFFF));
+        return (from length in Gen.Choose(1, 60)
+                from codePoints in Gen.ArrayOf(character, length)
+                select new UnicodeTextCase(codePoints)).ToArbitrary();
+    }
 
     /// <summary>Philox runs of 0–300 words, lengths not multiples of the 32-word vector group included.</summary>
     public static Arbitrary<PhiloxCase> PhiloxCases() =>

@@ -8,9 +8,10 @@ namespace Spiking.Tensors;
 /// </summary>
 /// <remarks>
 /// Counter words (2, 3) of each stream: <see cref="Initialization"/> (0, 0), <see cref="Poisson"/> (0x9015, 0),
-/// <see cref="DropoutLayer"/>(i) (0xD0D0, i), <see cref="Shuffle"/>(e) (e, <see cref="ShuffleTag"/>). Any two differ in
-/// one of the words (a dropout layer index would have to reach the tag, 1.4 billion layers, to meet a shuffle), and
-/// the block count lives in words 0–1 and wraps there, so no number of draws moves a consumer into another's stream.
+/// <see cref="DropoutLayer"/>(i) (0xD0D0, i), <see cref="Shuffle"/>(e) (e, <see cref="ShuffleTag"/>),
+/// <see cref="TextWindows"/> (0x54455854, 0). Any two differ in one of the words (a dropout layer index would have
+/// to reach the tag, 1.4 billion layers, to meet a shuffle), and the block count lives in words 0–1 and wraps there,
+/// so no number of draws moves a consumer into another's stream.
 /// A new consumer takes a new stream here; <c>RandomStreamsTests</c> checks that none shares words with another.
 /// </remarks>
 public static class RandomStreams
@@ -37,6 +38,13 @@ public static class RandomStreams
     /// e draws from stream <see cref="Shuffle"/>(e).
     /// </summary>
     public const uint ShuffleTag = 0x5348_5546;
+
+    /// <summary>
+    /// "TEXT" (0x54455854) in counter word 2: the window starts of <c>Spiking.Layers</c>' <c>TextWindows</c>, the
+    /// training windows of a character language model. Word 3 is 0, so no shuffle epoch (word 3 the tag) and no
+    /// dropout layer (word 2 0xD0D0) can meet it.
+    /// </summary>
+    public const ulong TextWindows = 0x5445_5854;
 
     /// <summary>The stream of the <paramref name="layer"/>-th default dropout layer: <see cref="Dropout"/> in counter word 2, the layer in word 3.</summary>
     public static ulong DropoutLayer(uint layer) => Dropout | ((ulong)layer << 32);

@@ -68,6 +68,28 @@ public sealed class RandomStreamsTests
         return [.. blocks];
     }
 
+    /// <summary>
+    /// The blocks the text-window sampler reads, checked against it: its starts over 2^20 possible ones are the top
+    /// 20 bits of each block's two 64-bit words.
+    /// </summary>
+    private static HashSet<Philox4x32Block> TextWindowBlocks(ulong seed)
+    {
+        ulong stream = RandomStreams.TextWindows;
+        var blocks = new Philox4x32Block[Blocks];
+        for (int b = 0; b < Blocks; b++) blocks[b] = Philox4x32.Generate((uint)b, 0, (uint)stream, (uint)(stream >> 32), (uint)seed, (uint)(seed >> 32));
+
+        // Two tokens more than 2^20 leave exactly 2^20 starts for a context of 1.
+        var windows = new TextWindows(new int[(1 << 20) + 2], context: 1, seed);
+        var starts = new int[2 * Blocks];
+        windows.Next(new int[2 * starts.Length], starts);
+        for (int b = 0; b < Blocks; b++)
+        {
+            Assert.Equal((int)(blocks[b].X1 >> 12), starts[2 * b]);
+            Assert.Equal((int)(blocks[b].X3 >> 12), starts[2 * b + 1]);
+        }
+        return [.. blocks];
+    }
+
     [Fact]
     public void Default_consumers_of_one_seed_share_no_words()
     {
@@ -84,6 +106,8 @@ public sealed class RandomStreamsTests
                 ["DataLoader shuffle, epoch 1"] = ShuffleBlocks(seed, 1),
                 ["DataLoader shuffle, epoch 0x9015"] = ShuffleBlocks(seed, 0x9015),
                 ["DataLoader shuffle, epoch 0xD0D0"] = ShuffleBlocks(seed, 0xD0D0),
+                ["DataLoader shuffle, epoch 0x54455854"] = ShuffleBlocks(seed, 0x5445_5854),
+                ["TextWindows"] = TextWindowBlocks(seed),
             };
             var names = consumers.Keys.ToArray();
             for (int a = 0; a < names.Length; a++)
@@ -113,6 +137,8 @@ public sealed class RandomStreamsTests
         Assert.Equal("SHUF", string.Concat(BitConverter.GetBytes(RandomStreams.ShuffleTag).Reverse().Select(b => (char)b)));
         Assert.Equal(0x0000_0003_0000_D0D0UL, RandomStreams.DropoutLayer(3));
         Assert.Equal(0x5348_5546_0000_0007UL, RandomStreams.Shuffle(7));
+        Assert.Equal(0x5445_5854UL, RandomStreams.TextWindows);
+        Assert.Equal("TEXT", string.Concat(BitConverter.GetBytes((uint)RandomStreams.TextWindows).Reverse().Select(b => (char)b)));
 
         ModelSeed.Seed(5);
         Assert.Equal(RandomStreams.Initialization, ModelSeed.Shared.Stream);
