@@ -10,6 +10,7 @@ namespace Spiking.Bench;
 /// and forward with grad plus backward (all four gradients).
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class WkvBench
 {
     private const int Steps = 128, Batch = 16, Channels = 128;
