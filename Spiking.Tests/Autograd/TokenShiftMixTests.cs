@@ -61,6 +61,40 @@ public sealed class TokenShiftMixTests
         Reference.AssertClose(edmu, muv.Grad!.AsReadOnlySpan(), default, 1e-5, 1e-5, $"dmu {c}");
     }
 
+    /// <summary><c>[B, T, C]</c> to <c>[T, B, C]</c> and back (the same swap).</summary>
+    private static float[] SwapBatchAndTime(float[] values, int first, int second, int c)
+    {
+        var swapped = new float[values.Length];
+        for (int i = 0; i < first; i++)
+        {
+            for (int j = 0; j < second; j++) Array.Copy(values, (i * second + j) * c, swapped, (j * first + i) * c, c);
+        }
+        return swapped;
+    }
+
+    [Property(Arbitrary = new[] { typeof(Generators) }, MaxTest = 30)]
+    public void Time_first_layout_gives_the_same_bits_as_batch_first_on_the_swapped_input(SequenceCase c)
+    {
+        var x = c.Normal(1, c.B, c.T, c.C);
+        var g = c.Normal(4, c.B, c.T, c.C);
+        var mu = c.Normal(2, c.C);
+        using var previous = c.Seed % 2 == 0 ? Tensor.FromArray(c.Normal(3, c.B, c.C), c.B, c.C) : null;
+        float[][] Run(bool timeFirst)
+        {
+            int[] dims = timeFirst ? [c.T, c.B, c.C] : [c.B, c.T, c.C];
+            using var xv = Variable.Parameter(Tensor.FromArray(timeFirst ? SwapBatchAndTime(x, c.B, c.T, c.C) : x, dims));
+            using var muv = Variable.Parameter(Tensor.FromArray(mu, c.C));
+            using var y = Functional.TokenShiftMix(xv, muv, previous, timeFirst);
+            var value = y.Dense.ToArray();
+            using (var seed = Tensor.FromArray(timeFirst ? SwapBatchAndTime(g, c.B, c.T, c.C) : g, dims)) y.Backward(seed);
+            var dx = xv.Grad!.ToArray();
+            return timeFirst ? [SwapBatchAndTime(value, c.T, c.B, c.C), SwapBatchAndTime(dx, c.T, c.B, c.C), muv.Grad!.ToArray()] : [value, dx, muv.Grad!.ToArray()];
+        }
+        var batchFirst = Run(false);
+        var timeFirst = Run(true);
+        for (int i = 0; i < 3; i++) Assert.Equal(batchFirst[i], timeFirst[i]);
+    }
+
     [Property(Arbitrary = new[] { typeof(SmallGenerators) }, MaxTest = 20)]
     public void Both_inputs_pass_the_gradient_check(SequenceCase c)
     {
