@@ -171,17 +171,9 @@ internal sealed class BatchNormNode : Node
         BatchNormChannels.Backward(xs, gradOutput, _gamma!.Value, dx, _outer, _channels, _inner, _mean!, _invStd!, _training, dGamma, dBeta);
         var grads = new Tensor?[3];
         grads[0] = dx;
-        if (NeedsGrad(1)) grads[1] = FromDoubles(dGamma);
-        if (NeedsGrad(2)) grads[2] = FromDoubles(dBeta);
+        if (NeedsGrad(1)) grads[1] = DoubleSums.ToTensor(dGamma, new Shape(dGamma.Length));
+        if (NeedsGrad(2)) grads[2] = DoubleSums.ToTensor(dBeta, new Shape(dBeta.Length));
         return grads;
-    }
-
-    private static Tensor FromDoubles(double[] values)
-    {
-        var t = Tensor.Empty(values.Length);
-        var span = t.AsSpan();
-        for (int i = 0; i < values.Length; i++) span[i] = (float)values[i];
-        return t;
     }
 
     protected internal override void ReleaseSaved()

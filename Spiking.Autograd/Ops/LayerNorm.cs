@@ -78,18 +78,10 @@ internal sealed class LayerNormNode : Node
         {
             var job = new AffineGradientJob(xs, gradOutput, _mean, _invStd, _rows, _channels);
             Parallelism.For(job.Blocks, (long)_rows * ChannelBlock * 4, job, static (block, j) => j.Run(block));
-            if (NeedsGrad(1)) grads[1] = ToTensor(job.Weight);
-            if (NeedsGrad(2)) grads[2] = ToTensor(job.Bias);
+            if (NeedsGrad(1)) grads[1] = DoubleSums.ToTensor(job.Weight, new Shape(job.Weight.Length));
+            if (NeedsGrad(2)) grads[2] = DoubleSums.ToTensor(job.Bias, new Shape(job.Bias.Length));
         }
         return grads;
-    }
-
-    private static Tensor ToTensor(double[] values)
-    {
-        var t = Tensor.Empty(values.Length);
-        var span = t.AsSpan();
-        for (int i = 0; i < values.Length; i++) span[i] = (float)values[i];
-        return t;
     }
 
     protected internal override void ReleaseSaved()

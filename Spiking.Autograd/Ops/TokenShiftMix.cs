@@ -92,10 +92,7 @@ internal sealed class TokenShiftMixNode : Node
         {
             var job = new MuGradientJob(_x!.Value, _previous?.Value, gradOutput, _layout, _channels);
             Parallelism.For(job.Blocks, (long)_layout.Rows * ChannelBlock * 3, job, static (block, j) => j.Run(block));
-            var dmu = Tensor.Empty(Inputs[1].Shape);
-            var span = dmu.AsSpan();
-            for (int i = 0; i < span.Length; i++) span[i] = (float)job.Sum[i];
-            grads[1] = dmu;
+            grads[1] = DoubleSums.ToTensor(job.Sum, Inputs[1].Shape);
         }
         return grads;
     }

@@ -123,7 +123,7 @@ internal sealed class WkvNode : Node
         private void Row(int b)
         {
             // State rows: p, q (the scaled sums), o (their exponent), and per-step scratch.
-            int rowLength = gradOutput is null ? 8 * channels : 12 * channels + 2 * steps * channels;
+            int rowLength = gradOutput is null ? ScanRows.Count * channels : (ScanRows.Count + 2) * channels + 2 * steps * channels;
             var buffer = ArrayPool<float>.Shared.Rent(rowLength);
             try
             {
@@ -140,17 +140,8 @@ internal sealed class WkvNode : Node
         private void ForwardRow(int b, Span<float> scratch)
         {
             int c = channels;
-            var p = scratch[..c];
-            var q = scratch.Slice(c, c);
-            var o = scratch.Slice(2 * c, c);
-            var uk = scratch.Slice(3 * c, c);
-            var no = scratch.Slice(4 * c, c);
-            var a = scratch.Slice(5 * c, c);
-            var e = scratch.Slice(6 * c, c);
-            var t1 = scratch.Slice(7 * c, c);
-            p.Clear();
-            q.Clear();
-            o.Fill(MinExponent);
+            var rows = new ScanRows(scratch, c);
+            Span<float> p = rows.P, q = rows.Q, o = rows.O, no = rows.No, a = rows.A, e = rows.E, t1 = rows.T1;
             var wRow = w.AsReadOnlySpan();
             var uRow = u.AsReadOnlySpan();
             var ks = k.AsReadOnlySpan();
@@ -162,10 +153,7 @@ internal sealed class WkvNode : Node
                 var kt = ks.Slice(at, c);
                 var vt = vs.Slice(at, c);
                 // Output: (e^{o−no} p + e^{u+k−no} v) / (e^{o−no} q + e^{u+k−no}), no = max(o, u+k).
-                TensorPrimitives.Add(uRow, kt, uk);
-                TensorPrimitives.Max(o, uk, no);
-                Scale(o, no, a);
-                Scale(uk, no, e);
+                rows.WeighCurrentToken(uRow, kt);
                 TensorPrimitives.Multiply(a, p, t1);
                 TensorPrimitives.FusedMultiplyAdd(e, vt, t1, t1);
                 var yt = ys.Slice(at, c);
@@ -199,6 +187,42 @@ internal sealed class WkvNode : Node
             no.CopyTo(o);
         }
 
+        /// <summary>
+        /// A row's scan state, one row of C floats each, carved from its scratch: the scaled sums <c>p</c>, <c>q</c>
+        /// (cleared), their exponent <c>o</c> (at <see cref="MinExponent"/>), and the working rows of a step.
+        /// </summary>
+        private readonly ref struct ScanRows
+        {
+            /// <summary>The rows a scan uses.</summary>
+            public const int Count = 8;
+
+            public readonly Span<float> P, Q, O, Uk, No, A, E, T1;
+
+            public ScanRows(Span<float> scratch, int c)
+            {
+                P = scratch[..c];
+                Q = scratch.Slice(c, c);
+                O = scratch.Slice(2 * c, c);
+                Uk = scratch.Slice(3 * c, c);
+                No = scratch.Slice(4 * c, c);
+                A = scratch.Slice(5 * c, c);
+                E = scratch.Slice(6 * c, c);
+                T1 = scratch.Slice(7 * c, c);
+                P.Clear();
+                Q.Clear();
+                O.Fill(MinExponent);
+            }
+
+            /// <summary>The current token's weights against the state's: <c>no = max(o, u+k)</c>, <c>A = e^{o−no}</c>, <c>E = e^{u+k−no}</c>.</summary>
+            public void WeighCurrentToken(ReadOnlySpan<float> uRow, ReadOnlySpan<float> kt)
+            {
+                TensorPrimitives.Add(uRow, kt, Uk);
+                TensorPrimitives.Max(O, Uk, No);
+                Scale(O, No, A);
+                Scale(Uk, No, E);
+            }
+        }
+
         /// <summary><c>destination = e^{x − max}</c>: a weight relative to the running maximum, at most 1.</summary>
         private static void Scale(ReadOnlySpan<float> x, ReadOnlySpan<float> max, Span<float> destination)
         {
@@ -209,26 +233,18 @@ internal sealed class WkvNode : Node
         private void BackwardRow(int b, Span<float> scratch)
         {
             int c = channels;
-            var p = scratch[..c];
-            var q = scratch.Slice(c, c);
-            var o = scratch.Slice(2 * c, c);
-            var uk = scratch.Slice(3 * c, c);
-            var no = scratch.Slice(4 * c, c);
-            var a = scratch.Slice(5 * c, c);
-            var e = scratch.Slice(6 * c, c);
-            var t1 = scratch.Slice(7 * c, c);
-            var dp = scratch.Slice(8 * c, c);
-            var dq = scratch.Slice(9 * c, c);
+            var rows = new ScanRows(scratch, c);
+            Span<float> p = rows.P, q = rows.Q, o = rows.O, uk = rows.Uk, no = rows.No, a = rows.A, e = rows.E, t1 = rows.T1;
+            int used = ScanRows.Count * c;
+            var dp = scratch.Slice(used, c);
+            var dq = scratch.Slice(used + c, c);
             var gwRow = gwRows.AsSpan(b * c, c);
             var guRow = guRows.AsSpan(b * c, c);
             // Per step: gy/den and no1 = max(o, u+k), kept for the reverse scan (2·T·C floats of this row).
-            var gyz = scratch.Slice(12 * c, steps * c);
-            var top = scratch.Slice(12 * c + steps * c, steps * c);
-            p.Clear();
-            q.Clear();
+            var gyz = scratch.Slice(used + 2 * c, steps * c);
+            var top = scratch.Slice(used + 2 * c + steps * c, steps * c);
             dp.Clear();
             dq.Clear();
-            o.Fill(MinExponent);
             gwRow.Clear();
             guRow.Clear();
             var wRow = w.AsReadOnlySpan();
@@ -244,11 +260,8 @@ internal sealed class WkvNode : Node
                 var vt = vs.Slice(at, c);
                 var yt = ys.Slice(at, c);
                 var gz = gyz.Slice(t * c, c);
-                TensorPrimitives.Add(uRow, kt, uk);
-                TensorPrimitives.Max(o, uk, no);
+                rows.WeighCurrentToken(uRow, kt);
                 no.CopyTo(top.Slice(t * c, c));
-                Scale(o, no, a);
-                Scale(uk, no, e);
                 // gz = gy / den, den = a q + e.
                 TensorPrimitives.FusedMultiplyAdd(a, q, e, t1);
                 TensorPrimitives.Divide(gys.Slice(at, c), t1, gz);

@@ -34,11 +34,7 @@ internal static class EvalCommand
         var (model, timeSteps, warning) = Recipe(file, modelName is null ? null : ModelKind.Parse(modelName), timeStepsOption);
         if (warning is not null) options.Warn(warning);
         model.CheckSize(timeSteps, batch);
-        var test = TrainCommand.LoadData(dataDir, train: false);
-        if (testLimit > 0 && testLimit < test.Count)
-        {
-            test = new ImageDataset(test.Pixels[..(testLimit * test.PixelsPerImage)].ToArray(), test.Labels[..testLimit].ToArray(), test.Rows, test.Columns, test.Classes);
-        }
+        var test = TrainCommand.Limit(TrainCommand.LoadData(dataDir, train: false), testLimit);
 
         using var net = model.Build(timeSteps);
         Checkpoint.Load(net, file);

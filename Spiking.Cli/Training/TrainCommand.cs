@@ -216,7 +216,8 @@ internal static class TrainCommand
     /// <summary>The side of the square images every model of the CLI is built for.</summary>
     internal const int ImageSide = 28;
 
-    private static ImageDataset Limit(ImageDataset data, int count)
+    /// <summary>The first <paramref name="count"/> samples of <paramref name="data"/> (all of them when 0 or more than it holds).</summary>
+    internal static ImageDataset Limit(ImageDataset data, int count)
     {
         if (count <= 0 || count >= data.Count) return data;
         return new ImageDataset(data.Pixels[..(count * data.PixelsPerImage)].ToArray(), data.Labels[..count].ToArray(), data.Rows, data.Columns, data.Classes);

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
@@ -113,16 +114,7 @@ public static class Checkpoint
                 $"Checkpoint '{path}' does not match the {model.GetType().Name} ({state.Count} entries; the model is unchanged):{problems}");
         }
         Span<long> counter = stackalloc long[1];
-        var converted = new float[]?[state.Count];
-        for (int i = 0; i < state.Count && !allowNonFinite; i++)
-        {
-            if (state[i].Value is not { } value) continue;
-            var values = new float[value.Length];
-            file[state[i].Name].CopyTo(values);
-            converted[i] = values;
-            int bad = FiniteValues.IndexOfNonFinite(values);
-            if (bad >= 0) Problem(problems, $"'{state[i].Name}' holds {values[bad]} at element {bad}");
-        }
+        if (!allowNonFinite) FindNonFinite(file, state, problems);
         if (problems.Length > 0)
         {
             throw new InvalidDataException(
@@ -134,14 +126,39 @@ public static class Checkpoint
             var found = file[entry.Name];
             if (entry.Value is not null)
             {
-                if (converted[i] is { } values) values.CopyTo(entry.Value.AsSpan());
-                else found.CopyTo(entry.Value.AsSpan());
+                found.CopyTo(entry.Value.AsSpan());
             }
             else
             {
                 found.CopyTo(counter);
                 entry.Counter!.Value = counter[0];
             }
+        }
+    }
+
+    /// <summary>
+    /// Lists the float entries holding NaN or an infinity, converting each through one buffer the size of the largest,
+    /// before anything is written: a refused file leaves the model as it was.
+    /// </summary>
+    private static void FindNonFinite(SafeTensorsFile file, IReadOnlyList<StateEntry> state, StringBuilder problems)
+    {
+        int largest = 0;
+        foreach (var entry in state) largest = Math.Max(largest, entry.Value?.Length ?? 0);
+        var buffer = ArrayPool<float>.Shared.Rent(largest);
+        try
+        {
+            foreach (var entry in state)
+            {
+                if (entry.Value is not { } value) continue;
+                var values = buffer.AsSpan(0, value.Length);
+                file[entry.Name].CopyTo(values);
+                int bad = FiniteValues.IndexOfNonFinite(values);
+                if (bad >= 0) Problem(problems, $"'{entry.Name}' holds {values[bad]} at element {bad}");
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
     }
 
