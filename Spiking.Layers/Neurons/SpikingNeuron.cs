@@ -60,6 +60,26 @@ public class SpikingNeuron : NeuronLayer
         return output;
     }
 
+    /// <summary>
+    /// The forward of a sequence fed in pieces (streaming along tokens): runs from <paramref name="initial"/> (null:
+    /// rest) and returns the state after the last step in <paramref name="final"/>, which the next call takes as its
+    /// initial state. Fed step by step or in pieces, a sequence gives the same spikes, bit for bit, as in one call.
+    /// Gradients flow through the carried state unless it is detached (<see cref="NeuronState.Detach"/>, truncated BPTT).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="input"/> holds spikes, or the state's variables are not shaped like one step of it.</exception>
+    public Variable Forward(Variable input, NeuronState? initial, out NeuronState final)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.IsSpikes)
+        {
+            throw new ArgumentException($"{GetType().Name} ({Model.Name}) needs a dense input current of [T, B, …]; it got spikes of shape {input.Shape}.", nameof(input));
+        }
+        var output = Functional.Neuron(input, Model, _variables, initial, out final);
+        if (output.Spikes is { } bits) Count(bits);
+        else if (CountSpikes) Count(SumOf(output.Dense), output.Shape.ElementCount);
+        return output;
+    }
+
     /// <inheritdoc/>
     public override string OutputName => Model.OutputName;
 
