@@ -70,38 +70,13 @@ public sealed class ClassifierTrainer
         {
             loss.Backward();
             _optimizer.Step();
-            if (StopOnNonFinite) ThrowIfNonFinite();
+            if (StopOnNonFinite) DivergenceCheck.ThrowIfNonFinite(_optimizer.Parameters, _names, Steps, _optimizer.LearningRate);
         }
         finally
         {
             _optimizer.ZeroGrad();
         }
         return (lossValue, CountCorrect(output, labels));
-    }
-
-    /// <summary>
-    /// Scans the updated parameters, one pass per step: a non-finite gradient always makes its parameter non-finite
-    /// (the optimizers' updates carry NaN and infinities through), so only a parameter that fails costs a look at its
-    /// gradient, to say which of the two went first.
-    /// </summary>
-    private void ThrowIfNonFinite()
-    {
-        foreach (var parameter in _optimizer.Parameters)
-        {
-            var value = parameter.Value;
-            if (!value.IsOnHost) continue;
-            var values = value.AsReadOnlySpan();
-            int bad = FiniteValues.IndexOfNonFinite(values);
-            if (bad < 0) continue;
-            string name = _names.TryGetValue(parameter, out var n) ? n : parameter.Variable.Name ?? "(unnamed)";
-            if (parameter.Grad is { IsOnHost: true } grad)
-            {
-                var gradient = grad.AsReadOnlySpan();
-                int badGradient = FiniteValues.IndexOfNonFinite(gradient);
-                if (badGradient >= 0) throw new TrainingDivergedException(Steps, "gradient", name, gradient[badGradient], _optimizer.LearningRate);
-            }
-            throw new TrainingDivergedException(Steps, "parameter", name, values[bad], _optimizer.LearningRate);
-        }
     }
 
     /// <summary>Predicts <paramref name="images"/> without building a graph; the model is put in evaluation mode.</summary>

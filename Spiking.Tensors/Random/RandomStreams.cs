@@ -9,7 +9,7 @@ namespace Spiking.Tensors;
 /// <remarks>
 /// Counter words (2, 3) of each stream: <see cref="Initialization"/> (0, 0), <see cref="Poisson"/> (0x9015, 0),
 /// <see cref="DropoutLayer"/>(i) (0xD0D0, i), <see cref="Shuffle"/>(e) (e, <see cref="ShuffleTag"/>),
-/// <see cref="TextWindows"/> (0x54455854, 0). Any two differ in one of the words (a dropout layer index would have
+/// <see cref="TextWindows"/> (0x54455854, 0), <see cref="TextSampling"/> (0x53414D50, 0). Any two differ in one of the words (a dropout layer index would have
 /// to reach the tag, 1.4 billion layers, to meet a shuffle), and the block count lives in words 0–1 and wraps there,
 /// so no number of draws moves a consumer into another's stream.
 /// A new consumer takes a new stream here; <c>RandomStreamsTests</c> checks that none shares words with another.
@@ -45,6 +45,12 @@ public static class RandomStreams
     /// dropout layer (word 2 0xD0D0) can meet it.
     /// </summary>
     public const ulong TextWindows = 0x5445_5854;
+
+    /// <summary>
+    /// "SAMP" (0x53414D50) in counter word 2: the characters <c>Spiking.Layers</c>' <c>TextGenerator</c> samples from
+    /// a language model's next-token distribution. Word 3 is 0, like <see cref="TextWindows"/>, from which word 2 tells it.
+    /// </summary>
+    public const ulong TextSampling = 0x5341_4D50;
 
     /// <summary>The stream of the <paramref name="layer"/>-th default dropout layer: <see cref="Dropout"/> in counter word 2, the layer in word 3.</summary>
     public static ulong DropoutLayer(uint layer) => Dropout | ((ulong)layer << 32);
