@@ -90,6 +90,29 @@ public sealed class RandomStreamsTests
         return [.. blocks];
     }
 
+    /// <summary>
+    /// The blocks the text generator reads, checked against it: over 1024 equally likely ids a draw is the top 10 bits
+    /// of its 64-bit word (the uniform is its top 53 bits, and equal weights sum exactly).
+    /// </summary>
+    private static HashSet<Philox4x32Block> TextSamplingBlocks(ulong seed)
+    {
+        ulong stream = RandomStreams.TextSampling;
+        var blocks = new Philox4x32Block[Blocks];
+        for (int b = 0; b < Blocks; b++) blocks[b] = Philox4x32.Generate((uint)b, 0, (uint)stream, (uint)(stream >> 32), (uint)seed, (uint)(seed >> 32));
+
+        var text = new char[1024];
+        for (int i = 0; i < text.Length; i++) text[i] = (char)(0x4E00 + i);
+        var vocabulary = CharVocabulary.FromText(text);
+        using var model = new Spiking.Tests.LanguageModels.BigramLanguageModel(1024);
+        var drawn = new TextGenerator(model, vocabulary).Generate(vocabulary[0].ToString(), 2 * Blocks, 1.0, seed).Select(c => c[0] - 0x4E00).ToArray();
+        for (int b = 0; b < Blocks; b++)
+        {
+            Assert.Equal((int)(blocks[b].X1 >> 22), drawn[2 * b]);
+            Assert.Equal((int)(blocks[b].X3 >> 22), drawn[2 * b + 1]);
+        }
+        return [.. blocks];
+    }
+
     [Fact]
     public void Default_consumers_of_one_seed_share_no_words()
     {
@@ -108,6 +131,7 @@ public sealed class RandomStreamsTests
                 ["DataLoader shuffle, epoch 0xD0D0"] = ShuffleBlocks(seed, 0xD0D0),
                 ["DataLoader shuffle, epoch 0x54455854"] = ShuffleBlocks(seed, 0x5445_5854),
                 ["TextWindows"] = TextWindowBlocks(seed),
+                ["TextGenerator"] = TextSamplingBlocks(seed),
             };
             var names = consumers.Keys.ToArray();
             for (int a = 0; a < names.Length; a++)
@@ -139,6 +163,7 @@ public sealed class RandomStreamsTests
         Assert.Equal(0x5348_5546_0000_0007UL, RandomStreams.Shuffle(7));
         Assert.Equal(0x5445_5854UL, RandomStreams.TextWindows);
         Assert.Equal("TEXT", string.Concat(BitConverter.GetBytes((uint)RandomStreams.TextWindows).Reverse().Select(b => (char)b)));
+        Assert.Equal("SAMP", string.Concat(BitConverter.GetBytes((uint)RandomStreams.TextSampling).Reverse().Select(b => (char)b)));
 
         ModelSeed.Seed(5);
         Assert.Equal(RandomStreams.Initialization, ModelSeed.Shared.Stream);
