@@ -21,6 +21,19 @@ internal static class CommandLine
               --plot DIR                 write training.png, firing_rates.png and raster.png
                                          (--out, --json and --plot are checked writable before training starts)
               --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 and W2 through Spiking.Gpu's kernels
+          train --model spikegpt|spiking-lm [options]   train a character language model (SpikeGPT's recipe, as torch_spikegpt.py)
+              --corpus kjv | --text FILE  the King James Bible from `bible` (apt-get install -y bible-kjv; default) or a UTF-8 file
+              --context N (128) --layers N (4) --width N (128) --steps N (1000) --batch N (16) --lr X (6e-4) --lr-final X (1e-5)
+              --seed S (0) --threads N   --init rwkv|rwkv-zero|torch (spikegpt only; rwkv)   --heads H (spiking-lm only; 4)
+              --out FILE  safetensors with torch_spikegpt.py's metadata (model, vocab, n_layer, n_embd, ctx_len, steps, init, corpus, corpus_sha256)
+              --json FILE  one JSON line: tokens_per_s, val_bpc, test_bpc, firing_rates, energy, peak_rss_mb, ...
+              --plot DIR   write loss.png and firing_rates.png
+                                     Adam (0.9, 0.99, eps 4e-9), cosine lr per step, grad-norm clip 1, cross-entropy + L2Wrap;
+                                     then validation and test bits per character, firing rates and energy per character
+          eval --checkpoint FILE [--corpus kjv | --text FILE] [--threads N] [--json FILE]
+                                     a language-model checkpoint (ours or torch_spikegpt.py's): val/test BPC, firing rates, energy
+          generate --checkpoint FILE [--prompt TEXT ("In the beginning")] [--tokens N (200)] [--temperature X (1)] [--seed S (0)] [--threads N (1)]
+                                     continue the prompt from a language-model checkpoint, one character at a time (recurrent mode)
           eval --checkpoint FILE [--model NAME] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
                                      test accuracy, firing rates and energy of a saved model (ours or PyTorch's); the model,
                                      T and encoding come from the checkpoint's recipe, a contradicting --model is refused and
@@ -63,7 +76,7 @@ internal static class CommandLine
         Numbers use a decimal point (1.5, 1e-3); every option takes a value (--name value or --name=value).
         """;
 
-    private const string Commands = "train, eval, conformance, info, gpu-selftest, bench, help";
+    private const string Commands = "train, eval, generate, conformance, info, gpu-selftest, bench, help";
 
     /// <summary>Runs one command line; user errors go to <paramref name="error"/> (default: standard error) as one line, never as a stack trace.</summary>
     /// <returns>The process exit status (<see cref="ExitCode"/>).</returns>
@@ -92,6 +105,7 @@ internal static class CommandLine
             {
                 "train" => Training.TrainCommand.Run(options),
                 "eval" => Training.EvalCommand.Run(options),
+                "generate" => Training.GenerateCommand.Run(options),
                 "conformance" => ConformanceCommand.Run(options),
                 "info" => InfoCommand.Run(options),
                 "gpu-selftest" => GpuSelfTestCommand.Run(options),

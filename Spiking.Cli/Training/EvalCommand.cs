@@ -19,6 +19,16 @@ internal static class EvalCommand
     public static int Run(Options options)
     {
         string path = options.String("checkpoint") ?? throw new UsageException("eval needs --checkpoint FILE");
+        // A language model's checkpoint names itself in its metadata, as the reference script writes it; it takes other options.
+        SafeTensorsFile? early = null;
+        if (File.Exists(path))
+        {
+            early = SafeTensors.Read(path);
+            if (early.Metadata.TryGetValue(ModelKind.ModelKey, out var kindName) && LanguageModelKind.TryParse(kindName) is { } languageModel)
+            {
+                return LanguageModelEvalCommand.Run(options, early, languageModel);
+            }
+        }
         string? modelName = options.String("model");
         string dataDir = options.String("data") ?? ImageDataset.FashionMnistDirectory;
         int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
@@ -30,7 +40,7 @@ internal static class EvalCommand
         options.RejectUnknown();
         Parallelism.MaxThreads = threads;
 
-        var file = SafeTensors.Read(path);
+        var file = early ?? SafeTensors.Read(path);
         var (model, timeSteps, warning) = Recipe(file, modelName is null ? null : ModelKind.Parse(modelName), timeStepsOption);
         if (warning is not null) options.Warn(warning);
         model.CheckSize(timeSteps, batch);

@@ -102,7 +102,7 @@ internal sealed class ModelKind
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>
     public static ModelKind Parse(string? name) =>
-        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer or sdt, got '{name}'");
+        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer, sdt, spikegpt or spiking-lm, got '{name}'");
 
     /// <summary>The model of a name (or its workload's), or null.</summary>
     public static ModelKind? TryParse(string name) => name switch

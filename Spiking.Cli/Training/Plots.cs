@@ -67,6 +67,50 @@ public static class Plots
     }
 
     /// <summary>
+    /// The loss of every training step of a language model with its mean over the last <paramref name="window"/>
+    /// steps (the reference script's log figure), in nats on the left and bits per character on the right.
+    /// </summary>
+    /// <param name="path">The PNG file to write.</param>
+    /// <param name="stepLoss">The loss (nats) of each step.</param>
+    /// <param name="title">The chart's title.</param>
+    /// <param name="window">Steps in the running mean, ≥ 1.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <exception cref="ArgumentException">No steps, a window under 1, or a size under 100 pixels.</exception>
+    public static void LossCurve(string path, IReadOnlyList<double> stepLoss, string title = "Training loss", int window = 100, int width = 1000, int height = 600)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(stepLoss);
+        CheckSize(width, height);
+        if (stepLoss.Count == 0) throw new ArgumentException("LossCurve needs at least one step in 'stepLoss'; it is empty.", nameof(stepLoss));
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var steps = new double[stepLoss.Count];
+        var mean = new double[stepLoss.Count];
+        double sum = 0;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            steps[i] = i + 1;
+            sum += stepLoss[i];
+            if (i >= window) sum -= stepLoss[i - window];
+            mean[i] = sum / Math.Min(i + 1, window);
+        }
+        var plot = new Plot();
+        var raw = plot.Add.ScatterLine(steps, ToArray(stepLoss));
+        raw.LegendText = "loss per step";
+        raw.LineWidth = 1;
+        raw.Color = Colors.SteelBlue.WithAlpha(0.4);
+        var smooth = plot.Add.ScatterLine(steps, mean);
+        smooth.LegendText = string.Create(CultureInfo.InvariantCulture, $"mean of the last {window} steps");
+        smooth.LineWidth = 2;
+        smooth.Color = Colors.DarkBlue;
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("cross-entropy (nats; bits per character = nats / ln 2)");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, width, height);
+    }
+
+    /// <summary>
     /// The spikes of one sample, one panel per layer stacked top to bottom: time step on x, neuron index on y, one
     /// square per spike.
     /// </summary>

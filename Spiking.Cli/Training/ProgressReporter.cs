@@ -14,8 +14,13 @@ public sealed class ProgressReporter
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Action<ProgressReporter> _reported;
+    private readonly double[] _recentLosses = new double[RecentSteps];
     private int _step;
-    private double _lossSum, _accuracySum, _samplesPerSecond;
+    private double _lossSum, _accuracySum, _samplesPerSecond, _learningRate;
+    private bool _tokens;
+
+    /// <summary>The steps <see cref="RecentLoss"/> averages over, as the reference SpikeGPT script's log lines.</summary>
+    public const int RecentSteps = 100;
 
     internal ProgressReporter(string title, int totalSteps, Action<ProgressReporter> reported)
     {
@@ -54,6 +59,22 @@ public sealed class ProgressReporter
         get { lock (_gate) return _samplesPerSecond; }
     }
 
+    /// <summary>The mean loss of the last <see cref="RecentSteps"/> steps reported (fewer at the start; NaN before the first).</summary>
+    public double RecentLoss
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int n = Math.Min(_step, RecentSteps);
+                if (n == 0) return double.NaN;
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += _recentLosses[i];
+                return sum / n;
+            }
+        }
+    }
+
     /// <summary>Time since the run started.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -74,6 +95,23 @@ public sealed class ProgressReporter
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the next step (last + 1) or exceeds the total; an accuracy outside [0, 1]; a negative throughput.</exception>
     public void Report(int step, double loss, double accuracy, double samplesPerSecond)
     {
+        if (!(accuracy >= 0 && accuracy <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(accuracy), accuracy, "Accuracy is a fraction in [0, 1].");
+        }
+        Record(step, loss, accuracy, samplesPerSecond, double.NaN, tokens: false);
+    }
+
+    /// <summary>
+    /// Records step <paramref name="step"/> of a language model's training (1-based, each once, in order): its loss
+    /// enters the means, and the line shows the learning rate and <paramref name="tokensPerSecond"/> instead of an accuracy.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the next step or exceeds the total; a negative throughput.</exception>
+    public void ReportTokens(int step, double loss, double learningRate, double tokensPerSecond) =>
+        Record(step, loss, 0, tokensPerSecond, learningRate, tokens: true);
+
+    private void Record(int step, double loss, double accuracy, double perSecond, double learningRate, bool tokens)
+    {
         lock (_gate)
         {
             if (step != _step + 1 || step > TotalSteps)
@@ -81,18 +119,17 @@ public sealed class ProgressReporter
                 throw new ArgumentOutOfRangeException(nameof(step), step,
                     $"Progress of '{Title}' expects step {_step + 1} of {TotalSteps} next.");
             }
-            if (!(accuracy >= 0 && accuracy <= 1))
+            if (!(perSecond >= 0))
             {
-                throw new ArgumentOutOfRangeException(nameof(accuracy), accuracy, "Accuracy is a fraction in [0, 1].");
+                throw new ArgumentOutOfRangeException(nameof(perSecond), perSecond, "Throughput must be >= 0.");
             }
-            if (!(samplesPerSecond >= 0))
-            {
-                throw new ArgumentOutOfRangeException(nameof(samplesPerSecond), samplesPerSecond, "Throughput must be >= 0.");
-            }
+            _recentLosses[_step % RecentSteps] = loss;
             _step = step;
             _lossSum += loss;
             _accuracySum += accuracy;
-            _samplesPerSecond = samplesPerSecond;
+            _samplesPerSecond = perSecond;
+            _learningRate = learningRate;
+            _tokens = tokens;
         }
         _reported(this);
     }
@@ -102,6 +139,11 @@ public sealed class ProgressReporter
     {
         int step = Step;
         var remaining = Remaining;
+        if (_tokens)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{step}/{TotalSteps}  loss {RecentLoss:0.0000} (last {Math.Min(step, RecentSteps)})  lr {_learningRate:0.00e+00}  {SamplesPerSecond:#,0} tokens/s  ETA {(remaining is { } t ? Format(t) : "-")}");
+        }
         return string.Create(CultureInfo.InvariantCulture,
             $"{step}/{TotalSteps}  loss {MeanLoss:0.0000}  acc {100 * MeanAccuracy:0.00}%  {SamplesPerSecond:#,0} samples/s  ETA {(remaining is { } r ? Format(r) : "-")}");
     }

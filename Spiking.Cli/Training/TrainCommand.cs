@@ -29,7 +29,9 @@ internal static class TrainCommand
 
     public static int Run(Options options)
     {
-        var model = ModelKind.Parse(options.String("model"));
+        string? modelName = options.String("model");
+        if (LanguageModelKind.TryParse(modelName) is { } languageModel) return LanguageModelTrainCommand.Run(options, languageModel);
+        var model = ModelKind.Parse(modelName);
         int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
         int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
         int timeSteps = options.Int("timesteps", model.DefaultTimeSteps, min: 1, max: MaxTimeSteps);

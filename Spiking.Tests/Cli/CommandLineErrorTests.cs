@@ -49,7 +49,7 @@ public sealed class CommandLineErrorTests
     [InlineData("train --model spikformer --timesteps 8 --batch 1024", "keep T × batch at most 4095")]
     [InlineData("train --threads 0", "--threads expects an integer from 1 to 1024")]
     [InlineData("train --seed -3", "--seed expects an integer >= 0")]
-    [InlineData("train --model resnet", "--model expects mlp, cnn, spikformer or sdt, got 'resnet'")]
+    [InlineData("train --model resnet", "--model expects mlp, cnn, spikformer, sdt, spikegpt or spiking-lm, got 'resnet'")]
     [InlineData("train --optimizer adagrad", "--optimizer expects adam, adamw or sgd, got 'adagrad'")]
     [InlineData("train --schedule linear", "--schedule expects none, cosine or step, got 'linear'")]
     [InlineData("train --device tpu", "--device")]

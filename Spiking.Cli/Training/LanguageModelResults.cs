@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+using Spectre.Console;
+using Spiking.Layers;
+
+namespace Spiking.Cli.Training;
+
+/// <summary>
+/// The evaluation of a language model as the train and eval commands report it: validation and test bits per
+/// character, the test pass's firing rates and energy, printed and written as one JSON line with the reference
+/// script's keys where they overlap.
+/// </summary>
+internal sealed class LanguageModelResults
+{
+    public required LanguageModelScore Validation { get; init; }
+
+    public required LanguageModelScore Test { get; init; }
+
+    public required double EvalSeconds { get; init; }
+
+    public EnergyReport Energy => Test.Energy!;
+
+    /// <summary>Scores the validation and test parts (energy on the test pass), timing both.</summary>
+    public static LanguageModelResults Evaluate(LanguageModel model, Layers.Data.TextSplits splits, int context)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var validation = LanguageModelEvaluation.Evaluate(model, splits.Validation, context);
+        var test = LanguageModelEvaluation.Evaluate(model, splits.Test, context, countEnergy: true);
+        return new LanguageModelResults { Validation = validation, Test = test, EvalSeconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>Prints the BPC line, the firing rates and the energy line.</summary>
+    public void Print()
+    {
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "val_bpc [bold]{0:F4}[/]  test_bpc [bold]{1:F4}[/]  ({2} test characters, eval {3:F1} s)",
+            Validation.BitsPerCharacter, Test.BitsPerCharacter, Test.Characters, EvalSeconds);
+        var rates = new List<string>();
+        foreach (var r in Energy.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name} {r.Rate:F4}"));
+        AnsiConsole.WriteLine($"firing rates (test): {string.Join("  ", rates)}");
+        AnsiConsole.WriteLine(TrainCommand.EnergyLine(Energy).Replace("per sample", "per character", StringComparison.Ordinal));
+    }
+
+    /// <summary>The firing rates as the plot takes them.</summary>
+    public List<(string, double)> Rates()
+    {
+        var rates = new List<(string, double)>();
+        foreach (var r in Energy.FiringRates) rates.Add((r.Name, r.Rate));
+        return rates;
+    }
+
+    /// <summary>
+    /// Appends one JSON object to <paramref name="path"/>: the fields of <paramref name="head"/> first (strings, whole
+    /// numbers, doubles; non-finite as null), then BPC, eval time, firing rates, energy and peak RSS.
+    /// </summary>
+    public void WriteJson(string path, IEnumerable<KeyValuePair<string, object?>> head)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in head)
+            {
+                switch (value)
+                {
+                    case null: w.WriteNull(key); break;
+                    case string s: w.WriteString(key, s); break;
+                    case int i: w.WriteNumber(key, i); break;
+                    case long l: w.WriteNumber(key, l); break;
+                    case double d: JsonLines.Number(w, key, d); break;
+                    default: throw new ArgumentException($"JSON value of key '{key}' has unsupported type {value.GetType().Name}.", nameof(head));
+                }
+            }
+            JsonLines.Number(w, "val_bpc", Validation.BitsPerCharacter);
+            JsonLines.Number(w, "test_bpc", Test.BitsPerCharacter);
+            w.WriteNumber("test_chars", Test.Characters);
+            JsonLines.Number(w, "eval_s", EvalSeconds);
+            w.WriteStartObject("firing_rates");
+            foreach (var r in Energy.FiringRates) JsonLines.Number(w, r.Name, r.Rate);
+            w.WriteEndObject();
+            w.WriteStartObject("energy");
+            JsonLines.Number(w, "sops_per_char", Energy.SynapticOperations);
+            JsonLines.Number(w, "macs_per_char", Energy.MultiplyAccumulates);
+            JsonLines.Number(w, "microjoules_per_char", Energy.Microjoules);
+            JsonLines.Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
+            JsonLines.Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
+            w.WriteStartArray("layers");
+            foreach (var l in Energy.Layers)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", l.Name);
+                w.WriteString("kind", l.Kind);
+                JsonLines.Number(w, "sops", l.SynapticOperations);
+                JsonLines.Number(w, "macs", l.MultiplyAccumulates);
+                JsonLines.Number(w, "microjoules", l.Microjoules);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
+            w.WriteString("cpu", MachineInfo.CpuName());
+            w.WriteString("simd", MachineInfo.SimdName());
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+        try
+        {
+            using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
+            stream.Position = 0;
+            stream.CopyTo(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"--json '{path}' could not be written: {e.Message}");
+        }
+    }
+}
