@@ -10,7 +10,7 @@ public static partial class Functional
     /// <c>[B, T, C]</c> shifted one step along T within each batch row (SpikeGPT's <c>nn.ZeroPad2d((0, 0, 1, -1))</c>):
     /// <c>xx[b, t] = x[b, t − 1]</c>, and <c>xx[b, 0]</c> is zero, or <paramref name="previous"/>[b] when given.
     /// With <paramref name="timeFirst"/>, <paramref name="x"/> is <c>[T, B, C]</c> instead (the layout of the neurons
-    /// and <see cref="Wkv"/>), with the same values. <paramref name="mu"/> is <c>[C]</c> or <c>[1, 1, C]</c> (the layout
+    /// and <see cref="Wkv(Variable, Variable, Variable, Variable)"/>), with the same values. <paramref name="mu"/> is <c>[C]</c> or <c>[1, 1, C]</c> (the layout
     /// of a state dict's <c>time_mix_k</c>).
     /// </summary>
     /// <remarks>

@@ -20,7 +20,21 @@ public static partial class Functional
     /// <param name="v">The values <c>[T, B, C]</c>.</param>
     /// <returns><c>[T, B, C]</c>. Backward gives all four gradients and keeps only its inputs and output (O(T·B·C)).</returns>
     /// <exception cref="ArgumentException">The shapes are not <c>[C]</c>, <c>[C]</c>, <c>[T, B, C]</c>, <c>[T, B, C]</c>, or an input holds spikes.</exception>
-    public static Variable Wkv(Variable timeDecay, Variable timeFirst, Variable k, Variable v) => WkvNode.Forward(timeDecay, timeFirst, k, v);
+    public static Variable Wkv(Variable timeDecay, Variable timeFirst, Variable k, Variable v) => WkvNode.Forward(timeDecay, timeFirst, k, v, null);
+
+    /// <summary>
+    /// <see cref="Wkv(Variable, Variable, Variable, Variable)"/> continuing from <paramref name="state"/> (<c>[B, C]</c>
+    /// sums left by the piece before) instead of empty sums, and leaving the state after the last token in it: a
+    /// sequence fed in pieces, or one token at a time (RNN mode), gives the same values as in one call. The carried
+    /// state is a constant to the backward (no gradient flows into the piece before), as truncated backpropagation
+    /// through the pieces needs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state is not for B rows of C channels.</exception>
+    public static Variable Wkv(Variable timeDecay, Variable timeFirst, Variable k, Variable v, WkvState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return WkvNode.Forward(timeDecay, timeFirst, k, v, state);
+    }
 }
 
 /// <summary>
@@ -35,10 +49,12 @@ internal sealed class WkvNode : Node
     internal const float MinExponent = -1e38f;
 
     private SavedTensor? _w, _u, _k, _v, _y;
+    private Tensor? _initial;
 
-    private WkvNode(Variable timeDecay, Variable timeFirst, Variable k, Variable v, Tensor w, Tensor y)
+    private WkvNode(Variable timeDecay, Variable timeFirst, Variable k, Variable v, Tensor w, Tensor y, Tensor? initial)
         : base(timeDecay, timeFirst, k, v)
     {
+        _initial = initial;
         _w = new SavedTensor(w, "WKV's decay");
         _u = new SavedTensor(timeFirst.Dense, "WKV's time_first");
         _k = new SavedTensor(k.Dense, "WKV's keys");
@@ -48,7 +64,7 @@ internal sealed class WkvNode : Node
 
     public override string Name => "wkv";
 
-    public static Variable Forward(Variable timeDecay, Variable timeFirst, Variable k, Variable v)
+    public static Variable Forward(Variable timeDecay, Variable timeFirst, Variable k, Variable v, WkvState? state)
     {
         ArgumentNullException.ThrowIfNull(timeDecay);
         ArgumentNullException.ThrowIfNull(timeFirst);
@@ -68,13 +84,25 @@ internal sealed class WkvNode : Node
             throw new ArgumentException(
                 $"Wkv needs time_decay and time_first of shape [{channels}] (the channels of k {keys.Shape}); got {decay.Shape} and {first.Shape}.", nameof(timeDecay));
         }
+        if (state is not null && (state.Batch != keys.Shape[1] || state.Channels != channels))
+        {
+            throw new ArgumentException(
+                $"Wkv: the carried state is for {state.Batch} rows of {state.Channels} channels; k {keys.Shape} needs {keys.Shape[1]} rows of {channels}.", nameof(state));
+        }
         var w = Tensor.Empty(decay.Shape);
         TensorPrimitives.Exp(decay.AsReadOnlySpan(), w.AsSpan());
         TensorPrimitives.Negate(w.AsReadOnlySpan(), w.AsSpan());
         var y = Tensor.Empty(keys.Shape);
-        var job = new Job(keys.Shape[0], keys.Shape[1], channels, w, first, keys, values, y, gradOutput: null, null, null, null, null);
+        // The state is overwritten with the final one; the backward recomputes the scan from the initial one.
+        var initial = state?.Values.Clone();
+        var job = new Job(keys.Shape[0], keys.Shape[1], channels, w, first, keys, values, y, gradOutput: null, null, null, null, null)
+        {
+            Initial = initial, Final = state?.Values,
+        };
         job.Run();
-        return Variable.FromOp(y, Record(() => new WkvNode(timeDecay, timeFirst, k, v, w, y), timeDecay, timeFirst, k, v));
+        var node = Record(() => new WkvNode(timeDecay, timeFirst, k, v, w, y, initial), timeDecay, timeFirst, k, v);
+        if (node is null) initial?.Dispose();
+        return Variable.FromOp(y, node);
     }
 
     protected internal override Tensor?[] Backward(Tensor gradOutput)
@@ -87,7 +115,10 @@ internal sealed class WkvNode : Node
         // order, so the result does not depend on the thread count.
         var gwRows = new float[batch * channels];
         var guRows = new float[batch * channels];
-        var job = new Job(steps, batch, channels, _w!.Value, _u!.Value, k, _v!.Value, _y!.Value, gradOutput, gk, gv, gwRows, guRows);
+        var job = new Job(steps, batch, channels, _w!.Value, _u!.Value, k, _v!.Value, _y!.Value, gradOutput, gk, gv, gwRows, guRows)
+        {
+            Initial = _initial,
+        };
         job.Run();
         var gDecay = Tensor.Zeros(channels);
         var gFirst = Tensor.Zeros(channels);
@@ -111,12 +142,20 @@ internal sealed class WkvNode : Node
         _v?.Release();
         _y?.Release();
         _w = _u = _k = _v = _y = null;
+        _initial?.Dispose();
+        _initial = null;
     }
 
     /// <summary>One scan (forward, or backward when a gradient is given), one batch row per work item.</summary>
     private sealed class Job(int steps, int batch, int channels, Tensor w, Tensor u, Tensor k, Tensor v, Tensor y,
         Tensor? gradOutput, Tensor? gk, Tensor? gv, float[]? gwRows, float[]? guRows)
     {
+        /// <summary>The state the scan starts from, <c>[3, B, C]</c> (p, q, o); null: empty sums.</summary>
+        public Tensor? Initial { get; init; }
+
+        /// <summary>Where the forward leaves the state after the last token, <c>[3, B, C]</c>; null: nowhere.</summary>
+        public Tensor? Final { get; init; }
+
         public void Run() =>
             Parallelism.For(batch, (long)steps * channels * (gradOutput is null ? 16 : 48), this, static (b, job) => job.Row(b));
 
@@ -140,7 +179,7 @@ internal sealed class WkvNode : Node
         private void ForwardRow(int b, Span<float> scratch)
         {
             int c = channels;
-            var rows = new ScanRows(scratch, c);
+            var rows = new ScanRows(scratch, c, Initial, batch, b);
             Span<float> p = rows.P, q = rows.Q, o = rows.O, no = rows.No, a = rows.A, e = rows.E, t1 = rows.T1;
             var wRow = w.AsReadOnlySpan();
             var uRow = u.AsReadOnlySpan();
@@ -160,6 +199,13 @@ internal sealed class WkvNode : Node
                 TensorPrimitives.FusedMultiplyAdd(a, q, e, yt);
                 TensorPrimitives.Divide(t1, yt, yt);
                 Advance(wRow, kt, vt, p, q, o, no, a, e, Span<float>.Empty, Span<float>.Empty);
+            }
+            if (Final is { } final)
+            {
+                var f = final.AsSpan();
+                p.CopyTo(f.Slice(b * c, c));
+                q.CopyTo(f.Slice((batch + b) * c, c));
+                o.CopyTo(f.Slice((2 * batch + b) * c, c));
             }
         }
 
@@ -198,7 +244,7 @@ internal sealed class WkvNode : Node
 
             public readonly Span<float> P, Q, O, Uk, No, A, E, T1;
 
-            public ScanRows(Span<float> scratch, int c)
+            public ScanRows(Span<float> scratch, int c, Tensor? initial, int batch, int b)
             {
                 P = scratch[..c];
                 Q = scratch.Slice(c, c);
@@ -208,9 +254,17 @@ internal sealed class WkvNode : Node
                 A = scratch.Slice(5 * c, c);
                 E = scratch.Slice(6 * c, c);
                 T1 = scratch.Slice(7 * c, c);
-                P.Clear();
-                Q.Clear();
-                O.Fill(MinExponent);
+                if (initial is null)
+                {
+                    P.Clear();
+                    Q.Clear();
+                    O.Fill(MinExponent);
+                    return;
+                }
+                var s = initial.AsReadOnlySpan();
+                s.Slice(b * c, c).CopyTo(P);
+                s.Slice((batch + b) * c, c).CopyTo(Q);
+                s.Slice((2 * batch + b) * c, c).CopyTo(O);
             }
 
             /// <summary>The current token's weights against the state's: <c>no = max(o, u+k)</c>, <c>A = e^{o−no}</c>, <c>E = e^{u+k−no}</c>.</summary>
@@ -233,7 +287,7 @@ internal sealed class WkvNode : Node
         private void BackwardRow(int b, Span<float> scratch)
         {
             int c = channels;
-            var rows = new ScanRows(scratch, c);
+            var rows = new ScanRows(scratch, c, Initial, batch, b);
             Span<float> p = rows.P, q = rows.Q, o = rows.O, uk = rows.Uk, no = rows.No, a = rows.A, e = rows.E, t1 = rows.T1;
             int used = ScanRows.Count * c;
             var dp = scratch.Slice(used, c);

@@ -169,6 +169,75 @@ public sealed class WkvTests
         }
     }
 
+    /// <summary>Steps <c>[from, to)</c> of a problem's <c>[T, B, C]</c> array.</summary>
+    private static float[] Steps(Problem p, float[] x, int from, int to) => x[(from * p.B * p.C)..(to * p.B * p.C)];
+
+    [Theory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(3, 4, 2, 7)]
+    [InlineData(7, 9, 16, 1)]
+    public void A_sequence_fed_in_pieces_through_a_carried_state_gives_the_bits_of_one_call(int seed, int steps, int channels, int piece)
+    {
+        var p = Make(steps, 2, channels, seed, outlier: seed == 3 ? 60f : 0f);
+        var (whole, _, _, _, _) = Engine(p);
+        using var decay = Variable.Constant(Tensor.FromArray(p.Decay, p.C));
+        using var first = Variable.Constant(Tensor.FromArray(p.First, p.C));
+        using var state = new WkvState(p.B, p.C);
+        for (int from = 0; from < steps; from += piece)
+        {
+            int to = Math.Min(steps, from + piece);
+            using var k = Variable.Constant(Tensor.FromArray(Steps(p, p.K, from, to), to - from, p.B, p.C));
+            using var v = Variable.Constant(Tensor.FromArray(Steps(p, p.V, from, to), to - from, p.B, p.C));
+            using var y = Functional.Wkv(decay, first, k, v, state);
+            Assert.Equal(Steps(p, whole, from, to), y.Dense.AsReadOnlySpan().ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_piece_after_a_carried_state_has_the_key_and_value_gradients_of_the_whole_sequence()
+    {
+        // With the loss on the second piece only, the whole sequence's gradients of that piece's keys and values are
+        // the piece's own (the state entering it depends only on the first piece, a constant to the piece's call).
+        var p = Make(14, 2, 5, 41);
+        int split = 6, rest = p.T - split;
+        var g = (float[])p.G.Clone();
+        Array.Clear(g, 0, split * p.B * p.C);
+        var (_, _, _, wholeGk, wholeGv) = Engine(p with { G = g });
+        using var decay = Variable.Input(Tensor.FromArray(p.Decay, p.C));
+        using var first = Variable.Input(Tensor.FromArray(p.First, p.C));
+        using var state = new WkvState(p.B, p.C);
+        using (var k1 = Variable.Constant(Tensor.FromArray(Steps(p, p.K, 0, split), split, p.B, p.C)))
+        using (var v1 = Variable.Constant(Tensor.FromArray(Steps(p, p.V, 0, split), split, p.B, p.C)))
+        using (GradMode.NoGrad())
+        {
+            Functional.Wkv(decay, first, k1, v1, state).Dispose();
+        }
+        using var k2 = Variable.Input(Tensor.FromArray(Steps(p, p.K, split, p.T), rest, p.B, p.C));
+        using var v2 = Variable.Input(Tensor.FromArray(Steps(p, p.V, split, p.T), rest, p.B, p.C));
+        using var y = Functional.Wkv(decay, first, k2, v2, state);
+        using (var gy = Tensor.FromArray(Steps(p, g, split, p.T), rest, p.B, p.C)) y.Backward(gy);
+        var expectedGk = Steps(p, wholeGk, split, p.T);
+        var expectedGv = Steps(p, wholeGv, split, p.T);
+        var gk = k2.Grad!.AsReadOnlySpan();
+        var gv = v2.Grad!.AsReadOnlySpan();
+        for (int i = 0; i < expectedGk.Length; i++)
+        {
+            Assert.True(Math.Abs(gk[i] - expectedGk[i]) <= 1e-6 + 1e-5 * Math.Abs(expectedGk[i]), $"dk[{i}] {gk[i]:G9}, whole sequence {expectedGk[i]:G9}");
+            Assert.True(Math.Abs(gv[i] - expectedGv[i]) <= 1e-6 + 1e-5 * Math.Abs(expectedGv[i]), $"dv[{i}] {gv[i]:G9}, whole sequence {expectedGv[i]:G9}");
+        }
+    }
+
+    [Fact]
+    public void A_state_for_other_rows_is_refused()
+    {
+        using var decay = Variable.Input(Tensor.Zeros(4));
+        using var first = Variable.Input(Tensor.Zeros(4));
+        using var k = Variable.Input(Tensor.Zeros(3, 2, 4));
+        using var state = new WkvState(1, 4);
+        var e = Assert.Throws<ArgumentException>(() => Functional.Wkv(decay, first, k, k, state));
+        Assert.Contains("1 rows of 4 channels", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Mismatched_shapes_are_refused_with_both_shapes_named()
     {
