@@ -25,6 +25,7 @@ internal sealed class SpikingLmAttention : Module
         _k = RegisterModule("k", new Linear(width, width, bias: false, generator));
         _v = RegisterModule("v", new Linear(width, width, bias: false, generator));
         _output = RegisterModule("output", new Linear(width, width, bias: false, generator));
+        SpikingLmBlock.UnitVariance(_q, _k, _v, _output);
         _qLif = RegisterModule("q_lif", SpikingLmBlock.Lif());
         _kLif = RegisterModule("k_lif", SpikingLmBlock.Lif());
         _vLif = RegisterModule("v_lif", SpikingLmBlock.Lif());

@@ -17,6 +17,7 @@ internal sealed class SpikingLmMlp : Module
         _fc1 = RegisterModule("fc1", new Linear(width, 4 * width, bias: false, generator));
         _lif = RegisterModule("lif", SpikingLmBlock.Lif());
         _fc2 = RegisterModule("fc2", new Linear(4 * width, width, bias: false, generator));
+        SpikingLmBlock.UnitVariance(_fc1, _fc2);
     }
 
     /// <summary>The whole window <c>[T, B, C]</c>.</summary>
