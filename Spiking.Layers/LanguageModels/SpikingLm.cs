@@ -21,8 +21,12 @@ namespace Spiking.Layers;
 /// LayerNorm replaces Spikformer's batch norm: batch statistics would carry later tokens into earlier outputs.
 /// </para>
 /// <para>
-/// Initialisation: the Linear layers PyTorch's <c>U(±1/√fan_in)</c>, LayerNorm ones and zeros, the embedding
-/// <c>N(0, 1)</c> (so about half its bits fire), all from the generator in that module order.
+/// Initialisation, all from the generator in module order: the embedding <c>N(0, 1)</c> (about half its bits
+/// fire); the blocks' Linear layers <c>U(±√(3/fan_in))</c>, variance <c>1/fan_in</c>, so the LIFs after a LayerNorm
+/// see unit-variance currents (PyTorch's <c>U(±1/√fan_in)</c> left them nearly silent); <c>head</c> PyTorch's
+/// <c>U(±1/√fan_in)</c>; LayerNorm ones and zeros. At initialisation the projections of sparse spikes
+/// (<c>att.output</c>, <c>mlp.fc2</c>) rarely reach the threshold of <c>lif1</c> and <c>lif2</c>, so the blocks
+/// start close to the identity on the residual stream.
 /// </para>
 /// <para>
 /// Recurrent mode: causal attention without softmax is linear attention, <c>Σ_{j≤i} (q_i·k_j) v_j = q_iᵀ·S_i</c>
