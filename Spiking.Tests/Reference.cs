@@ -424,4 +424,66 @@ public static class Reference
         }
         return (outDims, y);
     }
+    /// <summary>
+    /// Naive double <c>(Q·Kᵀ)·V</c> per head of <c>[heads, l, d]</c> operands, before the scale, with query i seeing
+    /// only keys j ≤ i when <paramref name="causal"/>; and the sum of the absolute values of its terms (the
+    /// magnitude float rounding works against).
+    /// </summary>
+    public static (double[] Sums, double[] Magnitude) Attention(float[] q, float[] k, float[] v, int heads, int l, int d, bool causal)
+    {
+        var sums = new double[heads * l * d];
+        var magnitude = new double[sums.Length];
+        for (int head = 0; head < heads; head++)
+        {
+            int o = head * l * d;
+            for (int i = 0; i < l; i++)
+            {
+                for (int j = 0; j < (causal ? i + 1 : l); j++)
+                {
+                    double a = 0, absA = 0;
+                    for (int e = 0; e < d; e++)
+                    {
+                        a += (double)q[o + i * d + e] * k[o + j * d + e];
+                        absA += Math.Abs((double)q[o + i * d + e] * k[o + j * d + e]);
+                    }
+                    for (int e = 0; e < d; e++)
+                    {
+                        sums[o + i * d + e] += a * v[o + j * d + e];
+                        magnitude[o + i * d + e] += absA * Math.Abs(v[o + j * d + e]);
+                    }
+                }
+            }
+        }
+        return (sums, magnitude);
+    }
+
+    /// <summary>Naive double dQ, dK, dV of <c>s·(Q·Kᵀ)·V</c> (masked to j ≤ i when <paramref name="causal"/>) for output gradient G.</summary>
+    public static double[][] AttentionGradients(float[] q, float[] k, float[] v, float[] g, int heads, int l, int d, double scale, bool causal)
+    {
+        int count = heads * l * d;
+        double[] dq = new double[count], dk = new double[count], dv = new double[count];
+        for (int head = 0; head < heads; head++)
+        {
+            int o = head * l * d;
+            for (int i = 0; i < l; i++)
+            {
+                for (int j = 0; j < (causal ? i + 1 : l); j++)
+                {
+                    double a = 0, da = 0;
+                    for (int e = 0; e < d; e++)
+                    {
+                        a += (double)q[o + i * d + e] * k[o + j * d + e];
+                        da += scale * g[o + i * d + e] * v[o + j * d + e];
+                    }
+                    for (int e = 0; e < d; e++)
+                    {
+                        dv[o + j * d + e] += scale * a * g[o + i * d + e];
+                        dq[o + i * d + e] += da * k[o + j * d + e];
+                        dk[o + j * d + e] += da * q[o + i * d + e];
+                    }
+                }
+            }
+        }
+        return [dq, dk, dv];
+    }
 }

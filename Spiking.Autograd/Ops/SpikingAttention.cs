@@ -18,15 +18,19 @@ public static partial class Functional
     /// Spike inputs count <c>Q·Kᵀ</c> by AND-popcount and sum the counts over V's spikes in integers, with no
     /// multiplication but the final scale; dense inputs run the SGEMM. On the same 0/1 values both give the same
     /// bits, as long as <c>L·D &lt; 2²⁴</c> (so the integer sums are exact in float).
+    /// With <paramref name="causal"/>, query i sees only the keys j ≤ i, <c>out_i = s·Σ_{j≤i} (q_i·k_j) v_j</c> (a
+    /// causal language model's attention): the masked counts are zero before they are summed, so the result stays
+    /// an exact integer times the scale, and equals the running state <c>q_iᵀ·Σ_{j≤i} k_j v_jᵀ</c> bit for bit.
     /// </summary>
     /// <remarks>
     /// Backward, with <c>A = Q·Kᵀ</c> and output gradient G: <c>dV = s·Aᵀ·G</c>, <c>dA = s·G·Vᵀ</c>, <c>dQ = dA·K</c>,
     /// <c>dK = dAᵀ·Q</c>; for spike inputs these are the dense gradients with respect to the spikes, equal to the
-    /// dense path's on the same values. Spike inputs are kept as bits for the backward, never as floats.
+    /// dense path's on the same values. Spike inputs are kept as bits for the backward, never as floats. Under the
+    /// causal mask A and dA are zero above the diagonal, so no key or value after a query gets gradient from it.
     /// </remarks>
     /// <exception cref="ArgumentException">An input is not rank 4, the shapes differ (all are named), some inputs hold spikes and others do not, or <paramref name="scale"/> is not finite.</exception>
-    public static Variable SpikingAttention(Variable q, Variable k, Variable v, float scale) =>
-        SpikingAttentionNode.Forward(q, k, v, scale);
+    public static Variable SpikingAttention(Variable q, Variable k, Variable v, float scale, bool causal = false) =>
+        SpikingAttentionNode.Forward(q, k, v, scale, causal);
 }
 
 /// <summary>
@@ -38,13 +42,14 @@ internal sealed class SpikingAttentionNode : Node
     private const string Op = "SpikingAttention";
 
     private readonly float _scale;
+    private readonly bool _causal;
     private readonly int _heads, _l, _d;
     private SavedTensor? _q, _k, _v;
     private SpikeTensor? _qs, _ks, _vs;
 
-    private SpikingAttentionNode(Variable q, Variable k, Variable v, float scale, int heads, int l, int d) : base(q, k, v)
+    private SpikingAttentionNode(Variable q, Variable k, Variable v, float scale, bool causal, int heads, int l, int d) : base(q, k, v)
     {
-        (_scale, _heads, _l, _d) = (scale, heads, l, d);
+        (_scale, _causal, _heads, _l, _d) = (scale, causal, heads, l, d);
         // dK needs Q, dQ needs K, dQ and dK need V (through dA), and dV needs Q and K (through A).
         if (k.RequiresGrad || v.RequiresGrad) (_q, _qs) = Save(q, "spiking attention's 'q'");
         if (q.RequiresGrad || v.RequiresGrad) (_k, _ks) = Save(k, "spiking attention's 'k'");
@@ -53,7 +58,7 @@ internal sealed class SpikingAttentionNode : Node
 
     public override string Name => "spiking attention";
 
-    public static Variable Forward(Variable q, Variable k, Variable v, float scale)
+    public static Variable Forward(Variable q, Variable k, Variable v, float scale, bool causal)
     {
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -83,16 +88,16 @@ internal sealed class SpikingAttentionNode : Node
             long work = 2L * l * l * d;
             if (q.Spikes is { } qs)
             {
-                var job = new SpikeForwardJob(qs, k.Spikes!, v.Spikes!, y, l, d, scale);
+                var job = new SpikeForwardJob(qs, k.Spikes!, v.Spikes!, y, l, d, scale, causal);
                 Parallelism.For(heads, work, job, static (item, j) => j.Run(item));
             }
             else
             {
-                var job = new DenseForwardJob(q.Tensor!, k.Tensor!, v.Tensor!, y, l, d, scale);
+                var job = new DenseForwardJob(q.Tensor!, k.Tensor!, v.Tensor!, y, l, d, scale, causal);
                 Parallelism.For(heads, work, job, static (item, j) => j.Run(item));
             }
         }
-        return Variable.FromOp(y, Record(() => new SpikingAttentionNode(q, k, v, scale, heads, l, d), q, k, v));
+        return Variable.FromOp(y, Record(() => new SpikingAttentionNode(q, k, v, scale, causal, heads, l, d), q, k, v));
     }
 
     protected internal override Tensor?[] Backward(Tensor gradOutput)
@@ -104,7 +109,7 @@ internal sealed class SpikingAttentionNode : Node
         if (shape.ElementCount > 0)
         {
             var job = new BackwardJob(
-                _q?.Value, _k?.Value, _v?.Value, _qs, _ks, _vs, gradOutput, dq, dk, dv, _l, _d, _scale);
+                _q?.Value, _k?.Value, _v?.Value, _qs, _ks, _vs, gradOutput, dq, dk, dv, _l, _d, _scale, _causal);
             Parallelism.For(_heads, 4L * _l * _l * _d, job, static (item, j) => j.Run(item));
         }
         return [dq, dk, dv];
@@ -130,13 +135,25 @@ internal sealed class SpikingAttentionNode : Node
 
     private static ReadOnlySpan<ulong> Head(SpikeTensor t, int item, int rows) => t.Words.Slice(item * rows * t.WordsPerRow, rows * t.WordsPerRow);
 
+    /// <summary>Zeroes the entries above the diagonal of the row-major <c>[l, l]</c> <paramref name="scores"/> (column j &gt; row i: a key after its query).</summary>
+    private static void MaskAfterDiagonal<T>(Span<T> scores, int l)
+    {
+        for (int i = 0; i + 1 < l; i++) scores.Slice(i * l + i + 1, l - i - 1).Clear();
+    }
+
+    /// <summary>Zeroes the entries below the diagonal of the row-major <c>[l, l]</c> <paramref name="transposed"/> (row j is a key, column i &lt; j a query before it).</summary>
+    private static void MaskBeforeDiagonal<T>(Span<T> transposed, int l)
+    {
+        for (int j = 1; j < l; j++) transposed.Slice(j * l, j).Clear();
+    }
+
     /// <summary>
     /// One head on spikes. With the transposed counts <c>Cᵀ[j, i] = |K_j ∧ Q_i|</c>, output column c is the sum of the
     /// rows <c>Cᵀ[j, :]</c> over the tokens j whose V spiked at c: integer vector adds into accumulators that stay in
     /// registers across a block of tokens, exact, with the scale as the only multiplication, once per output, as
     /// on the dense path.
     /// </summary>
-    private readonly struct SpikeForwardJob(SpikeTensor q, SpikeTensor k, SpikeTensor v, Tensor y, int l, int d, float scale)
+    private readonly struct SpikeForwardJob(SpikeTensor q, SpikeTensor k, SpikeTensor v, Tensor y, int l, int d, float scale, bool causal)
     {
         /// <summary>Tokens per register block: four vectors of counts.</summary>
         private static int Block => 4 * Vector<int>.Count;
@@ -153,6 +170,8 @@ internal sealed class SpikingAttentionNode : Node
             {
                 var counts = countsArray.AsSpan(0, padded);
                 SpikePopcount.AndPopcount(Head(k, item, l), l, Head(q, item, l), l, wpr, counts[..(l * l)]);
+                // The mask zeroes counts, so every masked pair still adds its zero in the same order: exact either way.
+                if (causal) MaskBeforeDiagonal(counts[..(l * l)], l);
                 counts[(l * l)..].Clear();
                 var starts = listsArray.AsSpan(0, d + 1);
                 var tokens = listsArray.AsSpan(d + 1, l * d);
@@ -240,7 +259,7 @@ internal sealed class SpikingAttentionNode : Node
     }
 
     /// <summary>One head on floats: <c>A = Q·Kᵀ</c>, then <c>A·V</c>, then the scale, so 0/1 inputs give exact integers before it.</summary>
-    private readonly struct DenseForwardJob(Tensor q, Tensor k, Tensor v, Tensor y, int l, int d, float scale)
+    private readonly struct DenseForwardJob(Tensor q, Tensor k, Tensor v, Tensor y, int l, int d, float scale, bool causal)
     {
         public void Run(int item)
         {
@@ -250,6 +269,7 @@ internal sealed class SpikingAttentionNode : Node
                 var scores = scoresArray.AsSpan(0, l * l);
                 var output = Head(y, item, l * d);
                 Gemm.Multiply(Head(q, item, l * d), false, Head(k, item, l * d), true, scores, l, l, d);
+                if (causal) MaskAfterDiagonal(scores, l);
                 Gemm.Multiply(scores, false, Head(v, item, l * d), false, output, l, d, l);
                 TensorPrimitives.Multiply(output, scale, output);
             }
@@ -267,7 +287,7 @@ internal sealed class SpikingAttentionNode : Node
     /// </summary>
     private readonly struct BackwardJob(
         Tensor? q, Tensor? k, Tensor? v, SpikeTensor? qs, SpikeTensor? ks, SpikeTensor? vs,
-        Tensor g, Tensor? dq, Tensor? dk, Tensor? dv, int l, int d, float scale)
+        Tensor g, Tensor? dq, Tensor? dk, Tensor? dv, int l, int d, float scale, bool causal)
     {
         public void Run(int item)
         {
@@ -299,11 +319,13 @@ internal sealed class SpikingAttentionNode : Node
                     {
                         Gemm.Multiply(qf, false, kf, true, a, l, l, d);
                     }
+                    if (causal) MaskAfterDiagonal(a, l);
                     Gemm.Multiply(a, true, gs, false, Head(dv, item, ld), l, d, l);
                 }
                 if (needScores)
                 {
                     Gemm.Multiply(gs, false, vf, true, da, l, l, d);
+                    if (causal) MaskAfterDiagonal(da, l);
                     if (dq is not null) Gemm.Multiply(da, false, kf, false, Head(dq, item, ld), l, d, l);
                     if (dk is not null) Gemm.Multiply(da, true, qf, false, Head(dk, item, ld), l, d, l);
                 }

@@ -140,20 +140,20 @@ public sealed class SpikingAttentionTests
         return Variable.Constant(SpikeTensor.FromBinary(dense));
     }
 
-    /// <summary>The gradients of the inputs marked in <paramref name="want"/> (null elsewhere) and the output, on the dense path.</summary>
-    internal static (float[]?[] Grads, float[] Output) DenseGradients(float[] q, float[] k, float[] v, float[] g, SpikingAttentionCase c, bool[] want)
+    /// <summary>The gradients of the inputs marked in <paramref name="want"/> (null elsewhere) and the output, on the dense path (masked when <paramref name="causal"/>).</summary>
+    internal static (float[]?[] Grads, float[] Output) DenseGradients(float[] q, float[] k, float[] v, float[] g, SpikingAttentionCase c, bool[] want, bool causal = false)
     {
         using var qd = Leaf(q, c, want[0]);
         using var kd = Leaf(k, c, want[1]);
         using var vd = Leaf(v, c, want[2]);
-        using var y = Functional.SpikingAttention(qd, kd, vd, 0.125f);
+        using var y = Functional.SpikingAttention(qd, kd, vd, 0.125f, causal);
         var output = y.Dense.ToArray();
         using (var seed = Tensor.FromArray(g, c.Dims)) y.Backward(seed);
         return ([qd.Grad?.ToArray(), kd.Grad?.ToArray(), vd.Grad?.ToArray()], output);
     }
 
     /// <summary>As <see cref="DenseGradients"/> with spike inputs, whose gradients reach the potentials behind them straight through.</summary>
-    internal static (float[]?[] Grads, float[] Output) SpikeGradients(float[] q, float[] k, float[] v, float[] g, SpikingAttentionCase c, bool[] want)
+    internal static (float[]?[] Grads, float[] Output) SpikeGradients(float[] q, float[] k, float[] v, float[] g, SpikingAttentionCase c, bool[] want, bool causal = false)
     {
         using var qu = Leaf(ShapeOpTests.Shifted(q), c, want[0]);
         using var ku = Leaf(ShapeOpTests.Shifted(k), c, want[1]);
@@ -162,7 +162,7 @@ public sealed class SpikingAttentionTests
         using var ks = SpikeSourceNode.Apply(ku);
         using var vs = SpikeSourceNode.Apply(vu);
         Assert.True(qs.IsSpikes && ks.IsSpikes && vs.IsSpikes);
-        using var y = Functional.SpikingAttention(qs, ks, vs, 0.125f);
+        using var y = Functional.SpikingAttention(qs, ks, vs, 0.125f, causal);
         var output = y.Dense.ToArray();
         using (var seed = Tensor.FromArray(g, c.Dims)) y.Backward(seed);
         return ([qu.Grad?.ToArray(), ku.Grad?.ToArray(), vu.Grad?.ToArray()], output);

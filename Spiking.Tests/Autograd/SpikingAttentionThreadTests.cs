@@ -6,8 +6,10 @@ namespace Spiking.Tests.Autograd;
 [Collection("Parallelism")]
 public sealed class SpikingAttentionThreadTests
 {
-    [Fact]
-    public void One_and_four_threads_give_the_same_bits()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void One_and_four_threads_give_the_same_bits(bool causal)
     {
         // Heads of 49 × 49 × 70 are big enough for the per-head loop, the popcount and the SGEMM to go parallel.
         var c = new SpikingAttentionCase(3, 2, 49, 70, 0.2, 5);
@@ -30,8 +32,8 @@ public sealed class SpikingAttentionThreadTests
         float[][] Run()
         {
             bool[] all = [true, true, true];
-            var (spikes, spikeOutput) = SpikingAttentionTests.SpikeGradients(q, k, v, g, c, all);
-            var (dense, denseOutput) = SpikingAttentionTests.DenseGradients(qn, kn, vn, g, c, all);
+            var (spikes, spikeOutput) = SpikingAttentionTests.SpikeGradients(q, k, v, g, c, all, causal);
+            var (dense, denseOutput) = SpikingAttentionTests.DenseGradients(qn, kn, vn, g, c, all, causal);
             return [spikeOutput, spikes[0]!, spikes[1]!, spikes[2]!, denseOutput, dense[0]!, dense[1]!, dense[2]!];
         }
     }
