@@ -1,4 +1,3 @@
-using System;
 using Spiking.Layers;
 
 namespace Spiking.Cli.Training;
@@ -19,6 +18,6 @@ internal static class LanguageModelConstructors
             };
             return new SpikeGpt(vocabulary, layers, width, how);
         }
-        throw new NotSupportedException($"--model {kind.Name} is not built into this version yet ({vocabulary} characters, {layers} layers, width {width}, {heads} heads)");
+        return new SpikingLm(vocabulary, layers, width, heads);
     }
 }
