@@ -38,7 +38,7 @@ namespace Spiking.Layers;
 /// </remarks>
 public sealed class SpikingLm : LanguageModel
 {
-    private readonly SpikingLmEmbedding _emb;
+    private readonly BinaryEmbedding _emb;
     private readonly SpikingLmBlock[] _blocks;
     private readonly LayerNorm _lnOut;
     private readonly Linear _head;
@@ -64,7 +64,7 @@ public sealed class SpikingLm : LanguageModel
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "SpikingLm needs a dropout probability in [0, 1).");
         (VocabularySize, LayerCount, Width, Heads, Dropout) = (vocabularySize, layers, width, heads, dropout);
         var weights = generator ?? ModelSeed.Shared;
-        _emb = RegisterModule("emb", new SpikingLmEmbedding(vocabularySize, width, weights));
+        _emb = RegisterModule("emb", new BinaryEmbedding(vocabularySize, width, weights));
         _blocks = new SpikingLmBlock[layers];
         for (int l = 0; l < layers; l++)
         {
