@@ -24,9 +24,6 @@ public static partial class Functional
 /// <summary>Layer normalisation over the last axis. Saves the input, the weight and each row's mean and 1/std (doubles).</summary>
 internal sealed class LayerNormNode : Node
 {
-    /// <summary>Channels per work item of the weight and bias gradients: a row of that many doubles of each sum fits L1.</summary>
-    private const int ChannelBlock = 256;
-
     private readonly int _rows, _channels;
     private readonly double[] _mean, _invStd;
     private SavedTensor? _x, _weight;
@@ -58,7 +55,7 @@ internal sealed class LayerNormNode : Node
         if (!b.IsOnHost) throw OpChecks.NoDeviceKernel("LayerNorm", b.Device, "its bias");
 
         var job = new ForwardJob(xs, w, b, Tensor.Empty(shape), rows, channels, eps);
-        Parallelism.For(rows, (long)channels * 6, job, static (r, j) => j.Run(r));
+        Parallelism.For(job.Blocks, (long)RowBlock * channels * 6, job, static (block, j) => j.Run(block));
         var node = Record(() => new LayerNormNode(x, weight, bias, xs, w, job.Mean, job.InvStd, rows, channels), x, weight, bias);
         return Variable.FromOp(job.Y, node);
     }
@@ -70,14 +67,15 @@ internal sealed class LayerNormNode : Node
         if (NeedsGrad(0))
         {
             var dx = Tensor.Empty(xs.Shape);
-            var job = new InputGradientJob(xs, _weight!.Value, gradOutput, dx, _mean, _invStd, _channels);
-            Parallelism.For(_rows, (long)_channels * 10, job, static (r, j) => j.Run(r));
+            var job = new InputGradientJob(xs, _weight!.Value, gradOutput, dx, _mean, _invStd, _rows, _channels);
+            Parallelism.For(job.Blocks, (long)RowBlock * _channels * 10, job, static (block, j) => j.Run(block));
             grads[0] = dx;
         }
         if (NeedsGrad(1) || NeedsGrad(2))
         {
             var job = new AffineGradientJob(xs, gradOutput, _mean, _invStd, _rows, _channels);
-            Parallelism.For(job.Blocks, (long)_rows * ChannelBlock * 4, job, static (block, j) => j.Run(block));
+            Parallelism.For(job.Blocks, 256L * _channels * 4, job, static (block, j) => j.Run(block));
+            job.Reduce();
             if (NeedsGrad(1)) grads[1] = DoubleSums.ToTensor(job.Weight, new Shape(job.Weight.Length));
             if (NeedsGrad(2)) grads[2] = DoubleSums.ToTensor(job.Bias, new Shape(job.Bias.Length));
         }
@@ -93,6 +91,9 @@ internal sealed class LayerNormNode : Node
     }
 
     /// <summary>One row per work item: its statistics, then the normalised, scaled and shifted row.</summary>
+    /// <summary>Rows per work item of the row-wise kernels: enough work to pay for a task, few enough to spread.</summary>
+    private const int RowBlock = 32;
+
     private sealed class ForwardJob(Tensor x, Tensor weight, Tensor bias, Tensor y, int rows, int channels, double eps)
     {
         public Tensor Y { get; } = y;
@@ -101,61 +102,56 @@ internal sealed class LayerNormNode : Node
 
         public double[] InvStd { get; } = new double[rows];
 
-        public void Run(int r)
+        public int Blocks => (rows + RowBlock - 1) / RowBlock;
+
+        public void Run(int block)
         {
-            int c = channels;
-            var xr = x.AsReadOnlySpan().Slice(r * c, c);
+            int c = channels, end = Math.Min(rows, (block + 1) * RowBlock);
             var w = weight.AsReadOnlySpan();
             var b = bias.AsReadOnlySpan();
-            var yr = Y.AsSpan().Slice(r * c, c);
-            double sum = 0;
-            for (int i = 0; i < c; i++) sum += xr[i];
-            double mean = sum / c, squares = 0;
-            for (int i = 0; i < c; i++)
+            for (int r = block * RowBlock; r < end; r++)
             {
-                double d = xr[i] - mean;
-                squares += d * d;
+                var xr = x.AsReadOnlySpan().Slice(r * c, c);
+                double mean = WideRows.Sum(xr) / c;
+                double invStd = 1.0 / Math.Sqrt(WideRows.SquaredDeviations(xr, mean) / c + eps);
+                WideRows.Normalize(xr, mean, invStd, w, b, Y.AsSpan().Slice(r * c, c));
+                Mean[r] = mean;
+                InvStd[r] = invStd;
             }
-            double invStd = 1.0 / Math.Sqrt(squares / c + eps);
-            for (int i = 0; i < c; i++) yr[i] = (float)((xr[i] - mean) * invStd * w[i] + b[i]);
-            Mean[r] = mean;
-            InvStd[r] = invStd;
         }
     }
 
-    /// <summary>One row of <c>dx</c> per work item.</summary>
-    private sealed class InputGradientJob(Tensor x, Tensor weight, Tensor gradOutput, Tensor dx, double[] mean, double[] invStd, int channels)
+    private sealed class InputGradientJob(Tensor x, Tensor weight, Tensor gradOutput, Tensor dx, double[] mean, double[] invStd, int rows, int channels)
     {
-        public void Run(int r)
+        public int Blocks => (rows + RowBlock - 1) / RowBlock;
+
+        public void Run(int block)
         {
-            int c = channels;
-            var xr = x.AsReadOnlySpan().Slice(r * c, c);
-            var gr = gradOutput.AsReadOnlySpan().Slice(r * c, c);
+            int c = channels, end = Math.Min(rows, (block + 1) * RowBlock);
             var w = weight.AsReadOnlySpan();
-            var dr = dx.AsSpan().Slice(r * c, c);
-            double m = mean[r], s = invStd[r], sumG = 0, sumGX = 0;
-            for (int i = 0; i < c; i++)
+            for (int r = block * RowBlock; r < end; r++)
             {
-                double g = (double)gr[i] * w[i];
-                sumG += g;
-                sumGX += g * ((xr[i] - m) * s);
-            }
-            double meanG = sumG / c, meanGX = sumGX / c;
-            for (int i = 0; i < c; i++)
-            {
-                double g = (double)gr[i] * w[i];
-                dr[i] = (float)((g - meanG - (xr[i] - m) * s * meanGX) * s);
+                var xr = x.AsReadOnlySpan().Slice(r * c, c);
+                var gr = gradOutput.AsReadOnlySpan().Slice(r * c, c);
+                double m = mean[r], s = invStd[r];
+                var (sumG, sumGX) = WideRows.GradientSums(xr, gr, w, m, s);
+                WideRows.InputGradient(xr, gr, w, m, s, sumG / c, sumGX / c, dx.AsSpan().Slice(r * c, c));
             }
         }
     }
 
     /// <summary>
-    /// <c>Σ G·x̂</c> and <c>Σ G</c> over the rows for one block of channels per work item, the rows added in order:
-    /// blocks never share a sum, so the bits do not depend on the thread count.
+    /// The affine gradients, <c>dw = Σ_rows g·x̂</c> and <c>db = Σ_rows g</c>: each block of rows sums into its own
+    /// pair of double rows, and the blocks are added in order, so the bits do not depend on the thread count.
     /// </summary>
     private sealed class AffineGradientJob(Tensor x, Tensor gradOutput, double[] mean, double[] invStd, int rows, int channels)
     {
-        public int Blocks { get; } = (channels + ChannelBlock - 1) / ChannelBlock;
+        /// <summary>Rows per partial sum: a few per thread, each a long enough run to vectorise well.</summary>
+        private const int Rows = 256;
+
+        private readonly double[] _partials = new double[(rows + Rows - 1) / Rows * 2 * channels];
+
+        public int Blocks => (rows + Rows - 1) / Rows;
 
         public double[] Weight { get; } = new double[channels];
 
@@ -163,20 +159,27 @@ internal sealed class LayerNormNode : Node
 
         public void Run(int block)
         {
-            int start = block * ChannelBlock, length = Math.Min(ChannelBlock, channels - start);
-            var dw = Weight.AsSpan(start, length);
-            var db = Bias.AsSpan(start, length);
+            int c = channels, end = Math.Min(rows, (block + 1) * Rows);
+            var dw = _partials.AsSpan(block * 2 * c, c);
+            var db = _partials.AsSpan(block * 2 * c + c, c);
             var xs = x.AsReadOnlySpan();
             var g = gradOutput.AsReadOnlySpan();
-            for (int r = 0; r < rows; r++)
+            for (int r = block * Rows; r < end; r++)
             {
-                var xr = xs.Slice(r * channels + start, length);
-                var gr = g.Slice(r * channels + start, length);
-                double m = mean[r], s = invStd[r];
-                for (int i = 0; i < length; i++)
+                WideRows.AccumulateAffine(xs.Slice(r * c, c), g.Slice(r * c, c), mean[r], invStd[r], dw, db);
+            }
+        }
+
+        public void Reduce()
+        {
+            for (int block = 0; block < Blocks; block++)
+            {
+                var dw = _partials.AsSpan(block * 2 * channels, channels);
+                var db = _partials.AsSpan(block * 2 * channels + channels, channels);
+                for (int i = 0; i < channels; i++)
                 {
-                    dw[i] += gr[i] * ((xr[i] - m) * s);
-                    db[i] += gr[i];
+                    Weight[i] += dw[i];
+                    Bias[i] += db[i];
                 }
             }
         }

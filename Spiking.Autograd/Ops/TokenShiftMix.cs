@@ -1,4 +1,6 @@
 using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
@@ -28,9 +30,6 @@ public static partial class Functional
 /// <summary>Token shift and mix. Saves the input, mu and the carried previous token when there is one.</summary>
 internal sealed class TokenShiftMixNode : Node
 {
-    /// <summary>Channels per work item of the mu gradient: its doubles stay in L1 while every row passes.</summary>
-    private const int ChannelBlock = 256;
-
     private readonly int _channels;
     private readonly RowLayout _layout;
     private SavedTensor? _x, _mu, _previous;
@@ -73,7 +72,7 @@ internal sealed class TokenShiftMixNode : Node
 
         var y = Tensor.Empty(shape);
         var job = new ForwardJob(xs, m, previous, y, layout, channels);
-        Parallelism.For(batch * steps, (long)channels * 3, job, static (row, j) => j.Run(row));
+        Parallelism.For(job.Blocks, (long)RowBlock * channels * 3, job, static (block, j) => j.Run(block));
         var node = Record(() => new TokenShiftMixNode(x, mu, xs, m, previous, layout, channels), x, mu);
         return Variable.FromOp(y, node);
     }
@@ -85,13 +84,14 @@ internal sealed class TokenShiftMixNode : Node
         {
             var dx = Tensor.Empty(gradOutput.Shape);
             var job = new InputGradientJob(gradOutput, _mu!.Value, dx, _layout, _channels);
-            Parallelism.For(_layout.Rows, (long)_channels * 3, job, static (row, j) => j.Run(row));
+            Parallelism.For(job.Blocks, (long)RowBlock * _channels * 3, job, static (block, j) => j.Run(block));
             grads[0] = dx;
         }
         if (NeedsGrad(1))
         {
             var job = new MuGradientJob(_x!.Value, _previous?.Value, gradOutput, _layout, _channels);
-            Parallelism.For(job.Blocks, (long)_layout.Rows * ChannelBlock * 3, job, static (block, j) => j.Run(block));
+            Parallelism.For(job.Blocks, (long)SumRows * _channels * 3, job, static (block, j) => j.Run(block));
+            job.Reduce();
             grads[1] = DoubleSums.ToTensor(job.Sum, Inputs[1].Shape);
         }
         return grads;
@@ -123,79 +123,150 @@ internal sealed class TokenShiftMixNode : Node
         public int Stride => TimeFirst ? Batch : 1;
     }
 
-    /// <summary>One <c>(b, t)</c> row per work item, in PyTorch's order of operations: <c>x·mu + xx·(1 − mu)</c>.</summary>
+    /// <summary>Rows per work item of the row-wise kernels.</summary>
+    private const int RowBlock = 32;
+
+    /// <summary>Rows per partial sum of the mu gradient.</summary>
+    private const int SumRows = 256;
+
+    /// <summary>A block of <c>(b, t)</c> rows per work item, in PyTorch's order of operations: <c>x·mu + xx·(1 − mu)</c>.</summary>
     private sealed class ForwardJob(Tensor x, Tensor mu, Tensor? previous, Tensor y, RowLayout layout, int channels)
     {
-        public void Run(int row)
+        public int Blocks => (layout.Rows + RowBlock - 1) / RowBlock;
+
+        public void Run(int block)
         {
-            int c = channels, t = layout.Step(row);
+            int c = channels, end = Math.Min(layout.Rows, (block + 1) * RowBlock);
             var xs = x.AsReadOnlySpan();
-            var xr = xs.Slice(row * c, c);
             var m = mu.AsReadOnlySpan();
-            var yr = y.AsSpan().Slice(row * c, c);
-            if (t == 0 && previous is null)
+            for (int row = block * RowBlock; row < end; row++)
             {
-                // The zero term stays so that a non-finite mu gives PyTorch's NaN (0·∞) rather than a finite value.
-                for (int i = 0; i < c; i++) yr[i] = xr[i] * m[i] + 0f * (1f - m[i]);
-                return;
+                int t = layout.Step(row);
+                var xr = xs.Slice(row * c, c);
+                var yr = y.AsSpan().Slice(row * c, c);
+                // At t = 0 without a carried token the shifted row is zeros; the zero term stays so that a non-finite
+                // mu gives PyTorch's NaN (0·∞) rather than a finite value.
+                var shifted = t > 0 ? xs.Slice((row - layout.Stride) * c, c)
+                    : previous is null ? default : previous.AsReadOnlySpan().Slice(layout.BatchIndex(row) * c, c);
+                Mix(xr, shifted, m, yr);
             }
-            var shifted = t > 0 ? xs.Slice((row - layout.Stride) * c, c) : previous!.AsReadOnlySpan().Slice(layout.BatchIndex(row) * c, c);
-            for (int i = 0; i < c; i++) yr[i] = xr[i] * m[i] + shifted[i] * (1f - m[i]);
         }
     }
 
-    /// <summary>One <c>(b, t)</c> row of <c>dx</c> per work item: its own gradient through mu, the next step's through 1 − mu.</summary>
+    /// <summary><c>y = a·mu + b·(1 − mu)</c> elementwise (b empty: zeros), two products and a sum, as PyTorch rounds them.</summary>
+    private static void Mix(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> mu, Span<float> y)
+    {
+        int width = Vector<float>.Count, i = 0;
+        var one = Vector<float>.One;
+        if (b.IsEmpty)
+        {
+            for (; i <= a.Length - width; i += width)
+            {
+                var m = new Vector<float>(mu.Slice(i));
+                (new Vector<float>(a.Slice(i)) * m + Vector<float>.Zero * (one - m)).CopyTo(y.Slice(i));
+            }
+            for (; i < a.Length; i++) y[i] = a[i] * mu[i] + 0f * (1f - mu[i]);
+            return;
+        }
+        for (; i <= a.Length - width; i += width)
+        {
+            var m = new Vector<float>(mu.Slice(i));
+            (new Vector<float>(a.Slice(i)) * m + new Vector<float>(b.Slice(i)) * (one - m)).CopyTo(y.Slice(i));
+        }
+        for (; i < a.Length; i++) y[i] = a[i] * mu[i] + b[i] * (1f - mu[i]);
+    }
+
+    /// <summary>A block of <c>(b, t)</c> rows of <c>dx</c> per work item: its own gradient through mu, the next step's through 1 − mu.</summary>
     private sealed class InputGradientJob(Tensor gradOutput, Tensor mu, Tensor dx, RowLayout layout, int channels)
     {
-        public void Run(int row)
+        public int Blocks => (layout.Rows + RowBlock - 1) / RowBlock;
+
+        public void Run(int block)
         {
-            int c = channels;
+            int c = channels, end = Math.Min(layout.Rows, (block + 1) * RowBlock);
             var g = gradOutput.AsReadOnlySpan();
-            var gr = g.Slice(row * c, c);
             var m = mu.AsReadOnlySpan();
-            var dr = dx.AsSpan().Slice(row * c, c);
-            if (layout.Step(row) == layout.Steps - 1)
+            for (int row = block * RowBlock; row < end; row++)
             {
-                for (int i = 0; i < c; i++) dr[i] = gr[i] * m[i];
+                var next = layout.Step(row) == layout.Steps - 1 ? default : g.Slice((row + layout.Stride) * c, c);
+                MixGradient(g.Slice(row * c, c), next, m, dx.AsSpan().Slice(row * c, c));
+            }
+        }
+
+        /// <summary><c>d = g·mu + next·(1 − mu)</c>, or <c>g·mu</c> for the last token.</summary>
+        private static void MixGradient(ReadOnlySpan<float> g, ReadOnlySpan<float> next, ReadOnlySpan<float> mu, Span<float> d)
+        {
+            int width = Vector<float>.Count, i = 0;
+            if (next.IsEmpty)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(g, mu, d);
                 return;
             }
-            var next = g.Slice((row + layout.Stride) * c, c);
-            for (int i = 0; i < c; i++) dr[i] = gr[i] * m[i] + next[i] * (1f - m[i]);
+            var one = Vector<float>.One;
+            for (; i <= g.Length - width; i += width)
+            {
+                var m = new Vector<float>(mu.Slice(i));
+                (new Vector<float>(g.Slice(i)) * m + new Vector<float>(next.Slice(i)) * (one - m)).CopyTo(d.Slice(i));
+            }
+            for (; i < g.Length; i++) d[i] = g[i] * mu[i] + next[i] * (1f - mu[i]);
         }
     }
 
     /// <summary>
-    /// <c>Σ G·(x − xx)</c> over every <c>(b, t)</c> row, in row order, for one block of channels per work item: blocks
-    /// never share a sum, so the bits do not depend on the thread count.
+    /// <c>Σ G·(x − xx)</c> over every <c>(b, t)</c> row in double: each block of rows sums into its own row of doubles
+    /// and the blocks are added in order, so the bits do not depend on the thread count.
     /// </summary>
     private sealed class MuGradientJob(Tensor x, Tensor? previous, Tensor gradOutput, RowLayout layout, int channels)
     {
-        public int Blocks { get; } = (channels + ChannelBlock - 1) / ChannelBlock;
+        private readonly double[] _partials = new double[(layout.Rows + SumRows - 1) / SumRows * channels];
+
+        public int Blocks => (layout.Rows + SumRows - 1) / SumRows;
 
         public double[] Sum { get; } = new double[channels];
 
         public void Run(int block)
         {
-            int start = block * ChannelBlock, length = Math.Min(ChannelBlock, channels - start);
-            var sum = Sum.AsSpan(start, length);
+            int c = channels, end = Math.Min(layout.Rows, (block + 1) * SumRows);
+            var sum = _partials.AsSpan(block * c, c);
             var xs = x.AsReadOnlySpan();
             var g = gradOutput.AsReadOnlySpan();
-            for (int b = 0; b < layout.Batch; b++)
+            for (int row = block * SumRows; row < end; row++)
             {
-                for (int t = 0; t < layout.Steps; t++)
-                {
-                    int row = layout.TimeFirst ? t * layout.Batch + b : b * layout.Steps + t;
-                    var xr = xs.Slice(row * channels + start, length);
-                    var gr = g.Slice(row * channels + start, length);
-                    if (t == 0 && previous is null)
-                    {
-                        for (int i = 0; i < length; i++) sum[i] += (double)gr[i] * xr[i];
-                        continue;
-                    }
-                    var shifted = t > 0 ? xs.Slice((row - layout.Stride) * channels + start, length) : previous!.AsReadOnlySpan().Slice(b * channels + start, length);
-                    for (int i = 0; i < length; i++) sum[i] += (double)gr[i] * ((double)xr[i] - shifted[i]);
-                }
+                int t = layout.Step(row);
+                var shifted = t > 0 ? xs.Slice((row - layout.Stride) * c, c)
+                    : previous is null ? default : previous.AsReadOnlySpan().Slice(layout.BatchIndex(row) * c, c);
+                AccumulateDifferenceProducts(g.Slice(row * c, c), xs.Slice(row * c, c), shifted, sum);
             }
+        }
+
+        public void Reduce()
+        {
+            for (int block = 0; block < Blocks; block++)
+            {
+                var partial = _partials.AsSpan(block * channels, channels);
+                for (int i = 0; i < channels; i++) Sum[i] += partial[i];
+            }
+        }
+
+        /// <summary><c>sum += g·(x − s)</c> in double (s empty: zeros).</summary>
+        private static void AccumulateDifferenceProducts(ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<double> sum)
+        {
+            int width = Vector<float>.Count, half = Vector<double>.Count, i = 0;
+            var acc = MemoryMarshal.Cast<double, Vector<double>>(sum);
+            for (; i <= g.Length - width; i += width)
+            {
+                Vector.Widen(new Vector<float>(g.Slice(i)), out var gl, out var gh);
+                Vector.Widen(new Vector<float>(x.Slice(i)), out var xl, out var xh);
+                if (!s.IsEmpty)
+                {
+                    Vector.Widen(new Vector<float>(s.Slice(i)), out var sl, out var sh);
+                    xl -= sl;
+                    xh -= sh;
+                }
+                acc[i / half] += gl * xl;
+                acc[i / half + 1] += gh * xh;
+            }
+            for (; i < g.Length; i++) sum[i] += (double)g[i] * (s.IsEmpty ? x[i] : (double)x[i] - s[i]);
         }
     }
 }
