@@ -32,7 +32,7 @@ internal static class CommandLine
                                      then validation and test bits per character, firing rates and energy per character
           eval --checkpoint FILE [--corpus kjv | --text FILE] [--threads N] [--json FILE]
                                      a language-model checkpoint (ours or torch_spikegpt.py's): val/test BPC, firing rates, energy
-          generate --checkpoint FILE [--prompt TEXT ("In the beginning")] [--tokens N (200)] [--temperature X (1)] [--seed S (0)] [--threads N (1)]
+          generate --checkpoint FILE [--prompt TEXT ("In the beginning")] [--tokens N (200)] [--temperature X (1)] [--seed S (0)] [--threads N (1)] [--json FILE]
                                      continue the prompt from a language-model checkpoint, one character at a time (recurrent mode)
           eval --checkpoint FILE [--model NAME] [--data DIR] [--timesteps T] [--batch N] [--seed S] [--threads N] [--json FILE]
                                      test accuracy, firing rates and energy of a saved model (ours or PyTorch's); the model,

@@ -30,15 +30,20 @@ internal static class MachineInfo
         System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "avx2" : "vector128";
 
     /// <summary>The process's peak resident set in MiB, from /proc (Linux), or the current working set elsewhere.</summary>
-    public static double PeakRssMib()
+    public static double PeakRssMib() => StatusMib("VmHWM:");
+
+    /// <summary>The process's resident set now in MiB, from /proc (Linux), or the working set elsewhere.</summary>
+    public static double CurrentRssMib() => StatusMib("VmRSS:");
+
+    private static double StatusMib(string field)
     {
         try
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
-                    var kb = line[6..].Trim().Split(' ')[0];
+                    var kb = line[field.Length..].Trim().Split(' ')[0];
                     return double.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
                 }
             }

@@ -40,7 +40,15 @@ internal sealed class LanguageModelResults
         var rates = new List<string>();
         foreach (var r in Energy.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name} {r.Rate:F4}"));
         AnsiConsole.WriteLine($"firing rates (test): {string.Join("  ", rates)}");
-        AnsiConsole.WriteLine(TrainCommand.EnergyLine(Energy).Replace("per sample", "per character", StringComparison.Ordinal));
+        // A language model has some thirty synaptic layers: the line gives the totals, --json each layer.
+        int dense = 0, spiking = 0;
+        foreach (var l in Energy.Layers)
+        {
+            if (l.MultiplyAccumulates > 0) dense++;
+            else spiking++;
+        }
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"energy per character {Energy.Microjoules:F3} µJ = {Energy.MultiplyAccumulates / 1e6:F3} M MACs ({dense} layers with dense input) + {Energy.SynapticOperations / 1e6:F3} M SOPs ({spiking} layers with spike input); 0.9 pJ per SOP, 4.6 pJ per MAC (45 nm); neuron updates not counted; per layer in --json"));
     }
 
     /// <summary>The firing rates as the plot takes them.</summary>
