@@ -1,3 +1,4 @@
+using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Spiking.Tensors;
 
@@ -38,8 +39,13 @@ internal sealed class ReluSquaredNode : Node
     {
         var dx = Tensor.Empty(gradOutput.Shape);
         var d = dx.AsSpan();
-        TensorPrimitives.Multiply(_positive!.Value.AsReadOnlySpan(), gradOutput.AsReadOnlySpan(), d);
-        TensorPrimitives.Multiply(d, 2f, d);
+        var positive = _positive!.Value.AsReadOnlySpan();
+        var g = gradOutput.AsReadOnlySpan();
+        // One pass over the 4C-wide hidden activations instead of two: (max(x, 0)·G)·2, the same roundings.
+        int width = Vector<float>.Count, i = 0;
+        var two = new Vector<float>(2f);
+        for (; i <= d.Length - width; i += width) (new Vector<float>(positive.Slice(i)) * new Vector<float>(g.Slice(i)) * two).CopyTo(d.Slice(i));
+        for (; i < d.Length; i++) d[i] = positive[i] * g[i] * 2f;
         return [dx];
     }
 

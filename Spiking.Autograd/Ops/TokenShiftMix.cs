@@ -124,7 +124,7 @@ internal sealed class TokenShiftMixNode : Node
     }
 
     /// <summary>Rows per work item of the row-wise kernels.</summary>
-    private const int RowBlock = 32;
+    private const int RowBlock = 128;
 
     /// <summary>Rows per partial sum of the mu gradient.</summary>
     private const int SumRows = 256;

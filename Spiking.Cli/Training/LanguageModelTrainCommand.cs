@@ -50,9 +50,7 @@ internal static class LanguageModelTrainCommand
         if (plotDir is not null) plotDir = OutputPaths.Folder(options, "plot");
         Parallelism.MaxThreads = threads;
 
-        var corpus = LanguageCorpus.Load(textFile, options);
-        var vocabulary = CharVocabulary.FromText(corpus.Text);
-        var splits = LanguageCorpus.Split(corpus, vocabulary, context, training: true);
+        var (corpus, vocabulary, splits) = LanguageCorpus.LoadForTraining(textFile, options, context);
 
         ModelSeed.Seed(seed);
         using var model = kind.Build(vocabulary.Count, layers, width, init, heads);
