@@ -57,9 +57,11 @@ public sealed class SpikeGptChannelMix : Module
         if (previous is not null) SpikeGptBlock.KeepLastToken(input, previous);
         var k = Key.Forward(xk);
         var hidden = Functional.ReluSquared(k);
+        k.Dispose();
         var kv = Value.Forward(hidden);
         var r = Receptance.Forward(xr);
         var gate = Functional.Sigmoid(r);
+        r.Dispose();
         return Functional.Multiply(gate, kv);
     }
 }

@@ -89,6 +89,9 @@ public sealed class SpikeGptTimeMix : Module
         var v = Value.Forward(xv);
         var r = Receptance.Forward(xr);
         var gate = Functional.Sigmoid(r);
+        // The sigmoid keeps its output for the backward, not r: r's storage can go back to the pool now instead of
+        // at the end of the step (the same for every intermediate no op saves; see SpikeGptBlock).
+        r.Dispose();
         var y = wkv is null ? Functional.Wkv(TimeDecay, TimeFirst, k, v) : Functional.Wkv(TimeDecay, TimeFirst, k, v, wkv);
         var gated = Functional.Multiply(gate, y);
         return Output.Forward(gated);
