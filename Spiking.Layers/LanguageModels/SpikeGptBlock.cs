@@ -78,7 +78,8 @@ public sealed class SpikeGptBlock : Module
         fired = Fire(Lif2, fed, state, 1);
         fed.Dispose();
         x = Functional.Add(x, fired);
-        return Dropout > 0 && Training ? Functional.Dropout(x, (float)Dropout, training: true, _dropoutGenerator) : x;
+        // Recurrent mode is inference: no dropout there, whatever the mode (as SpikingLm's Feed).
+        return Dropout > 0 && Training && state is null ? Functional.Dropout(x, (float)Dropout, training: true, _dropoutGenerator) : x;
     }
 
     private static Variable Fire(LeakyIntegrateAndFire lif, Variable current, SpikeGptLayerState? state, int which)
