@@ -147,4 +147,25 @@ internal static class WideRows
             db[i] += g[i];
         }
     }
+
+    /// <summary><c>sum += g·(x − s)</c> in double (s empty: zeros).</summary>
+    public static void AccumulateDifferenceProducts(ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<double> sum)
+    {
+        int width = Vector<float>.Count, half = Vector<double>.Count, i = 0;
+        var acc = MemoryMarshal.Cast<double, Vector<double>>(sum);
+        for (; i <= g.Length - width; i += width)
+        {
+            Vector.Widen(new Vector<float>(g.Slice(i)), out var gl, out var gh);
+            Vector.Widen(new Vector<float>(x.Slice(i)), out var xl, out var xh);
+            if (!s.IsEmpty)
+            {
+                Vector.Widen(new Vector<float>(s.Slice(i)), out var sl, out var sh);
+                xl -= sl;
+                xh -= sh;
+            }
+            acc[i / half] += gl * xl;
+            acc[i / half + 1] += gh * xh;
+        }
+        for (; i < g.Length; i++) sum[i] += (double)g[i] * (s.IsEmpty ? x[i] : (double)x[i] - s[i]);
+    }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
+using Spiking.Layers;
 
 namespace Spiking.Cli;
 
@@ -25,32 +26,98 @@ internal sealed class JsonLines(string? path)
         else writer.WriteNullValue();
     }
 
+    /// <summary>
+    /// Writes each field of <paramref name="record"/> into the open object: strings, booleans, whole numbers and
+    /// floating-point numbers (non-finite as null), null as null.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value has another type.</exception>
+    public static void Fields(Utf8JsonWriter w, IEnumerable<KeyValuePair<string, object?>> record)
+    {
+        foreach (var (key, value) in record)
+        {
+            switch (value)
+            {
+                case null: w.WriteNull(key); break;
+                case string s: w.WriteString(key, s); break;
+                case bool b: w.WriteBoolean(key, b); break;
+                case int i: w.WriteNumber(key, i); break;
+                case long l: w.WriteNumber(key, l); break;
+                case double d: Number(w, key, d); break;
+                case float f: Number(w, key, f); break;
+                default: throw new ArgumentException($"JSON value of key '{key}' has unsupported type {value.GetType().Name}.", nameof(record));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>"energy"</c>: the report's totals per <paramref name="unit"/> (<c>sops_per_sample</c>, …), the energy of one
+    /// accumulate and one multiply–accumulate, and each synaptic layer's counts.
+    /// </summary>
+    public static void Energy(Utf8JsonWriter w, EnergyReport report, string unit)
+    {
+        w.WriteStartObject("energy");
+        Number(w, $"sops_per_{unit}", report.SynapticOperations);
+        Number(w, $"macs_per_{unit}", report.MultiplyAccumulates);
+        Number(w, $"microjoules_per_{unit}", report.Microjoules);
+        Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
+        Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
+        w.WriteStartArray("layers");
+        foreach (var l in report.Layers)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", l.Name);
+            w.WriteString("kind", l.Kind);
+            Number(w, "sops", l.SynapticOperations);
+            Number(w, "macs", l.MultiplyAccumulates);
+            Number(w, "microjoules", l.Microjoules);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Appends one object, its fields written by <paramref name="writeFields"/>, as a line of <paramref name="path"/>;
+    /// a file that cannot be written is an <see cref="OutputException"/> naming <c>--json</c>.
+    /// </summary>
+    public static void AppendObject(string path, Action<Utf8JsonWriter> writeFields)
+    {
+        using var stream = Serialize(writeFields);
+        try
+        {
+            AppendTo(path, stream);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"--json '{path}' could not be written: {e.Message}");
+        }
+    }
+
+    /// <summary>Appends <paramref name="record"/> as one JSON object line to the file (nothing without a path).</summary>
     public void Write(IEnumerable<KeyValuePair<string, object?>> record)
     {
         if (path is null) return;
-        using var stream = new MemoryStream();
+        using var stream = Serialize(w => Fields(w, record));
+        AppendTo(path, stream);
+    }
+
+    private static MemoryStream Serialize(Action<Utf8JsonWriter> writeFields)
+    {
+        var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            foreach (var (key, value) in record)
-            {
-                switch (value)
-                {
-                    case null: w.WriteNull(key); break;
-                    case string s: w.WriteString(key, s); break;
-                    case bool b: w.WriteBoolean(key, b); break;
-                    case int i: w.WriteNumber(key, i); break;
-                    case long l: w.WriteNumber(key, l); break;
-                    case double d: Number(w, key, d); break;
-                    case float f: Number(w, key, f); break;
-                    default: throw new ArgumentException($"JSON value of key '{key}' has unsupported type {value.GetType().Name}.", nameof(record));
-                }
-            }
+            writeFields(w);
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
-        using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
         stream.Position = 0;
-        stream.CopyTo(file);
+        return stream;
+    }
+
+    private static void AppendTo(string path, MemoryStream line)
+    {
+        using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
+        line.CopyTo(file);
     }
 }

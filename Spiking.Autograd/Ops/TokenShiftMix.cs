@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Spiking.Tensors;
 
 namespace Spiking.Autograd;
@@ -235,7 +234,7 @@ internal sealed class TokenShiftMixNode : Node
                 int t = layout.Step(row);
                 var shifted = t > 0 ? xs.Slice((row - layout.Stride) * c, c)
                     : previous is null ? default : previous.AsReadOnlySpan().Slice(layout.BatchIndex(row) * c, c);
-                AccumulateDifferenceProducts(g.Slice(row * c, c), xs.Slice(row * c, c), shifted, sum);
+                WideRows.AccumulateDifferenceProducts(g.Slice(row * c, c), xs.Slice(row * c, c), shifted, sum);
             }
         }
 
@@ -246,27 +245,6 @@ internal sealed class TokenShiftMixNode : Node
                 var partial = _partials.AsSpan(block * channels, channels);
                 for (int i = 0; i < channels; i++) Sum[i] += partial[i];
             }
-        }
-
-        /// <summary><c>sum += g·(x − s)</c> in double (s empty: zeros).</summary>
-        private static void AccumulateDifferenceProducts(ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<double> sum)
-        {
-            int width = Vector<float>.Count, half = Vector<double>.Count, i = 0;
-            var acc = MemoryMarshal.Cast<double, Vector<double>>(sum);
-            for (; i <= g.Length - width; i += width)
-            {
-                Vector.Widen(new Vector<float>(g.Slice(i)), out var gl, out var gh);
-                Vector.Widen(new Vector<float>(x.Slice(i)), out var xl, out var xh);
-                if (!s.IsEmpty)
-                {
-                    Vector.Widen(new Vector<float>(s.Slice(i)), out var sl, out var sh);
-                    xl -= sl;
-                    xh -= sh;
-                }
-                acc[i / half] += gl * xl;
-                acc[i / half + 1] += gh * xh;
-            }
-            for (; i < g.Length; i++) sum[i] += (double)g[i] * (s.IsEmpty ? x[i] : (double)x[i] - s[i]);
         }
     }
 }

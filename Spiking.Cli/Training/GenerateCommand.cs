@@ -1,7 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.IO;
-using System.Text.Json;
 using Spiking.Layers;
 using Spiking.Layers.Serialization;
 using Spiking.Tensors;
@@ -67,12 +65,9 @@ internal static class GenerateCommand
     /// resident memory when the first character came out beside the process's peak, which stay apart by no more
     /// than noise when the memory is flat in the number of characters.
     /// </summary>
-    private static void WriteJson(string path, string workload, int promptChars, long produced, double seconds, int threads, double firstRss)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+    private static void WriteJson(string path, string workload, int promptChars, long produced, double seconds, int threads, double firstRss) =>
+        JsonLines.AppendObject(path, w =>
         {
-            w.WriteStartObject();
             w.WriteString("workload", workload);
             w.WriteString("mode", "generate");
             w.WriteString("engine", "spiking");
@@ -85,18 +80,5 @@ internal static class GenerateCommand
             JsonLines.Number(w, "rss_mb_at_end", MachineInfo.CurrentRssMib());
             JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
             w.WriteString("cpu", MachineInfo.CpuName());
-            w.WriteEndObject();
-        }
-        stream.WriteByte((byte)'\n');
-        try
-        {
-            using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
-            stream.Position = 0;
-            stream.CopyTo(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OutputException($"--json '{path}' could not be written: {e.Message}");
-        }
-    }
+        });
 }

@@ -63,24 +63,10 @@ internal sealed class LanguageModelResults
     /// Appends one JSON object to <paramref name="path"/>: the fields of <paramref name="head"/> first (strings, whole
     /// numbers, doubles; non-finite as null), then BPC, eval time, firing rates, energy and peak RSS.
     /// </summary>
-    public void WriteJson(string path, IEnumerable<KeyValuePair<string, object?>> head)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+    public void WriteJson(string path, IEnumerable<KeyValuePair<string, object?>> head) =>
+        JsonLines.AppendObject(path, w =>
         {
-            w.WriteStartObject();
-            foreach (var (key, value) in head)
-            {
-                switch (value)
-                {
-                    case null: w.WriteNull(key); break;
-                    case string s: w.WriteString(key, s); break;
-                    case int i: w.WriteNumber(key, i); break;
-                    case long l: w.WriteNumber(key, l); break;
-                    case double d: JsonLines.Number(w, key, d); break;
-                    default: throw new ArgumentException($"JSON value of key '{key}' has unsupported type {value.GetType().Name}.", nameof(head));
-                }
-            }
+            JsonLines.Fields(w, head);
             JsonLines.Number(w, "val_bpc", Validation.BitsPerCharacter);
             JsonLines.Number(w, "test_bpc", Test.BitsPerCharacter);
             w.WriteNumber("test_chars", Test.Characters);
@@ -88,40 +74,9 @@ internal sealed class LanguageModelResults
             w.WriteStartObject("firing_rates");
             foreach (var r in Energy.FiringRates) JsonLines.Number(w, r.Name, r.Rate);
             w.WriteEndObject();
-            w.WriteStartObject("energy");
-            JsonLines.Number(w, "sops_per_char", Energy.SynapticOperations);
-            JsonLines.Number(w, "macs_per_char", Energy.MultiplyAccumulates);
-            JsonLines.Number(w, "microjoules_per_char", Energy.Microjoules);
-            JsonLines.Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
-            JsonLines.Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
-            w.WriteStartArray("layers");
-            foreach (var l in Energy.Layers)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", l.Name);
-                w.WriteString("kind", l.Kind);
-                JsonLines.Number(w, "sops", l.SynapticOperations);
-                JsonLines.Number(w, "macs", l.MultiplyAccumulates);
-                JsonLines.Number(w, "microjoules", l.Microjoules);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            JsonLines.Energy(w, Energy, "char");
             JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
             w.WriteString("cpu", MachineInfo.CpuName());
             w.WriteString("simd", MachineInfo.SimdName());
-            w.WriteEndObject();
-        }
-        stream.WriteByte((byte)'\n');
-        try
-        {
-            using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
-            stream.Position = 0;
-            stream.CopyTo(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new OutputException($"--json '{path}' could not be written: {e.Message}");
-        }
-    }
+        });
 }

@@ -361,25 +361,7 @@ internal static class TrainCommand
             w.WriteStartObject("firing_rates");
             foreach (var r in report.FiringRates) JsonLines.Number(w, r.Name, r.Rate);
             w.WriteEndObject();
-            w.WriteStartObject("energy");
-            JsonLines.Number(w, "sops_per_sample", report.SynapticOperations);
-            JsonLines.Number(w, "macs_per_sample", report.MultiplyAccumulates);
-            JsonLines.Number(w, "microjoules_per_sample", report.Microjoules);
-            JsonLines.Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
-            JsonLines.Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
-            w.WriteStartArray("layers");
-            foreach (var l in report.Layers)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", l.Name);
-                w.WriteString("kind", l.Kind);
-                JsonLines.Number(w, "sops", l.SynapticOperations);
-                JsonLines.Number(w, "macs", l.MultiplyAccumulates);
-                JsonLines.Number(w, "microjoules", l.Microjoules);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            JsonLines.Energy(w, report, "sample");
             w.WriteStartArray("warnings");
             foreach (var warning in warnings) w.WriteStringValue(warning);
             w.WriteEndArray();
