@@ -181,6 +181,51 @@ public sealed class SpikeGptTests
     }
 
     [Fact]
+    public void The_three_initialisations_give_the_peers_weights()
+    {
+        const int v = 11, c = 16;
+        static double RowNorm(Tensor w, int row)
+        {
+            var x = w.AsReadOnlySpan();
+            int n = w.Shape[1];
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += (double)x[row * n + i] * x[row * n + i];
+            return Math.Sqrt(sum);
+        }
+        static double ColumnNorm(Tensor w, int column)
+        {
+            var x = w.AsReadOnlySpan();
+            int n = w.Shape[1];
+            double sum = 0;
+            for (int r = 0; r < w.Shape[0]; r++) sum += (double)x[r * n + column] * x[r * n + column];
+            return Math.Sqrt(sum);
+        }
+        static bool AllZero(Tensor w) => w.AsReadOnlySpan().IndexOfAnyExcept(0f) < 0;
+
+        using var rwkv = new SpikeGpt(v, 2, c, SpikeGptInit.Rwkv, generator: new PhiloxGenerator(1));
+        var block = rwkv.Blocks[1];
+        Assert.Equal(1.0, RowNorm(block.TimeMix.Key.Weight.Value, 3), 5);
+        Assert.Equal(1.0, ColumnNorm(block.ChannelMix.Key.Weight.Value, 3), 5);
+        Assert.Equal(Math.Sqrt(c) * 1e-4, RowNorm(rwkv.Embedding.Weight.Value, 2), 9);
+        Assert.Equal(0.5, RowNorm(rwkv.Head.Weight.Value, 4), 5);
+
+        using var written = new SpikeGpt(v, 2, c, SpikeGptInit.RwkvZero, generator: new PhiloxGenerator(1));
+        block = written.Blocks[0];
+        Assert.True(AllZero(block.TimeMix.Key.Weight.Value) && AllZero(block.TimeMix.Receptance.Weight.Value) && AllZero(block.TimeMix.Output.Weight.Value));
+        Assert.True(AllZero(block.ChannelMix.Value.Weight.Value) && AllZero(block.ChannelMix.Receptance.Weight.Value));
+        Assert.Equal(1.0, RowNorm(block.TimeMix.Value.Weight.Value, 0), 5);
+        Assert.Equal(2.0, ColumnNorm(block.ChannelMix.Key.Weight.Value, 0), 5);
+
+        using var torch = new SpikeGpt(v, 2, c, SpikeGptInit.Torch, generator: new PhiloxGenerator(1));
+        float bound = 1f / MathF.Sqrt(c);
+        foreach (float w in torch.Blocks[0].TimeMix.Key.Weight.Value.AsReadOnlySpan()) Assert.InRange(w, -bound, bound);
+        Assert.False(AllZero(torch.Blocks[0].TimeMix.Key.Weight.Value));
+        // time_decay at the official ramp: -5 + 8·(h/(C−1))^(0.7 + 1.3·r01), r01 = 1 in the last of 2 blocks.
+        Assert.Equal(-5f, torch.Blocks[1].TimeMix.TimeDecay.Value.AsReadOnlySpan()[0]);
+        Assert.Equal(3f, torch.Blocks[1].TimeMix.TimeDecay.Value.AsReadOnlySpan()[c - 1], 5);
+    }
+
+    [Fact]
     public void Bad_windows_and_foreign_states_are_refused()
     {
         using var model = new SpikeGpt(5, 1, 8, generator: new PhiloxGenerator(4));
