@@ -38,7 +38,7 @@ public sealed class WkvState : IDisposable
         var s = Values.AsSpan();
         int n = Batch * Channels;
         s[..(2 * n)].Clear();
-        s[(2 * n)..].Fill(WkvNode.MinExponent);
+        s[(2 * n)..].Fill(WkvScan.MinExponent);
     }
 
     /// <summary>Returns the storage to the pool.</summary>
