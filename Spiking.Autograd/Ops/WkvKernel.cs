@@ -167,10 +167,7 @@ internal static class WkvKernel
             nint at = t * x.Stride;
             var kt = TSimd.Load(ref Unsafe.Add(ref x.K, at));
             var vt = TSimd.Load(ref Unsafe.Add(ref x.V, at));
-            var uk = TSimd.Add(u, kt);
-            var no = TSimd.Max(o, uk);
-            var a = Scale<TSimd, TVec>(o, no);
-            var e = Scale<TSimd, TVec>(uk, no);
+            Weigh<TSimd, TVec>(o, TSimd.Add(u, kt), out var a, out var e, out _);
             var numerator = TSimd.MultiplyAdd(e, vt, TSimd.Multiply(a, p));
             TSimd.Store(TSimd.Divide(numerator, TSimd.MultiplyAdd(a, q, e)), ref Unsafe.Add(ref x.Y, at));
             Decay<TSimd, TVec>(w, kt, ref o, out a, out e);
@@ -199,10 +196,7 @@ internal static class WkvKernel
             var kt = TSimd.Load(ref Unsafe.Add(ref x.K, at));
             var vt = TSimd.Load(ref Unsafe.Add(ref x.V, at));
             var yt = TSimd.Load(ref Unsafe.Add(ref x.Y, at));
-            var uk = TSimd.Add(u, kt);
-            var no = TSimd.Max(o, uk);
-            var a = Scale<TSimd, TVec>(o, no);
-            var e = Scale<TSimd, TVec>(uk, no);
+            Weigh<TSimd, TVec>(o, TSimd.Add(u, kt), out var a, out var e, out var no);
             TSimd.Store(no, ref Unsafe.Add(ref tops, t * n));
             var gz = TSimd.Divide(TSimd.Load(ref Unsafe.Add(ref x.GradY, at)), TSimd.MultiplyAdd(a, q, e));
             TSimd.Store(gz, ref Unsafe.Add(ref gzs, t * n));
@@ -233,14 +227,10 @@ internal static class WkvKernel
             TSimd.Store(TSimd.MultiplyAdd(TSimd.Subtract(vt, yt), direct, throughState), ref Unsafe.Add(ref x.GradK, at));
             TSimd.Store(TSimd.MultiplyAdd(a, gp, direct), ref Unsafe.Add(ref x.GradV, at));
             // r ← max(r + w, −no); (gp, gq) ← e^{r+w−r'}(gp, gq) + gz·e^{−no−r'}(1, −y).
-            var decayed = TSimd.Add(r, w);
-            var negativeTop = TSimd.Negate(top);
-            var next = TSimd.Max(decayed, negativeTop);
-            a = Scale<TSimd, TVec>(decayed, next);
-            var e = TSimd.Multiply(Scale<TSimd, TVec>(negativeTop, next), gz);
+            Weigh<TSimd, TVec>(TSimd.Add(r, w), TSimd.Negate(top), out a, out var e, out r);
+            e = TSimd.Multiply(e, gz);
             gp = TSimd.MultiplyAdd(a, gp, e);
             gq = TSimd.Subtract(TSimd.Multiply(a, gq), TSimd.Multiply(e, yt));
-            r = next;
         }
     }
 
@@ -249,13 +239,21 @@ internal static class WkvKernel
     /// <c>e = e^{k−no}</c> (the token's), <c>o ← no</c>; the caller then sets <c>(p, q) ← a(p, q) + e(v, 1)</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Decay<TSimd, TVec>(TVec w, TVec kt, ref TVec o, out TVec a, out TVec e) where TSimd : ISimd<TVec> where TVec : struct
+    private static void Decay<TSimd, TVec>(TVec w, TVec kt, ref TVec o, out TVec a, out TVec e) where TSimd : ISimd<TVec> where TVec : struct =>
+        Weigh<TSimd, TVec>(TSimd.Add(w, o), kt, out a, out e, out o);
+
+    /// <summary>
+    /// Two exponents' weights against their maximum, <c>a = e^{x−m}</c>, <c>b = e^{y−m}</c>, <c>m = max(x, y)</c>, with
+    /// one exponential: one weight is <c>e^0 = 1</c> and the other <c>e^{−|x−y|}</c>, the same bits as two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Weigh<TSimd, TVec>(TVec x, TVec y, out TVec a, out TVec b, out TVec max) where TSimd : ISimd<TVec> where TVec : struct
     {
-        var decayed = TSimd.Add(w, o);
-        var no = TSimd.Max(decayed, kt);
-        a = Scale<TSimd, TVec>(decayed, no);
-        e = Scale<TSimd, TVec>(kt, no);
-        o = no;
+        var smaller = TSimd.Exp(TSimd.Negate(TSimd.Abs(TSimd.Subtract(x, y))));
+        var xIsMax = TSimd.GreaterThanOrEqual(x, y);
+        a = TSimd.ConditionalSelect(xIsMax, TSimd.One, smaller);
+        b = TSimd.ConditionalSelect(xIsMax, smaller, TSimd.One);
+        max = TSimd.Max(x, y);
     }
 
     /// <summary><c>e^{x − max}</c>: a weight relative to the running maximum, at most 1.</summary>

@@ -11,8 +11,8 @@ namespace Spiking.Tests.Autograd;
 /// The register-resident WKV kernel against the first one (<see cref="WkvKernelV1"/>, kept beside it), and its
 /// vector widths against each other, on shapes whose channels fill whole vectors, leave a partial one, or are fewer
 /// than one vector. The widths do the same operations in the same order lane by lane, so they give the same bits; the
-/// first kernel agrees to rounding (its library calls finish a row's last channels in scalar code, whose
-/// exponential rounds differently).
+/// first kernel agrees to rounding: it takes two exponentials where one weight is exactly 1 (the vector exponential
+/// of 0 is not), and its library calls finish a row's last channels in scalar code.
 /// </summary>
 public sealed class WkvKernelVariantTests
 {
@@ -34,6 +34,11 @@ public sealed class WkvKernelVariantTests
         using var v = Random(steps, batch, channels);
         using var gy = Random(steps, batch, channels);
         using var initial = carried ? Random(3, batch, channels) : null;
+        if (initial is not null)
+        {
+            // A state a scan can leave: the denominator q is a sum of positive weights.
+            foreach (ref var x in initial.AsSpan().Slice(batch * channels, batch * channels)) x = 2 + x;
+        }
         using var final = Tensor.Zeros(3, batch, channels);
         using var y = Tensor.Empty(steps, batch, channels);
         kernel(new WkvScan { Steps = steps, Batch = batch, Channels = channels, W = w, U = u, K = k, V = v, Y = y, Initial = initial, Final = final });
@@ -55,7 +60,7 @@ public sealed class WkvKernelVariantTests
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6 + 1e-6 * Math.Abs(expected[i]),
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])),
                 $"{name}[{i}]: {actual[i]:G9}, the first kernel gives {expected[i]:G9}");
         }
     }
