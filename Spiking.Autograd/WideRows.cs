@@ -148,24 +148,71 @@ internal static class WideRows
         }
     }
 
-    /// <summary><c>sum += g·(x − s)</c> in double (s empty: zeros).</summary>
-    public static void AccumulateDifferenceProducts(ReadOnlySpan<float> g, ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<double> sum)
+    /// <summary>
+    /// <c>sumᵢ += Σ gᵢ·(x − s)</c> in double for up to three <c>gᵢ</c> (<paramref name="g1"/>, <paramref name="g2"/>
+    /// empty: absent) over rows of <c>sum0.Length</c> channels (s empty: zeros). Each strip of channels widens
+    /// <c>x − s</c> once for every <c>gᵢ</c> and sums every row in registers before it goes back to the sums, rows in
+    /// order, so each element gets the same operations in the same order as one row and one <c>g</c> at a time.
+    /// </summary>
+    public static void AccumulateDifferenceProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> s,
+        ReadOnlySpan<float> g0, Span<double> sum0, ReadOnlySpan<float> g1, Span<double> sum1, ReadOnlySpan<float> g2, Span<double> sum2)
     {
-        int width = Vector<float>.Count, half = Vector<double>.Count, i = 0;
-        var acc = MemoryMarshal.Cast<double, Vector<double>>(sum);
-        for (; i <= g.Length - width; i += width)
+        int c = sum0.Length, length = c == 0 ? 0 : g0.Length / c * c, width = Vector<float>.Count, half = Vector<double>.Count, j = 0;
+        bool has1 = !g1.IsEmpty, has2 = !g2.IsEmpty, shifted = !s.IsEmpty;
+        var acc0 = MemoryMarshal.Cast<double, Vector<double>>(sum0);
+        var acc1 = MemoryMarshal.Cast<double, Vector<double>>(sum1);
+        var acc2 = MemoryMarshal.Cast<double, Vector<double>>(sum2);
+        for (; j <= c - width; j += width)
         {
-            Vector.Widen(new Vector<float>(g.Slice(i)), out var gl, out var gh);
-            Vector.Widen(new Vector<float>(x.Slice(i)), out var xl, out var xh);
-            if (!s.IsEmpty)
+            int v = j / half;
+            var lo0 = acc0[v];
+            var hi0 = acc0[v + 1];
+            var lo1 = has1 ? acc1[v] : default;
+            var hi1 = has1 ? acc1[v + 1] : default;
+            var lo2 = has2 ? acc2[v] : default;
+            var hi2 = has2 ? acc2[v + 1] : default;
+            for (int at = j; at < length; at += c)
             {
-                Vector.Widen(new Vector<float>(s.Slice(i)), out var sl, out var sh);
-                xl -= sl;
-                xh -= sh;
+                Vector.Widen(new Vector<float>(x.Slice(at)), out var dl, out var dh);
+                if (shifted)
+                {
+                    Vector.Widen(new Vector<float>(s.Slice(at)), out var sl, out var sh);
+                    dl -= sl;
+                    dh -= sh;
+                }
+                Vector.Widen(new Vector<float>(g0.Slice(at)), out var gl, out var gh);
+                lo0 += gl * dl;
+                hi0 += gh * dh;
+                if (has1)
+                {
+                    Vector.Widen(new Vector<float>(g1.Slice(at)), out gl, out gh);
+                    lo1 += gl * dl;
+                    hi1 += gh * dh;
+                }
+                if (has2)
+                {
+                    Vector.Widen(new Vector<float>(g2.Slice(at)), out gl, out gh);
+                    lo2 += gl * dl;
+                    hi2 += gh * dh;
+                }
             }
-            acc[i / half] += gl * xl;
-            acc[i / half + 1] += gh * xh;
+            (acc0[v], acc0[v + 1]) = (lo0, hi0);
+            if (has1) (acc1[v], acc1[v + 1]) = (lo1, hi1);
+            if (has2) (acc2[v], acc2[v + 1]) = (lo2, hi2);
         }
-        for (; i < g.Length; i++) sum[i] += (double)g[i] * (s.IsEmpty ? x[i] : (double)x[i] - s[i]);
+        for (; j < c; j++)
+        {
+            double total0 = sum0[j], total1 = has1 ? sum1[j] : 0, total2 = has2 ? sum2[j] : 0;
+            for (int at = j; at < length; at += c)
+            {
+                double d = shifted ? (double)x[at] - s[at] : x[at];
+                total0 += g0[at] * d;
+                if (has1) total1 += g1[at] * d;
+                if (has2) total2 += g2[at] * d;
+            }
+            sum0[j] = total0;
+            if (has1) sum1[j] = total1;
+            if (has2) sum2[j] = total2;
+        }
     }
 }

@@ -52,8 +52,8 @@ public sealed class SpikeGptChannelMix : Module
     public Variable Forward(Variable input, Tensor? previous)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var xk = Functional.TokenShiftMix(input, TimeMixK, previous, timeFirst: true);
-        var xr = Functional.TokenShiftMix(input, TimeMixR, previous, timeFirst: true);
+        var mixes = Functional.TokenShiftMix(input, [TimeMixK, TimeMixR], previous, timeFirst: true);
+        var (xk, xr) = (mixes[0], mixes[1]);
         if (previous is not null) SpikeGptBlock.KeepLastToken(input, previous);
         var k = Key.Forward(xk);
         var hidden = Functional.ReluSquared(k);

@@ -81,9 +81,9 @@ public sealed class SpikeGptTimeMix : Module
     public Variable Forward(Variable input, Tensor? previous, WkvState? wkv)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var xk = Functional.TokenShiftMix(input, TimeMixK, previous, timeFirst: true);
-        var xv = Functional.TokenShiftMix(input, TimeMixV, previous, timeFirst: true);
-        var xr = Functional.TokenShiftMix(input, TimeMixR, previous, timeFirst: true);
+        // One node for the three mixes: the input is read once, and backward makes one input gradient.
+        var mixes = Functional.TokenShiftMix(input, [TimeMixK, TimeMixV, TimeMixR], previous, timeFirst: true);
+        var (xk, xv, xr) = (mixes[0], mixes[1], mixes[2]);
         if (previous is not null) SpikeGptBlock.KeepLastToken(input, previous);
         var k = Key.Forward(xk);
         var v = Value.Forward(xv);
