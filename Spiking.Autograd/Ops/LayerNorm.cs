@@ -109,12 +109,15 @@ internal sealed class LayerNormNode : Node
             int c = channels, end = Math.Min(rows, (block + 1) * RowBlock);
             var w = weight.AsReadOnlySpan();
             var b = bias.AsReadOnlySpan();
+            var xs = x.AsReadOnlySpan();
+            // Once per block: taking a writable span bumps the tensor's version, a counter the threads share.
+            var ys = Y.AsSpan();
             for (int r = block * RowBlock; r < end; r++)
             {
-                var xr = x.AsReadOnlySpan().Slice(r * c, c);
+                var xr = xs.Slice(r * c, c);
                 double mean = WideRows.Sum(xr) / c;
                 double invStd = 1.0 / Math.Sqrt(WideRows.SquaredDeviations(xr, mean) / c + eps);
-                WideRows.Normalize(xr, mean, invStd, w, b, Y.AsSpan().Slice(r * c, c));
+                WideRows.Normalize(xr, mean, invStd, w, b, ys.Slice(r * c, c));
                 Mean[r] = mean;
                 InvStd[r] = invStd;
             }
@@ -129,13 +132,16 @@ internal sealed class LayerNormNode : Node
         {
             int c = channels, end = Math.Min(rows, (block + 1) * RowBlock);
             var w = weight.AsReadOnlySpan();
+            var xs = x.AsReadOnlySpan();
+            var gs = gradOutput.AsReadOnlySpan();
+            var dxs = dx.AsSpan();
             for (int r = block * RowBlock; r < end; r++)
             {
-                var xr = x.AsReadOnlySpan().Slice(r * c, c);
-                var gr = gradOutput.AsReadOnlySpan().Slice(r * c, c);
+                var xr = xs.Slice(r * c, c);
+                var gr = gs.Slice(r * c, c);
                 double m = mean[r], s = invStd[r];
                 var (sumG, sumGX) = WideRows.GradientSums(xr, gr, w, m, s);
-                WideRows.InputGradient(xr, gr, w, m, s, sumG / c, sumGX / c, dx.AsSpan().Slice(r * c, c));
+                WideRows.InputGradient(xr, gr, w, m, s, sumG / c, sumGX / c, dxs.Slice(r * c, c));
             }
         }
     }

@@ -49,6 +49,7 @@ internal static class WkvKernel
             var lanes = scratch[..n];
             var sequence = scratch[n..];
             int rowAt = b * c, batchRows = s.Batch * c;
+            var row = Operands.Direct(s, rowAt, batchRows);
             for (int c0 = 0; c0 < c; c0 += n)
             {
                 int rest = Math.Min(n, c - c0);
@@ -63,7 +64,7 @@ internal static class WkvKernel
                     o = Load<TSimd, TVec>(state, 2 * batchRows + rowAt + c0, rest, WkvScan.MinExponent, lanes);
                 }
                 var operands = rest == n
-                    ? Operands.Direct(s, rowAt + c0, batchRows)
+                    ? row.Advance(c0)
                     : Operands.Padded(s, rowAt + c0, batchRows, rest, n, sequence[((backward ? 2 : 0) * stepFloats)..]);
                 if (!backward)
                 {
@@ -115,18 +116,32 @@ internal static class WkvKernel
             Stride = stride;
         }
 
+        /// <summary>
+        /// Row <paramref name="at"/> of the tensors themselves. The writable spans are taken once per row: each taking
+        /// bumps the tensor's version, a counter the threads share.
+        /// </summary>
         public static Operands Direct(WkvScan s, int at, int stride)
         {
-            ref float none = ref Unsafe.NullRef<float>();
+            bool backward = s.GradOutput is not null;
             return new Operands(
-                ref Unsafe.Add(ref MemoryMarshal.GetReference(s.K.AsSpan()), at),
-                ref Unsafe.Add(ref MemoryMarshal.GetReference(s.V.AsSpan()), at),
-                ref Unsafe.Add(ref MemoryMarshal.GetReference(s.Y.AsSpan()), at),
-                ref s.GradOutput is null ? ref none : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.GradOutput.AsSpan()), at),
-                ref s.GradK is null ? ref none : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.GradK.AsSpan()), at),
-                ref s.GradV is null ? ref none : ref Unsafe.Add(ref MemoryMarshal.GetReference(s.GradV.AsSpan()), at),
+                ref Element(s.K.AsReadOnlySpan(), at),
+                ref Element(s.V.AsReadOnlySpan(), at),
+                ref backward ? ref Element(s.Y.AsReadOnlySpan(), at) : ref Element(s.Y.AsSpan(), at),
+                ref backward ? ref Element(s.GradOutput!.AsReadOnlySpan(), at) : ref Unsafe.NullRef<float>(),
+                ref backward ? ref Element(s.GradK!.AsSpan(), at) : ref Unsafe.NullRef<float>(),
+                ref backward ? ref Element(s.GradV!.AsSpan(), at) : ref Unsafe.NullRef<float>(),
                 stride);
         }
+
+        /// <summary>The same operands <paramref name="channels"/> channels on (a row's next vector).</summary>
+        public Operands Advance(int channels) => new(
+            ref Unsafe.Add(ref K, channels), ref Unsafe.Add(ref V, channels), ref Unsafe.Add(ref Y, channels),
+            ref Unsafe.IsNullRef(ref GradY) ? ref GradY : ref Unsafe.Add(ref GradY, channels),
+            ref Unsafe.IsNullRef(ref GradK) ? ref GradK : ref Unsafe.Add(ref GradK, channels),
+            ref Unsafe.IsNullRef(ref GradV) ? ref GradV : ref Unsafe.Add(ref GradV, channels),
+            Stride);
+
+        private static ref float Element(ReadOnlySpan<float> span, int at) => ref Unsafe.Add(ref MemoryMarshal.GetReference(span), at);
 
         /// <summary>
         /// Copies of the inputs in <paramref name="padded"/>: k, v, y, then (backward) gy, gk, gv, T vectors each;
