@@ -15,6 +15,10 @@ internal static class CommandLine
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples
+              --training METHOD          bptt (default), sltt, sltt-k=K, tbptt=k or checkpoint=k: run the time steps in
+                                         pieces with the neurons' state carried (SLTT: one step at a time, the gradient
+                                         cut through time, per-step TET loss; sltt-k: K random steps trained; tbptt:
+                                         cut every k steps; checkpoint: BPTT's gradients, recomputing k steps at a time)
               --out FILE                 write the trained model as safetensors (PyTorch state-dict names) with its recipe
                                          (model, T, encoding) in the metadata; never written if training diverged
               --json FILE                append the final metrics as one JSON line (non-finite values as null)

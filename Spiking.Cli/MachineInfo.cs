@@ -32,6 +32,28 @@ internal static class MachineInfo
     /// <summary>The process's peak resident set in MiB, from /proc (Linux), or the current working set elsewhere.</summary>
     public static double PeakRssMib() => StatusMib("VmHWM:");
 
+    /// <summary>
+    /// Starts the peak resident set (<see cref="PeakRssMib"/>) again from the current one (Linux's
+    /// <c>/proc/self/clear_refs</c>), so a phase of the run (training, evaluation) can report its own peak.
+    /// </summary>
+    /// <returns>Whether the system reset it; elsewhere the peak stays the process's.</returns>
+    public static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The process's resident set now in MiB, from /proc (Linux), or the working set elsewhere.</summary>
     public static double CurrentRssMib() => StatusMib("VmRSS:");
 

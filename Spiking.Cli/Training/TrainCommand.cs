@@ -47,8 +47,13 @@ internal static class TrainCommand
         string? outPath = OutputPaths.File(options, "out");
         string? jsonPath = OutputPaths.File(options, "json");
         string? plotDir = options.String("plot");
+        var method = ParseTrainingMethod(options.String("training"));
         options.RejectUnknown();
         model.CheckSize(timeSteps, batch);
+        if (method.Kind != TrainingMethodKind.Bptt && device.Kind != DeviceKind.Cpu)
+        {
+            throw new UsageException($"--training {method} runs on the CPU only (its pieces of the time axis have no device path); use --training bptt on {device}");
+        }
         if (plotDir is not null) plotDir = OutputPaths.Folder(options, "plot");
         Parallelism.MaxThreads = threads;
 
@@ -65,25 +70,29 @@ internal static class TrainCommand
             "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
             _ => null,
         };
-        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss);
+        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss) { Method = method, Seed = seed };
         var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.Loss);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, 256, shuffle: false);
 
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, {5} lr {6}, {7} threads, {8} train / {9} test samples from {10}, on {11}",
-            model.Workload, model.Name, epochs, batch, timeSteps, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir),
+            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, training {5}, {6} lr {7}, {8} threads, {9} train / {10} test samples from {11}, on {12}",
+            model.Workload, model.Name, epochs, batch, timeSteps, method, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir),
             Markup.Escape(ComputeBackend.For(device).Description));
 
         var stepLoss = new List<double>();
+        var stepMilliseconds = new List<double>();
         var stepAccuracy = new List<double>();
         var testAccuracies = new List<double>();
         var epochSeconds = new List<double>();
         var warnings = new List<string>();
         EnergyReport? lastReport = null;
         double samplesPerSecond = 0;
+        double trainPeakRss = 0;
         for (int epoch = 0; epoch < epochs; epoch++)
         {
+            // The training loop's own peak, apart from evaluation's (a test batch of 256 can outgrow a training step).
+            MachineInfo.ResetPeakRss();
             var clock = Stopwatch.StartNew();
             ProgressReporter reporter;
             try
@@ -93,7 +102,9 @@ internal static class TrainCommand
                     int step = 0, seen = 0;
                     foreach (var b in trainLoader.Epoch(epoch))
                     {
+                        long started = Stopwatch.GetTimestamp();
                         var (loss, correct) = trainer.TrainStep(b.Images, b.Labels);
+                        stepMilliseconds.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         seen += b.Count;
                         stepLoss.Add(loss);
                         stepAccuracy.Add((double)correct / b.Count);
@@ -107,6 +118,8 @@ internal static class TrainCommand
                     $"{e.Message} with --lr (the default is 1e-3); in epoch {epoch + 1}{(outPath is null ? "" : $"; nothing was written to '{outPath}'")}"));
             }
             double seconds = clock.Elapsed.TotalSeconds;
+            double epochPeakRss = MachineInfo.PeakRssMib();
+            trainPeakRss = Math.Max(trainPeakRss, epochPeakRss);
             epochSeconds.Add(seconds);
             samplesPerSecond = train.Count / seconds;
             scheduler?.Step();
@@ -118,8 +131,8 @@ internal static class TrainCommand
                 Activities(report), report.Microjoules * 1e-6, TimeSpan.FromSeconds(seconds), report.MultiplyAccumulates);
             summary.Write();
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-                "epoch {0}: train {1:F1} s ({2:F0} samples/s), test accuracy [bold]{3:P2}[/] (eval {4:F1} s), {5}",
-                epoch + 1, seconds, samplesPerSecond, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
+                "epoch {0}: train {1:F1} s ({2:F0} samples/s, median step {3:F1} ms, peak RSS in training {4:F0} MiB), test accuracy [bold]{5:P2}[/] (eval {6:F1} s), {7}",
+                epoch + 1, seconds, samplesPerSecond, Median(stepMilliseconds), epochPeakRss, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
             if (ChanceWarning(accuracy, test.Classes, lr, epoch + 1) is { } warning && warnings.Count == 0)
             {
                 warnings.Add(warning);
@@ -140,7 +153,8 @@ internal static class TrainCommand
         }
         if (jsonPath is not null)
         {
-            Write("json", jsonPath, () => WriteJson(jsonPath, model, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds, stepLoss, lastReport!, warnings));
+            Write("json", jsonPath, () => WriteJson(jsonPath, model, method, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds,
+                stepLoss, stepMilliseconds, trainPeakRss, lastReport!, warnings));
         }
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
         return 0;
@@ -331,8 +345,30 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"plots written to {Markup.Escape(dir)}: training.png, firing_rates.png, raster.png");
     }
 
-    private static void WriteJson(string path, ModelKind model, int epochs, int batch, int timeSteps, int threads, int samples,
-        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, EnergyReport report, List<string> warnings)
+    /// <summary>The <c>--training</c> method (default bptt).</summary>
+    /// <exception cref="UsageException">The text is not a training method.</exception>
+    private static TrainingMethod ParseTrainingMethod(string? text)
+    {
+        try
+        {
+            return text is null ? TrainingMethod.Bptt : TrainingMethod.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--training: {e.Message}");
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
+    }
+
+    private static void WriteJson(string path, ModelKind model, TrainingMethod method, int epochs, int batch, int timeSteps, int threads, int samples,
+        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, List<double> stepMilliseconds, double trainPeakRss, EnergyReport report, List<string> warnings)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -344,6 +380,7 @@ internal static class TrainCommand
             JsonLines.Number(w, "epochs", epochs);
             JsonLines.Number(w, "batch", batch);
             JsonLines.Number(w, "T", timeSteps);
+            w.WriteString("training", method.ToString());
             JsonLines.Number(w, "threads", threads);
             JsonLines.Number(w, "train_samples", samples);
             JsonLines.Number(w, "test_acc", testAccuracies[^1]);
@@ -351,6 +388,8 @@ internal static class TrainCommand
             foreach (var e in epochSeconds) trainSeconds += e;
             JsonLines.Number(w, "samples_per_s", (double)samples * epochs / trainSeconds);
             JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
+            JsonLines.Number(w, "train_peak_rss_mb", trainPeakRss);
+            JsonLines.Number(w, "step_ms_median", Median(stepMilliseconds));
             w.WriteStartArray("epoch_seconds");
             foreach (var s in epochSeconds) JsonLines.NumberValue(w, s);
             w.WriteEndArray();

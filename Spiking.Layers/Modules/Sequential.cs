@@ -76,20 +76,46 @@ public sealed class Sequential : Module
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">With a static prefix, the input's leading (time) axis is not 1.</exception>
-    public override Variable Forward(Variable input)
+    public override Variable Forward(Variable input) => ForwardAfterPrefix(ForwardPrefix(input), StaticTimeSteps);
+
+    /// <summary>
+    /// The static prefix alone: its layers on the one time step <c>[1, B, …]</c> (the input itself when there is no
+    /// prefix). With <see cref="ForwardAfterPrefix"/>, a trainer runs the prefix once per batch and the rest of the
+    /// network in pieces of the sequence.
+    /// </summary>
+    /// <exception cref="ArgumentException">With a static prefix, the input's leading (time) axis is not 1.</exception>
+    public Variable ForwardPrefix(Variable input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (StaticLayers > 0 && (input.Shape.Rank == 0 || input.Shape[0] != 1))
+        if (StaticLayers == 0) return input;
+        if (input.Shape.Rank == 0 || input.Shape[0] != 1)
         {
             throw new ArgumentException(
                 $"Sequential with a static prefix of {StaticLayers} layers takes one time step [1, B, …]; the input has shape {input.Shape}.", nameof(input));
         }
         var x = input;
-        for (int i = 0; i < _layers.Length; i++)
+        for (int i = 0; i < StaticLayers; i++) x = _layers[i].Forward(x);
+        return x;
+    }
+
+    /// <summary>
+    /// The layers after the static prefix, on <paramref name="prefixOutput"/> repeated to <paramref name="timeSteps"/>
+    /// steps (<see cref="StaticTimeSteps"/> for the whole sequence, fewer for a piece of it); without a prefix, every
+    /// layer on <paramref name="prefixOutput"/> as it is.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeSteps"/> is less than 1.</exception>
+    public Variable ForwardAfterPrefix(Variable prefixOutput, int timeSteps)
+    {
+        ArgumentNullException.ThrowIfNull(prefixOutput);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
+        if (StaticLayers == 0)
         {
-            if (i == StaticLayers && StaticLayers > 0) x = Functional.RepeatTime(x, StaticTimeSteps);
-            x = _layers[i].Forward(x);
+            var y = prefixOutput;
+            for (int i = 0; i < _layers.Length; i++) y = _layers[i].Forward(y);
+            return y;
         }
-        return StaticLayers > 0 && StaticLayers == _layers.Length ? Functional.RepeatTime(x, StaticTimeSteps) : x;
+        var x = Functional.RepeatTime(prefixOutput, timeSteps);
+        for (int i = StaticLayers; i < _layers.Length; i++) x = _layers[i].Forward(x);
+        return x;
     }
 }

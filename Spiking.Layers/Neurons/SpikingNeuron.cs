@@ -18,6 +18,7 @@ public class SpikingNeuron : NeuronLayer
 {
     private readonly Parameter[] _parameters;
     private readonly Variable[] _variables;
+    private bool _carryState;
 
     /// <summary>A layer of <paramref name="model"/> neurons; its learnable scalars start at the model's initial values.</summary>
     public SpikingNeuron(NeuronModel model)
@@ -39,14 +40,58 @@ public class SpikingNeuron : NeuronLayer
     /// <summary>The model's learnable scalars, in the model's order.</summary>
     public IReadOnlyList<Parameter> NeuronParameters => _parameters;
 
+    /// <summary>
+    /// Whether <see cref="Forward(Variable)"/> continues from the state the previous call left (<see cref="State"/>)
+    /// instead of from rest, as SpikingJelly's stateful nodes do between <c>reset_net</c> calls: a sequence then runs
+    /// in pieces of any length, one time step at a time for online training (SLTT), or in segments (truncated or
+    /// checkpointed backpropagation through time). Off by default; turning it off or calling
+    /// <see cref="Module.ResetState"/> drops the state.
+    /// </summary>
+    public bool CarryState
+    {
+        get => _carryState;
+        set
+        {
+            _carryState = value;
+            if (!value) State = null;
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="CarryState"/>, the state the next call starts from (null: rest), left by the last call. Set it
+    /// to start a piece from a saved state, or to a <see cref="NeuronState.Detach"/>ed copy to cut the gradient
+    /// through time there (see <see cref="DetachState"/>). The layer does not dispose the states it replaces: they
+    /// are op outputs like any other, and may still be in use (a graph's input, a caller's leaf); a
+    /// <see cref="DisposeScope"/> around the training step frees them.
+    /// </summary>
+    public NeuronState? State { get; set; }
+
+    /// <summary>
+    /// Cuts the gradient through the carried state: the next call starts from the same values as constants, so a
+    /// backward stops at this point in time (truncated backpropagation through time; SLTT cuts it at every step).
+    /// </summary>
+    public void DetachState()
+    {
+        if (State is { } state) State = state.Detach();
+    }
+
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes.</exception>
+    protected override void ResetOwnState() => State = null;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The input has fewer than two axes or holds spikes, or (with <see cref="CarryState"/>) its step shape is not the carried state's.</exception>
     public override Variable Forward(Variable input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.IsSpikes)
         {
             throw new ArgumentException($"{GetType().Name} ({Model.Name}) needs a dense input current of [T, B, …]; it got spikes of shape {input.Shape}.", nameof(input));
+        }
+        if (_carryState)
+        {
+            var continued = Forward(input, State, out var final);
+            State = final;
+            return continued;
         }
         if (CountSpikes && Model.HasInternalSpikes)
         {

@@ -20,6 +20,7 @@ public sealed class ClassifierTrainer
     private readonly Func<Variable, int[], int, Variable> _loss;
     private readonly Dictionary<Parameter, string> _names = new(ReferenceEqualityComparer.Instance);
     private int[] _labels = [];
+    private TimeSegments? _segments;
 
     /// <summary>
     /// A trainer for <paramref name="model"/>: <paramref name="encode"/> turns a batch of images <c>[B, …]</c> into
@@ -44,6 +45,22 @@ public sealed class ClassifierTrainer
     /// </summary>
     public bool StopOnNonFinite { get; init; } = true;
 
+    /// <summary>
+    /// How a step runs the time steps and takes their gradients (default <see cref="TrainingMethod.Bptt"/>). The
+    /// others run the model in pieces of the time axis with its neurons carrying their state (every neuron layer
+    /// must be a <see cref="SpikingNeuron"/>): SLTT, SLTT-K and truncation train on the per-step TET loss
+    /// (<see cref="Losses.Tet"/> with <see cref="PerStepLossLambda"/>) instead of the trainer's loss, checkpointing
+    /// on the trainer's loss with BPTT's gradients.
+    /// </summary>
+    /// <exception cref="NotSupportedException">(On the first step.) The model has a neuron layer that cannot carry its state.</exception>
+    public TrainingMethod Method { get; init; } = TrainingMethod.Bptt;
+
+    /// <summary>The weight λ of the MSE term of the per-step loss, <c>(1 − λ)·CE + λ·MSE</c> (SLTT's code: 0.05).</summary>
+    public double PerStepLossLambda { get; init; } = 0.05;
+
+    /// <summary>The seed of the time steps SLTT-K draws per batch.</summary>
+    public ulong Seed { get; init; }
+
     /// <summary>The number of <see cref="TrainStep"/> calls so far, the step a <see cref="TrainingDivergedException"/> names.</summary>
     public int Steps { get; private set; }
 
@@ -59,24 +76,41 @@ public sealed class ClassifierTrainer
         Steps++;
         using var scope = DisposeScope.Begin();
         using var input = _encode(images);
-        var output = _model.Forward(input);
-        var loss = _loss(output, _labels, batch);
-        double lossValue = loss.Dense.ToScalar();
-        if (StopOnNonFinite && !double.IsFinite(lossValue))
-        {
-            throw new TrainingDivergedException(Steps, "loss", null, lossValue, _optimizer.LearningRate);
-        }
         try
         {
-            loss.Backward();
+            Variable output;
+            double lossValue;
+            if (Method.Kind == TrainingMethodKind.Bptt)
+            {
+                output = _model.Forward(input);
+                var loss = _loss(output, _labels, batch);
+                lossValue = loss.Dense.ToScalar();
+                ThrowIfNonFinite(lossValue);
+                loss.Backward();
+            }
+            else
+            {
+                _segments ??= new TimeSegments(_model, Method, PerStepLossLambda, Seed);
+                (lossValue, output) = _segments.Run(input, _labels, batch, _loss);
+                ThrowIfNonFinite(lossValue);
+            }
             _optimizer.Step();
             if (StopOnNonFinite) DivergenceCheck.ThrowIfNonFinite(_optimizer.Parameters, _names, Steps, _optimizer.LearningRate);
+            return (lossValue, CountCorrect(output, labels));
         }
         finally
         {
             _optimizer.ZeroGrad();
         }
-        return (lossValue, CountCorrect(output, labels));
+    }
+
+    /// <summary>A non-finite loss stops the step before the parameters change (with <see cref="StopOnNonFinite"/>).</summary>
+    private void ThrowIfNonFinite(double lossValue)
+    {
+        if (StopOnNonFinite && !double.IsFinite(lossValue))
+        {
+            throw new TrainingDivergedException(Steps, "loss", null, lossValue, _optimizer.LearningRate);
+        }
     }
 
     /// <summary>Predicts <paramref name="images"/> without building a graph; the model is put in evaluation mode.</summary>

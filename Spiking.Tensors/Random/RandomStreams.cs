@@ -52,6 +52,12 @@ public static class RandomStreams
     /// </summary>
     public const ulong TextSampling = 0x5341_4D50;
 
+    /// <summary>
+    /// "SLTT" (0x534C5454) in counter word 2: the time steps SLTT-K trains in each batch (<c>Spiking.Layers</c>'
+    /// training methods). Word 3 is 0, as for the other fixed streams, so no shuffle epoch or dropout layer meets it.
+    /// </summary>
+    public const ulong TrainingSteps = 0x534C_5454;
+
     /// <summary>The stream of the <paramref name="layer"/>-th default dropout layer: <see cref="Dropout"/> in counter word 2, the layer in word 3.</summary>
     public static ulong DropoutLayer(uint layer) => Dropout | ((ulong)layer << 32);
 

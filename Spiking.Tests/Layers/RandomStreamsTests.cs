@@ -132,6 +132,8 @@ public sealed class RandomStreamsTests
                 ["DataLoader shuffle, epoch 0x54455854"] = ShuffleBlocks(seed, 0x5445_5854),
                 ["TextWindows"] = TextWindowBlocks(seed),
                 ["TextGenerator"] = TextSamplingBlocks(seed),
+                ["SLTT-K's trained steps"] = GeneratorBlocks(new PhiloxGenerator(seed, RandomStreams.TrainingSteps)),
+                ["DataLoader shuffle, epoch 0x534C5454"] = ShuffleBlocks(seed, 0x534C_5454),
             };
             var names = consumers.Keys.ToArray();
             for (int a = 0; a < names.Length; a++)

@@ -118,6 +118,25 @@ public sealed class TrainingTests
         Assert.InRange(eval.RootElement.GetProperty("test_acc").GetDouble(), 0.3, 1.0);
     }
 
+    [Theory]
+    [InlineData("cnn", "sltt")]
+    [InlineData("mlp", "checkpoint=3")]
+    [InlineData("cnn", "sltt-k=1")]
+    public void Spiking_train_by_a_method_through_time_reports_it_with_the_step_time_and_peak_memory(string model, string method)
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 128, 64);
+        string json = folder.File("metrics.jsonl");
+        int code = Spiking.Cli.CommandLine.Run(["train", "--model", model, "--data", folder.Path, "--training", method, "--timesteps", "4", "--threads", "2", "--json", json]);
+        Assert.Equal(0, code);
+        using var metrics = JsonDocument.Parse(File.ReadAllLines(json).Single());
+        var root = metrics.RootElement;
+        Assert.Equal(method, root.GetProperty("training").GetString());
+        Assert.True(root.GetProperty("step_ms_median").GetDouble() > 0);
+        Assert.InRange(root.GetProperty("train_peak_rss_mb").GetDouble(), 1, root.GetProperty("peak_rss_mb").GetDouble());
+        Assert.InRange(root.GetProperty("test_acc").GetDouble(), 0.0, 1.0);
+    }
+
     [Fact]
     public void Spiking_train_names_the_missing_data_and_how_to_install_it()
     {
