@@ -387,7 +387,9 @@ internal static class TrainCommand
             double trainSeconds = 0;
             foreach (var e in epochSeconds) trainSeconds += e;
             JsonLines.Number(w, "samples_per_s", (double)samples * epochs / trainSeconds);
-            JsonLines.Number(w, "peak_rss_mb", MachineInfo.PeakRssMib());
+            // The kernel's resident-set counters are per thread and folded in lazily, so a later reading can fall a
+            // few pages short of an earlier one; the process's peak is at least every peak seen.
+            JsonLines.Number(w, "peak_rss_mb", Math.Max(MachineInfo.PeakRssMib(), trainPeakRss));
             JsonLines.Number(w, "train_peak_rss_mb", trainPeakRss);
             JsonLines.Number(w, "step_ms_median", Median(stepMilliseconds));
             w.WriteStartArray("epoch_seconds");
