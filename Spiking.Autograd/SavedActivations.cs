@@ -94,7 +94,10 @@ public sealed class SavedActivations
             }
             switch (t.Storage)
             {
-                case SavedStorage.Bits: BitBytes += t.Bytes; break;
+                case SavedStorage.Bits:
+                    BitBytes += t.Bytes;
+                    BitsAsFloatBytes += (long)t.Shape.ElementCount * sizeof(float);
+                    break;
                 case SavedStorage.Dense:
                     FloatBytes += t.Bytes;
                     if (t.OnlyZeroOne) ZeroOneFloatBytes += t.Bytes;
@@ -121,6 +124,12 @@ public sealed class SavedActivations
 
     /// <summary>Bytes of other saved state (statistics, index maps).</summary>
     public long OtherBytes { get; }
+
+    /// <summary>
+    /// The bytes the saved bit activations would take as float32 (four per element), as an engine that keeps spikes as
+    /// floats would hold them; <c>BitsAsFloatBytes − BitBytes</c> is what keeping them as bits saves.
+    /// </summary>
+    public long BitsAsFloatBytes { get; }
 
     /// <summary>Bytes of saved float activations holding only 0/1 values, shared storage once (part of <see cref="FloatBytes"/>).</summary>
     public long ZeroOneFloatBytes { get; }
@@ -235,7 +244,7 @@ public sealed class SavedActivations
         var culture = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.Append(culture, $"saved for backward{(perSample > 1 ? $" per sample (/{perSample})" : "")}: {Bytes / perSample} B = float {FloatBytes / perSample} B")
-            .Append(culture, $" (0/1-valued {ZeroOneFloatBytes / perSample} B) + bits {BitBytes / perSample} B + other {OtherBytes / perSample} B")
+            .Append(culture, $" (0/1-valued {ZeroOneFloatBytes / perSample} B) + bits {BitBytes / perSample} B (as float {BitsAsFloatBytes / perSample} B) + other {OtherBytes / perSample} B")
             .Append(culture, $"; leaves (parameters, input) {LeafBytes / perSample} B besides; {Nodes} nodes")
             .AppendLine();
         text.AppendLine("op | nodes | float B | of which 0/1 | bits B | other B");
