@@ -48,6 +48,22 @@ public sealed class SavedSpikesTests
         Assert.Equal(0, report.ZeroOneFloatBytes);
     }
 
+    [Fact]
+    public void No_saved_float_activation_holds_only_spikes_in_the_meta_spikeformer_conv_block()
+    {
+        // Not part of a CLI model, but a transformer block of the same family (separable conv, depthwise conv).
+        using var scope = DisposeScope.Begin();
+        ModelSeed.Seed(7);
+        using var block = new MetaSpikeFormerConvBlock(16, mlpRatio: 2, kernelSize: 3);
+        block.Train();
+        var input = Variable.Constant(new PhiloxGenerator(8).Normal(new Shape(Steps, 2, 16, 6, 6), mean: 0.5f));
+        var report = SavedActivations.Of(Functional.Sum(block.Forward(input)));
+
+        Assert.Empty(report.UndescribedOps);
+        Assert.Contains(report.Tensors, t => t.Op == "depthwise_conv2d");
+        Assert.Empty(report.ZeroOneFloats.Where(t => !s_needsFloat.ContainsKey(t.Op)).Select(t => t.ToString()));
+    }
+
     /// <summary>The network as <c>spiking train</c> builds it for T = 4 (the Spike-driven Transformer with SDSA-<paramref name="sdsa"/>).</summary>
     internal static Module Build(string model, int sdsa)
     {
