@@ -72,6 +72,18 @@ public abstract class Node
     {
     }
 
+    /// <summary>
+    /// Reports each tensor the node holds for its backward to <paramref name="saved"/> (what it is, as bits or floats),
+    /// for <see cref="SavedActivations"/>; called between the forward and <see cref="ReleaseSaved"/>, it must not
+    /// change anything. A node that saves nothing overrides it with an empty body; the default marks the node as not
+    /// describing what it saved.
+    /// </summary>
+    protected internal virtual void DescribeSaved(SavedTensorSink saved)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        saved.Undescribed();
+    }
+
     /// <summary>True when input <paramref name="index"/> wants a gradient.</summary>
     protected bool NeedsGrad(int index) => Inputs[index].RequiresGrad;
 

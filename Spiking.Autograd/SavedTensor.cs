@@ -42,6 +42,9 @@ public sealed class SavedTensor
         }
     }
 
+    /// <summary>The saved view without the in-place check, for reports that only look at it.</summary>
+    internal Tensor View => _view;
+
     /// <summary>Releases the reference on the storage.</summary>
     public void Release() => _view.Dispose();
 

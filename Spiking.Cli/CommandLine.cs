@@ -62,6 +62,10 @@ internal static class CommandLine
               --threads N --json FILE --reps N --min-time S --warmup N
               --rate p                 firing rate of the Q, K, V spikes (default: 0.15)
               --shapes "T,B,N,D,H;..."  shapes: timesteps, batch, tokens, channels, heads (default: 4,64,49,64,4;4,16,196,384,12)
+          bench saved [options]      what a training step of mlp, cnn, spikformer and sdt holds for backward, per sample: bits,
+                                     floats, floats holding only 0/1 (spikes saved as floats), by op and largest tensor
+              --model all|mlp|cnn|spikformer|sdt --batch N (default 8) --timesteps T --top N --seed S --threads N
+              --sdsa 1|2|3|4           the sdt's attention core (default: 1, the one train uses)
         """;
 
     private const string ExitCodes = """

@@ -32,6 +32,12 @@ public sealed partial class SpikeTensor : IDisposable
         RowCount = shape.RowCount;
     }
 
+    /// <summary>The host array holding the words (shared by views), for telling shared storage apart.</summary>
+    internal ulong[] StorageArray => (_storage ?? throw new InvalidOperationException($"SpikeTensor{Shape} is on {Device}; it has no host array.")).Array;
+
+    /// <summary>The index of this view's first word in <see cref="StorageArray"/>.</summary>
+    internal int WordOffset => _wordOffset;
+
     /// <summary>The dimensions of this tensor.</summary>
     public Shape Shape { get; }
 

@@ -106,6 +106,11 @@ namespace Spiking.Autograd.Neurons
             return [gradX];
         }
 
+        protected internal override void DescribeSaved(SavedTensorSink saved)
+        {
+            saved.Add("gate", _gate);
+        }
+
         protected internal override void ReleaseSaved() => _gate.Dispose();
 
         private sealed class SurrogateBackward(FewSpikeTable table, Tensor gate, Tensor gradOutput, Tensor gradX) : ISurrogateVisitor<bool>

@@ -318,6 +318,13 @@ namespace Spiking.Autograd.Neurons
             gradients.Add(0, gradX);
         }
 
+        protected internal override void DescribeSaved(SavedTensorSink saved)
+        {
+            saved.Add(_model.SavedNames.Count == 1 ? $"saved {_model.SavedNames[0]}" : $"saved {string.Join(", ", _model.SavedNames)}", _saved);
+            saved.Add("input", _x);
+            saved.Add("initial state", _initial);
+        }
+
         protected internal override void ReleaseSaved()
         {
             _saved.Dispose();

@@ -220,6 +220,12 @@ namespace Spiking.Autograd.Neurons
             return [gradX, gradWeight, gradBias];
         }
 
+        protected internal override void DescribeSaved(SavedTensorSink saved)
+        {
+            saved.Add("h", _h);
+            saved.Add("input", _x);
+        }
+
         protected internal override void ReleaseSaved()
         {
             _h.Dispose();

@@ -28,6 +28,10 @@ internal sealed class AddNode : Node
 
     public override string Name => "add";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable a, Variable b)
     {
         ArgumentNullException.ThrowIfNull(a);

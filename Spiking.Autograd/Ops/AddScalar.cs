@@ -22,6 +22,10 @@ internal sealed class AddScalarNode : Node
 
     public override string Name => "add scalar";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, float value)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -40,6 +40,10 @@ internal sealed class AvgPool2dNode : Node
 
     public override string Name => "avg_pool2d";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, int kernel, int? stride, int padding)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -176,6 +176,15 @@ internal sealed class BatchNormNode : Node
         return grads;
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("input", _spikes);
+        saved.Add("gamma", _gamma);
+        saved.Add("batch statistics", _statistics);
+        saved.AddOther("mean and inverse std (double)", ((_mean?.Length ?? 0) + (_invStd?.Length ?? 0)) * (long)sizeof(double));
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

@@ -27,6 +27,10 @@ internal sealed class BiasAddNode : Node
 
     public override string Name => "bias add";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, Variable bias, int axis)
     {
         var value = OpChecks.Dense(x, nameof(x), "BiasAdd");

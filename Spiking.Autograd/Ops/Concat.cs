@@ -30,6 +30,10 @@ internal sealed class ConcatNode : Node
 
     public override string Name => "concat";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(IReadOnlyList<Variable> xs, int axis)
     {
         OpChecks.NonEmpty(xs, nameof(xs), "Concat");

@@ -221,6 +221,13 @@ internal sealed class Conv2dNode : Node
         return grads;
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("input patches (im2col of the spikes)", _cols);
+        saved.Add("weight", _weight);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

@@ -82,6 +82,11 @@ internal sealed class CrossEntropyNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("softmax - one-hot", _probabilitiesMinusOneHot);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _probabilitiesMinusOneHot?.Dispose();

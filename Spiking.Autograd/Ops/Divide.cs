@@ -63,6 +63,12 @@ internal sealed class DivideNode : Node
         return [Broadcasting.ReduceTo(quotient, _aShape), db];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        if (_a is { } a) saved.Add("a", a);
+        if (_b is { } b) saved.Add("b", b);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _a?.Release();

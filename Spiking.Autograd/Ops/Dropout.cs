@@ -80,6 +80,11 @@ internal sealed class DropoutNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("keep mask", _mask);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _mask?.Dispose();

@@ -35,6 +35,11 @@ internal sealed class EmbeddingNode : Node
 
     public override string Name => "embedding";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.AddOther("token ids", _tokens.Length * (long)sizeof(int));
+    }
+
     public static Variable Forward(Variable weight, ReadOnlySpan<int> tokens, Shape shape)
     {
         var w = OpChecks.Dense(weight, nameof(weight), "Embedding");

@@ -35,6 +35,11 @@ internal sealed class ExpNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("output", _y);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _y?.Release();

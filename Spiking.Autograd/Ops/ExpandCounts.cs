@@ -65,6 +65,10 @@ internal sealed class ExpandCountsNode : Node
 
     public override string Name => "expand_counts";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable counts, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(counts);

@@ -67,6 +67,11 @@ internal sealed class L2WrapNode : Node
         return [gradOutput.Clone(), gradLogits];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("logits", _logits);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _logits?.Release();

@@ -82,6 +82,13 @@ internal sealed class LayerNormNode : Node
         return grads;
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("weight", _weight);
+        saved.AddOther("mean and inverse std (double)", (_mean.Length + _invStd.Length) * (long)sizeof(double));
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

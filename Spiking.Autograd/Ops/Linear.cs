@@ -169,6 +169,13 @@ internal sealed class LinearNode : Node
         return grads;
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("input", _spikes);
+        saved.Add("weight", _weight);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

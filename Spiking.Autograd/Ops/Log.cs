@@ -36,6 +36,11 @@ internal sealed class LogNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

@@ -50,6 +50,11 @@ internal sealed class MaskedFillNode : Node
         return [SpikeBroadcast.Where(_mask!, zero, gradOutput, gradOutput.Shape)];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("mask", _mask);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _mask?.Dispose();

@@ -108,6 +108,12 @@ internal sealed class MatMulNode : Node
         return [da, db];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("a", _a);
+        saved.Add("b", _b);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _a?.Release();

@@ -100,6 +100,12 @@ internal sealed class MaxPool2dNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("input", _spikes);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

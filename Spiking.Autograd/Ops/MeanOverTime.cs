@@ -27,6 +27,10 @@ internal sealed class MeanOverTimeNode : Node
 
     public override string Name => "mean over time";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -82,6 +82,11 @@ internal sealed class MseLossNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input - target", _difference);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _difference?.Dispose();

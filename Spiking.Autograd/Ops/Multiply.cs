@@ -62,6 +62,12 @@ internal sealed class MultiplyNode : Node
     private static Tensor Scaled(Tensor gradOutput, SavedOperand other, Shape shape) => Broadcasting.ReduceTo(
         other.Bits is { } bits ? SpikeOperands.Gate(gradOutput, bits, gradOutput.Shape) : gradOutput.Multiply(other.Saved!.Value), shape);
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        if (_a is { } a) saved.Add("a", a);
+        if (_b is { } b) saved.Add("b", b);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _a?.Release();

@@ -33,6 +33,10 @@ internal sealed class MultiplyScalarNode : Node
 
     public override string Name => _divide ? "divide by scalar" : "multiply by scalar";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, float value, bool divide)
     {
         ArgumentNullException.ThrowIfNull(x);

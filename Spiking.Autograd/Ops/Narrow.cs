@@ -73,6 +73,10 @@ internal sealed class NarrowNode : Node
 
     public override string Name => _drop ? "select" : "narrow";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     /// <summary>The slice of <paramref name="x"/>; the arguments are checked and normalised by the caller.</summary>
     public static Variable Forward(Variable x, int axis, int start, int length, bool drop)
     {

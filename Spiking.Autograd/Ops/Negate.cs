@@ -18,6 +18,10 @@ internal sealed class NegateNode : Node
 
     public override string Name => "negate";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);

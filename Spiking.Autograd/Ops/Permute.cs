@@ -25,6 +25,10 @@ internal sealed class PermuteNode : Node
 
     public override string Name => "permute";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, int[] axes, string op)
     {
         var value = OpChecks.Dense(x, nameof(x), op);

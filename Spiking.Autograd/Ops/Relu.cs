@@ -43,6 +43,11 @@ internal sealed class ReluNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("mask x > 0", _mask);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _mask?.Dispose();

@@ -49,6 +49,11 @@ internal sealed class ReluSquaredNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("max(x, 0)", _positive);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _positive?.Release();

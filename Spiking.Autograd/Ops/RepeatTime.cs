@@ -25,6 +25,10 @@ internal sealed class RepeatTimeNode : Node
 
     public override string Name => "repeat_time";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, int steps)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -32,6 +32,10 @@ internal sealed class ReshapeNode : Node
 
     public override string Name => "reshape";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x, int[] dims)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -45,6 +45,11 @@ internal sealed class SigmoidNode : Node
         return [dx];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("output", _y);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _y?.Release();

@@ -38,6 +38,11 @@ internal sealed class SoftmaxNode : Node
     protected internal override Tensor?[] Backward(Tensor gradOutput) =>
         [SoftmaxKernel.Backward(gradOutput, _y!.Value, _axis, log: false)];
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("output", _y);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _y?.Release();

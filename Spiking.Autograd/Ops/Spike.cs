@@ -52,5 +52,10 @@ internal sealed class SpikeNode : Node
         return [g];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+    }
+
     protected internal override void ReleaseSaved() => _x.Dispose();
 }

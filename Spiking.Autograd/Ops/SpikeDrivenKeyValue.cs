@@ -135,6 +135,14 @@ internal sealed class SpikeDrivenKeyValueNode : Node
         return result;
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("k", _k);
+        saved.Add("k", _kBits);
+        saved.Add("v", _v);
+        saved.Add("v", _vBits);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _k?.Release();

@@ -123,6 +123,12 @@ internal sealed class SpikeKeyValueProductNode : Node
         return [dk, dv];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("k", _k);
+        saved.Add("v", _v);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _k.Release();

@@ -172,6 +172,14 @@ internal sealed class SpikeLinearAttentionNode : Node
         return [dq, dk, dv];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("q", _q);
+        saved.Add("k", _k);
+        saved.Add("v", _v);
+        saved.Add("K^T V", _m);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _m?.Release();

@@ -129,6 +129,12 @@ internal sealed class SpikeMaskNode : Node
         return [dq, dmask];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("q", _q);
+        saved.Add("mask", _mask);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _q.Release();

@@ -138,6 +138,12 @@ internal sealed class SpikeQueryProductNode : Node
         return [dq, dm];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("q", _q);
+        saved.Add("m", _m);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _q.Release();

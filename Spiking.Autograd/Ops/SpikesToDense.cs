@@ -22,6 +22,10 @@ internal sealed class SpikesToDenseNode : Node
 
     public override string Name => "spikes to dense";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);

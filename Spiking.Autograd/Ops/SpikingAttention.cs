@@ -115,6 +115,16 @@ internal sealed class SpikingAttentionNode : Node
         return [dq, dk, dv];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("q", _q);
+        saved.Add("q", _qs);
+        saved.Add("k", _k);
+        saved.Add("k", _ks);
+        saved.Add("v", _v);
+        saved.Add("v", _vs);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _q?.Release();

@@ -29,6 +29,10 @@ internal sealed class StackNode : Node
 
     public override string Name => "stack";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(IReadOnlyList<Variable> xs, int axis)
     {
         OpChecks.NonEmpty(xs, nameof(xs), "Stack");

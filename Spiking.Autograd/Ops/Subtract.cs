@@ -28,6 +28,10 @@ internal sealed class SubtractNode : Node
 
     public override string Name => "subtract";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable a, Variable b)
     {
         ArgumentNullException.ThrowIfNull(a);

@@ -34,6 +34,10 @@ internal sealed class SumNode : Node
 
     public override string Name => _mean ? "mean" : "sum";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     /// <summary>Reduces all elements (<paramref name="axis"/> null) or one axis, summing or averaging.</summary>
     public static Variable Forward(Variable x, int? axis, bool keepDim, bool mean)
     {

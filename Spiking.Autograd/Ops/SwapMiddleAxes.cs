@@ -24,6 +24,10 @@ internal sealed class SwapMiddleAxesNode : Node
 
     public override string Name => "swap_middle_axes";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static Variable Forward(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);

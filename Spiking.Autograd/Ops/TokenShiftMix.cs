@@ -186,6 +186,16 @@ internal sealed class TokenShiftMixNode : MultiOutputNode
         }
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("input", _x);
+        saved.Add("previous token", _previous);
+        if (_mus is not null)
+        {
+            foreach (var mu in _mus) saved.Add("mu", mu);
+        }
+    }
+
     protected internal override void ReleaseSaved()
     {
         _x?.Release();

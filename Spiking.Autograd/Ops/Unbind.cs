@@ -32,6 +32,10 @@ internal sealed class UnbindNode : MultiOutputNode
 
     public override string Name => "unbind";
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+    }
+
     public static IReadOnlyList<Variable> Forward(Variable x, int axis)
     {
         int a = AxisSlice.Axis(x, axis, "Unbind");

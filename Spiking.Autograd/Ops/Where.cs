@@ -56,6 +56,11 @@ internal sealed class WhereNode : Node
         ];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("condition", _condition);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _condition?.Dispose();

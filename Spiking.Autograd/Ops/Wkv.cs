@@ -130,6 +130,16 @@ internal sealed class WkvNode : Node
         return [gDecay, gFirst, gk, gv];
     }
 
+    protected internal override void DescribeSaved(SavedTensorSink saved)
+    {
+        saved.Add("decay", _w);
+        saved.Add("time_first", _u);
+        saved.Add("keys", _k);
+        saved.Add("values", _v);
+        saved.Add("output", _y);
+        saved.Add("initial state", _initial);
+    }
+
     protected internal override void ReleaseSaved()
     {
         _w?.Release();

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Spiking.Autograd;
 using Spiking.Tensors;
 using Spiking.Tensors.Kernels;
@@ -144,6 +145,31 @@ public sealed class ConvTests
             var (expectedDx, dxScale) = InputGradientReference(c, w, g);
             Reference.AssertClose(expectedDx, u.Grad.AsReadOnlySpan(), dxScale, 1e-5, 1e-6, $"{what} dx vs double");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Spike_input_is_saved_as_bits(ConvCase c)
+    {
+        // The backward keeps the input's bit patches [N·P, C·kh·kw] for the weight gradient, never floats of the
+        // spikes; the weight is the only float it keeps.
+        using var scope = DisposeScope.Begin();
+        var u = Variable.Parameter(Tensor.FromArray(ShapeOpTests.Shifted(c.Bits(0.3)), c.N, c.C, c.H, c.W));
+        var spikes = Functional.Spike(u, new Spiking.Autograd.Surrogates.ATan());
+        var w = Variable.Parameter(Tensor.FromArray(c.Normal(c.O * c.C * c.Kh * c.Kw, 2), c.O, c.C, c.Kh, c.Kw));
+        var report = SavedActivations.Of(Functional.Conv2d(spikes, w, stride: c.Stride, padding: c.Padding));
+
+        var saved = report.Tensors.Where(t => t.Op == "conv2d").ToList();
+        Assert.Equal(2, saved.Count);
+        var patches = Assert.Single(saved, t => t.Storage == SavedStorage.Bits);
+        Assert.Equal(new Shape(c.N * c.Ho * c.Wo, c.C * c.Kh * c.Kw), patches.Shape);
+        Assert.Equal((long)c.N * c.Ho * c.Wo * SpikeTensor.WordsFor(c.C * c.Kh * c.Kw) * sizeof(ulong), patches.Bytes);
+        var weight = Assert.Single(saved, t => t.Storage == SavedStorage.Dense);
+        Assert.Equal("weight", weight.What);
+        Assert.True(weight.Leaf);
+        Assert.Equal(patches.Bytes, report.BitBytes);
+        Assert.Equal(patches.Shape.ElementCount * sizeof(float), report.BitsAsFloatBytes);
+        Assert.Equal(0, report.FloatBytes);
     }
 
     [Theory]

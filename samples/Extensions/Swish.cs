@@ -39,6 +39,9 @@ public static class SwishOp
             return [grad];
         }
 
+        // Tells SavedActivations what the node holds for backward (a float tensor here).
+        protected override void DescribeSaved(SavedTensorSink saved) => saved.Add("input", _x);
+
         protected override void ReleaseSaved() => _x.Release();
     }
 }
