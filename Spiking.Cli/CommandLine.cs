@@ -58,6 +58,11 @@ internal static class CommandLine
               --threads N --json FILE --reps N --min-time S --warmup N
               --rate p                 firing rate of the Q, K, V spikes (default: 0.15)
               --shapes "T,B,N,D,H;..."  shapes: timesteps, batch, tokens, channels, heads (default: 4,64,49,64,4;4,16,196,384,12)
+          bench onb [options]        the Open Neuromorphic workload of ../shared/peers/torch_onb.py: Linear(n, n) and a multi-step
+                                     LIF (ATan) on a randn input [T, B, n], loss the sum of the spikes; forward and backward timed
+                                     apart (1 warm-up, then medians of --reps), with the peer's table and JSON keys
+              --neurons n,...          layer widths (default: 512,4096)
+              --batch N (16) --T N (500) --reps N (5) --threads N --seed S (0) --json FILE
         """;
 
     private const string ExitCodes = """
