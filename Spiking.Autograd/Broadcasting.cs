@@ -27,6 +27,8 @@ internal static class Broadcasting
     /// </summary>
     public static Tensor Expand(Tensor gradient, Shape reducedShape, Shape shape, float scale = 1f)
     {
+        // The gradient of a full reduction is one value everywhere: one pass that writes it, rather than zeros and an add.
+        if (gradient.Length == 1 && gradient.IsOnHost) return Tensor.Full(shape, gradient.AsReadOnlySpan()[0] * scale);
         var result = Tensor.Zeros(shape);
         using (var view = gradient.Reshape(reducedShape))
         {

@@ -48,7 +48,7 @@ internal static class Graph
         var rootSlots = new Tensor?[rootNode.OutputCount];
         rootSlots[root.OutputIndex] = seed;
         pending[rootNode] = rootSlots;
-        var gradients = new InputGradients(pending);
+        var gradients = new InputGradients(pending) { RetainsGraph = retainGraph };
         try
         {
             for (int i = order.Count - 1; i >= 0; i--)

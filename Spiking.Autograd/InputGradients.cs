@@ -20,6 +20,12 @@ public sealed class InputGradients
         _pending = pending;
     }
 
+    /// <summary>
+    /// Whether the graph is kept for another backward (<c>retainGraph</c>): a node may then not reuse what it saved as
+    /// scratch, since the next pass reads it again.
+    /// </summary>
+    internal bool RetainsGraph { get; init; }
+
     /// <summary>The node whose backward is running.</summary>
     internal Node Node
     {

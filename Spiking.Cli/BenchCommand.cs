@@ -5,14 +5,15 @@ internal static class BenchCommand
 {
     public static int Run(Options options)
     {
-        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels, neurons, attention or saved");
+        var suite = options.Positional.Count > 0 ? options.Positional[0] : throw new UsageException("bench needs a suite: kernels, neurons, attention, saved or onb");
         return suite switch
         {
             "kernels" => KernelBench.Run(options),
             "neurons" => NeuronBench.Run(options),
             "attention" => AttentionBench.Run(options),
             "saved" => SavedBench.Run(options),
-            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels, neurons, attention, saved"),
+            "onb" => OnbBench.Run(options),
+            _ => throw new UsageException($"unknown bench suite '{suite}'; expected: kernels, neurons, attention, saved, onb"),
         };
     }
 }

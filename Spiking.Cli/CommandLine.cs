@@ -66,6 +66,11 @@ internal static class CommandLine
                                      floats, floats holding only 0/1 (spikes saved as floats), by op and largest tensor
               --model all|mlp|cnn|spikformer|sdt --batch N (default 8) --timesteps T --top N --seed S --threads N
               --sdsa 1|2|3|4           the sdt's attention core (default: 1, the one train uses)
+          bench onb [options]        the Open Neuromorphic workload of ../shared/peers/torch_onb.py: Linear(n, n) and a multi-step
+                                     LIF (ATan) on a randn input [T, B, n], loss the sum of the spikes; forward and backward timed
+                                     apart (1 warm-up, then medians of --reps), with the peer's table and JSON keys
+              --neurons n,...          layer widths (default: 512,4096)
+              --batch N (16) --T N (500) --reps N (5) --threads N --seed S (0) --json FILE
         """;
 
     private const string ExitCodes = """

@@ -97,10 +97,14 @@ namespace Spiking.Autograd.Neurons
         private readonly int _initialAt;
         private readonly Shape _stepShape;
 
+        /// <summary>Whether the saved tensor is the node's alone (no traces hold views of it), so its backward may write over it.</summary>
+        private readonly bool _ownsSaved;
+
         private NeuronNode(Variable[] inputs, int outputCount, NeuronModel model, float[] parameters, Tensor saved, SavedTensor? x, Tensor? initial,
-            int steps, int rowLength, Shape stepShape, int initialAt)
+            int steps, int rowLength, Shape stepShape, int initialAt, bool ownsSaved)
             : base(outputCount, inputs)
         {
+            _ownsSaved = ownsSaved;
             _model = model;
             _parameters = parameters;
             _saved = saved;
@@ -169,9 +173,10 @@ namespace Spiking.Autograd.Neurons
             if (record)
             {
                 var inputArray = inputs.ToArray();
+                bool ownsSaved = recorded is null; // traces hold views of the saved values
                 node = Record(() => new NeuronNode(inputArray, outputCount, model, values, saved!,
                     readsInput ? new SavedTensor(x.Dense, $"the input of the {model.Name} neuron") : null, initialState,
-                    steps, rowLength, stepShape, initialAt), inputArray);
+                    steps, rowLength, stepShape, initialAt, ownsSaved), inputArray);
             }
             else
             {
@@ -246,7 +251,7 @@ namespace Spiking.Autograd.Neurons
                 return;
             }
             int perStep = _stepShape.ElementCount;
-            var gradX = Tensor.Empty(Inputs[0].Shape);
+            var gradX = GradientStorage(gradients.RetainsGraph);
             Tensor? gradFinal = null;
             for (int j = 0; j < OutputCount - 1; j++)
             {
@@ -306,6 +311,20 @@ namespace Spiking.Autograd.Neurons
                 }
                 gradInitial.Dispose();
             }
+        }
+
+        /// <summary>
+        /// Where the input's gradient goes: over the saved values themselves when they are one value per input element, the
+        /// node's alone and not needed by another backward, else a new tensor. The backward through time reads the saved
+        /// values of step t (and t − 1) before it writes the gradient of step t, and never reads step t again, so the
+        /// gradient can take their place: a fused neuron's backward then needs no memory beyond what its forward kept
+        /// (at T·B·n = 500·16·4096, 131 MB less at the peak).
+        /// </summary>
+        private Tensor GradientStorage(bool retainsGraph)
+        {
+            var shape = Inputs[0].Shape;
+            if (!_ownsSaved || retainsGraph || _saved.Length != shape.ElementCount) return Tensor.Empty(shape);
+            return _saved.Reshape(shape);
         }
 
         private void DeviceBackward(Tensor gradOutput, InputGradients gradients)

@@ -2,8 +2,11 @@ namespace Spiking.Autograd;
 
 public static partial class Functional
 {
-    /// <summary>The mean of all elements, as a scalar (shape <c>[]</c>); NaN for an empty tensor.</summary>
-    /// <exception cref="System.ArgumentException"><paramref name="x"/> holds spikes.</exception>
+    /// <summary>
+    /// The mean of all elements, as a scalar (shape <c>[]</c>); NaN for an empty tensor. Spikes are counted as bits: their
+    /// mean is the firing rate, and their gradient is dense, as for <see cref="Sum(Variable)"/>.
+    /// </summary>
+    /// <exception cref="System.NotSupportedException"><paramref name="x"/> holds spikes on a device other than the CPU.</exception>
     public static Variable Mean(Variable x) => SumNode.Forward(x, axis: null, keepDim: false, mean: true);
 
     /// <summary>Averages along <paramref name="axis"/> (negative counts from the end); <paramref name="keepDim"/> keeps it as size 1.</summary>

@@ -242,7 +242,7 @@ public sealed class ShapeOpTests
         Assert.Throws<ArgumentException>(() => Functional.Concat(Array.Empty<Variable>(), 0));
         foreach (var op in new Func<Variable>[]
         {
-            () => Functional.Sum(spikes), () => Functional.Mean(spikes, 0), () => Functional.Permute(spikes, 1, 0),
+            () => Functional.Sum(spikes, 1), () => Functional.Mean(spikes, 0), () => Functional.Permute(spikes, 1, 0),
             () => Functional.Transpose(spikes, 0, 1), () => Functional.BiasAdd(spikes, x),
         })
         {

@@ -49,6 +49,44 @@ public sealed class SpikeOpTests
         Reference.AssertBitwise(d.Grad!.AsReadOnlySpan(), u.Grad!.AsReadOnlySpan(), $"{c} gradient w.r.t. the spikes");
     }
 
+    [Property(Arbitrary = new[] { typeof(SmallGenerators) }, MaxTest = 60)]
+    public void Sum_and_mean_of_spikes_count_the_bits_and_equal_the_dense_path(SpikeTrainCase c)
+    {
+        var dense = c.Dense();
+        int spikeCount = 0;
+        foreach (float v in dense) spikeCount += v == 1f ? 1 : 0;
+        foreach (bool mean in new[] { false, true })
+        {
+            using var u = Variable.Parameter(Tensor.FromSpan(ShapeOpTests.Shifted(dense), new Shape(c.Dims)));
+            using var d = Variable.Parameter(Tensor.FromSpan(dense, new Shape(c.Dims)));
+            using var spikes = SpikeSourceNode.Apply(u);
+            using var fromSpikes = mean ? Functional.Mean(spikes) : Functional.Sum(spikes);
+            using var fromDense = mean ? Functional.Mean(d) : Functional.Sum(d);
+            Assert.Equal(new Shape(), fromSpikes.Shape);
+            float expected = mean ? (float)((double)spikeCount / dense.Length) : spikeCount;
+            Assert.Equal(expected, fromSpikes.Dense.ToScalar());
+            Assert.True(Math.Abs(fromDense.Dense.ToScalar() - expected) <= 1e-6 * Math.Max(1, expected), $"{c}: dense {fromDense.Dense.ToScalar()}, spikes {expected}");
+            using (var seed = Tensor.Scalar(1.5f)) fromSpikes.Backward(seed);
+            using (var seed = Tensor.Scalar(1.5f)) fromDense.Backward(seed);
+            // The gradient with respect to the spikes is dense, the same as that of the float 0/1 tensor.
+            Reference.AssertBitwise(d.Grad!.AsReadOnlySpan(), u.Grad!.AsReadOnlySpan(), $"{c} gradient of the {(mean ? "mean" : "sum")} w.r.t. the spikes");
+        }
+    }
+
+    [Fact]
+    public void Sum_of_spikes_is_an_integer_count_and_a_reduction_along_an_axis_still_needs_floats()
+    {
+        // 2^24 + 64 spikes: counted as an integer, then rounded once to float (exactly, as the count is even).
+        int n = (1 << 24) + 64;
+        using var ones = Tensor.Full(new Shape(n), 1f);
+        using var spikes = Variable.Constant(SpikeTensor.FromBinary(ones));
+        using var sum = Functional.Sum(spikes);
+        Assert.Equal((float)n, sum.Dense.ToScalar());
+        Assert.False(sum.RequiresGrad);
+        var e = Assert.Throws<ArgumentException>(() => Functional.Sum(spikes, 0));
+        Assert.Contains("SpikesToDense", e.Message, StringComparison.Ordinal);
+    }
+
     [Property(Arbitrary = new[] { typeof(SmallGenerators) }, MaxTest = 25)]
     public void MeanOverTime_gradient(TensorCase c)
     {
