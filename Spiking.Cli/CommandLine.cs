@@ -25,8 +25,10 @@ internal static class CommandLine
                                          test accuracy and learned thresholds and leaks; --out holds the final T's model
               --neuron lif|iir-lif       the spiking layers of mlp and cnn: the reference LIF, or IIR-SNN's LIF with a
                                          learnable leak and threshold per layer (CPU only; default with a schedule)
+              --readout spikes|membrane  mlp and cnn: the class that fires most (default), or IIR-SNN's non-spiking output
+                                         layer: no output neuron, the last Linear's output averaged over T as logits, cross-entropy
               --out FILE                 write the trained model as safetensors (PyTorch state-dict names) with its recipe
-                                         (model, T, encoding, neuron) in the metadata; never written if training diverged
+                                         (model, T, encoding, neuron, readout) in the metadata; never written if training diverged
               --json FILE                append the final metrics as one JSON line, one per stage with a schedule (non-finite values as null)
               --plot DIR                 write training.png, firing_rates.png and raster.png
                                          (--out, --json and --plot are checked writable before training starts)

@@ -15,7 +15,7 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, Module> build, bool rateCrossEntropy = false)
+    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, Module> build, bool rateCrossEntropy = false)
     {
         (Name, Workload, DefaultTimeSteps, LargestTensorPerSample, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, largestTensorPerSample, build, rateCrossEntropy);
     }
@@ -40,7 +40,7 @@ internal sealed class ModelKind
         }
     }
 
-    private readonly Func<NeuronKind, Module> _build;
+    private readonly Func<NeuronKind, bool, Module> _build;
 
     /// <summary>Whether the loss is cross-entropy on the mean output (the transformers) rather than MSE on the firing rate (W1, W2).</summary>
     public bool RateCrossEntropy { get; }
@@ -52,16 +52,19 @@ internal sealed class ModelKind
     public int DefaultTimeSteps { get; }
 
     /// <summary>
-    /// The network for <paramref name="timeSteps"/> steps, its spiking layers of kind <paramref name="neuron"/> (W1
-    /// and W2 only; see <see cref="TakesNeurons"/>). W2's input is the same image at every step, so its first
+    /// The network for <paramref name="timeSteps"/> steps, its spiking layers of kind <paramref name="neuron"/> and its
+    /// output read by <paramref name="readout"/> (W1 and W2 only; see <see cref="TakesNeurons"/>). W2's input is the same image at every step, so its first
     /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
     /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
     /// </summary>
-    /// <exception cref="ArgumentException">A neuron other than the LIF for a model that does not take one.</exception>
-    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif)
+    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one.</exception>
+    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes)
     {
-        if (neuron != NeuronKind.Lif && !TakesNeurons) throw new ArgumentException($"--model {Name} is built with its own neurons only.", nameof(neuron));
-        var net = _build(neuron);
+        if ((neuron != NeuronKind.Lif || readout != Readout.Spikes) && !TakesNeurons)
+        {
+            throw new ArgumentException($"--model {Name} is built with its own neurons and output only.", nameof(neuron));
+        }
+        var net = _build(neuron, readout == Readout.Spikes);
         SetTimeSteps(net, timeSteps);
         return net;
     }
@@ -76,11 +79,14 @@ internal sealed class ModelKind
         if (net is Sequential sequential && SingleStepInput) sequential.UseStaticPrefix(2, timeSteps);
     }
 
-    /// <summary>Whether <c>--neuron</c> can choose the model's spiking layers (W1 and W2).</summary>
+    /// <summary>Whether <c>--neuron</c> and <c>--readout</c> can choose the model's spiking layers and output (W1 and W2).</summary>
     public bool TakesNeurons => PoissonInput || SingleStepInput;
 
     /// <summary>The training loss of this workload.</summary>
-    public Func<Variable, int[], int, Variable> Loss => RateCrossEntropy
+    public Func<Variable, int[], int, Variable> Loss => LossFor(Readout.Spikes);
+
+    /// <summary>The training loss of this workload read by <paramref name="readout"/>: cross-entropy on the mean output for the transformers and the membrane readout, else the MSE of the firing rate.</summary>
+    public Func<Variable, int[], int, Variable> LossFor(Readout readout) => RateCrossEntropy || readout == Readout.Membrane
         ? static (output, labels, _) => Losses.FiringRateCrossEntropy(output, labels)
         : static (output, labels, _) => Losses.FiringRateMse(output, labels);
 
@@ -94,13 +100,14 @@ internal sealed class ModelKind
 
     /// <summary>The checkpoint metadata keys of a training run's recipe, which <c>spiking eval</c> reads back.</summary>
     public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding", NeuronKey = "neuron",
-        ScheduleKey = "timesteps_schedule";
+        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout";
 
     /// <summary>
     /// The recipe a checkpoint carries: model, workload, time steps and input encoding; the neuron when it is not the
-    /// LIF, and the schedule of time steps it was trained through when there was one (for the record only).
+    /// LIF, the readout when it is not spikes, and the schedule of time steps it was trained through when there was
+    /// one (for the record only).
     /// </summary>
-    public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null)
+    public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null, Readout readout = Readout.Spikes)
     {
         var recipe = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -110,8 +117,19 @@ internal sealed class ModelKind
             [EncodingKey] = Encoding,
         };
         if (neuron != NeuronKind.Lif) recipe[NeuronKey] = neuron.Name();
+        if (readout != Readout.Spikes) recipe[ReadoutKey] = readout.Name();
         if (schedule is not null) recipe[ScheduleKey] = TimeStepSchedule.Format(schedule);
         return recipe;
+    }
+
+    /// <summary>The readout of a checkpoint: its recipe's <c>readout</c>, else spikes (the state dicts of the two readouts of a LIF network are alike).</summary>
+    /// <exception cref="InputException">The recipe names a readout this version does not know.</exception>
+    public static Readout ReadoutOf(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.Metadata.TryGetValue(ReadoutKey, out var name)) return Readout.Spikes;
+        return Readouts.TryParse(name) ?? throw new InputException(
+            $"checkpoint '{file.Source}' was written with readout '{name}' (its metadata), which this version does not know; known: spikes, membrane");
     }
 
     /// <summary>
@@ -137,13 +155,13 @@ internal sealed class ModelKind
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
-    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, neuron => ReferenceModels.SpikingMlp(() => neuron.Layer()));
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, neuron => ReferenceModels.SpikingCnn(() => neuron.Layer()));
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, _ => new Spikformer(), rateCrossEntropy: true);
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _) => new Spikformer(), rateCrossEntropy: true);
 
-    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, _ => new SpikeDrivenTransformer(), rateCrossEntropy: true);
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _) => new SpikeDrivenTransformer(), rateCrossEntropy: true);
 
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>

@@ -16,6 +16,34 @@ internal enum NeuronKind
     IirLif,
 }
 
+/// <summary>How W1 and W2 turn their last layer into a prediction (<c>--readout</c>).</summary>
+internal enum Readout
+{
+    /// <summary>The reference workloads' spiking output layer: the class that fires most, trained on the MSE of the firing rate.</summary>
+    Spikes,
+
+    /// <summary>
+    /// IIR-SNN's non-spiking output layer: the output neuron is left out, the last Linear's output averaged over T (the
+    /// potential of a non-leaky integrator, divided by T) is the logits, trained with cross-entropy.
+    /// </summary>
+    Membrane,
+}
+
+/// <summary>The names of <see cref="Readout"/>.</summary>
+internal static class Readouts
+{
+    /// <summary>The name of a readout on the command line and in a checkpoint's metadata.</summary>
+    public static string Name(this Readout readout) => readout == Readout.Membrane ? "membrane" : "spikes";
+
+    /// <summary>The readout named <paramref name="text"/>, or null.</summary>
+    public static Readout? TryParse(string text) => text switch
+    {
+        "spikes" => Readout.Spikes,
+        "membrane" => Readout.Membrane,
+        _ => null,
+    };
+}
+
 /// <summary>The names and layers of <see cref="NeuronKind"/>.</summary>
 internal static class NeuronKinds
 {

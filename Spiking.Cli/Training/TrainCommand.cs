@@ -41,6 +41,8 @@ internal static class TrainCommand
             throw new UsageException("--timesteps and --timesteps-schedule both set the time steps; give one (the schedule's first T is the first stage's)");
         }
         var neuron = ParseNeuron(options.String("neuron"), scheduleText is null ? NeuronKind.Lif : NeuronKind.IirLif);
+        string? readoutText = options.String("readout");
+        var readout = readoutText is null ? Readout.Spikes : Readouts.TryParse(readoutText) ?? throw new UsageException($"--readout expects spikes or membrane, got '{readoutText}'");
         double lr = options.Double("lr", 1e-3, min: 0, max: float.MaxValue);
         string optimizerName = options.Choice("optimizer", "adam", "adam", "adamw", "sgd");
         string schedule = options.Choice("schedule", "none", "none", "cosine", "step");
@@ -55,9 +57,9 @@ internal static class TrainCommand
         string? plotDir = options.String("plot");
         var method = ParseTrainingMethod(options.String("training"));
         options.RejectUnknown();
-        if (neuron != NeuronKind.Lif || scheduleText is not null)
+        if (neuron != NeuronKind.Lif || scheduleText is not null || readout != Readout.Spikes)
         {
-            string what = scheduleText is null ? $"--neuron {neuron.Name()}" : "--timesteps-schedule";
+            string what = scheduleText is not null ? "--timesteps-schedule" : neuron != NeuronKind.Lif ? $"--neuron {neuron.Name()}" : $"--readout {readout.Name()}";
             if (!model.TakesNeurons) throw new UsageException($"{what} is for --model mlp or cnn; --model {model.Name} is built with its own neurons");
             if (neuron != NeuronKind.Lif && device.Kind != DeviceKind.Cpu)
             {
@@ -76,17 +78,17 @@ internal static class TrainCommand
         var test = Limit(LoadData(dataDir, train: false), testLimit);
 
         ModelSeed.Seed(seed);
-        using var net = model.Build(stages[0], neuron);
+        using var net = model.Build(stages[0], neuron, readout);
         OpenDevice(device, net, model);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, 256, shuffle: false);
 
-        var run = new RunSettings(model, neuron, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
+        var run = new RunSettings(model, neuron, readout, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-            "[bold]{0}[/] ({1}): {2} epochs{3}, batch {4}, {5}, neuron {6}, training {7}, {8} lr {9}, {10} threads, {11} train / {12} test samples from {13}, on {14}",
+            "[bold]{0}[/] ({1}): {2} epochs{3}, batch {4}, {5}, neuron {6}, readout {7}, training {8}, {9} lr {10}, {11} threads, {12} train / {13} test samples from {14}, on {15}",
             model.Workload, model.Name, epochs, run.Scheduled ? " per stage" : "", batch,
-            run.Scheduled ? $"T schedule {TimeStepSchedule.Format(stages)}" : $"T={stages[0]}", neuron.Name(), method, optimizerName, lr, threads, train.Count, test.Count,
-            Markup.Escape(dataDir), Markup.Escape(ComputeBackend.For(device).Description));
+            run.Scheduled ? $"T schedule {TimeStepSchedule.Format(stages)}" : $"T={stages[0]}", neuron.Name(), readout.Name(), method, optimizerName, lr, threads,
+            train.Count, test.Count, Markup.Escape(dataDir), Markup.Escape(ComputeBackend.For(device).Description));
 
         StageResult? last = null;
         ClassifierTrainer? lastEvaluator = null;
@@ -107,8 +109,8 @@ internal static class TrainCommand
                 "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
                 _ => null,
             };
-            var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss) { Method = method, Seed = seed };
-            var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.Loss);
+            var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.LossFor(readout)) { Method = method, Seed = seed };
+            var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.LossFor(readout));
             if (run.Scheduled)
             {
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]stage {0}/{1}[/]: T={2}{3}", stage + 1, stages.Length, timeSteps,
@@ -133,7 +135,7 @@ internal static class TrainCommand
         int finalTimeSteps = stages[^1];
         if (outPath is not null)
         {
-            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null)));
+            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "checkpoint written to {0} (T={1}, neuron {2})", Markup.Escape(outPath), finalTimeSteps, neuron.Name());
         }
         if (plotDir is not null)
@@ -145,7 +147,7 @@ internal static class TrainCommand
     }
 
     /// <summary>What a training run was asked for, the same for all its stages.</summary>
-    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
+    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
         int Samples, string? OutPath);
 
     /// <summary>What one stage (the whole run without a schedule) measured.</summary>
@@ -462,6 +464,7 @@ internal static class TrainCommand
             JsonLines.Number(w, "batch", run.Batch);
             JsonLines.Number(w, "T", run.Stages[stage]);
             w.WriteString("neuron", run.Neuron.Name());
+            w.WriteString("readout", run.Readout.Name());
             if (run.Scheduled)
             {
                 JsonLines.Number(w, "stage", stage + 1);

@@ -18,17 +18,15 @@ public static class ReferenceModels
 
     /// <summary>
     /// W1 with each spiking layer made by <paramref name="neuron"/> instead of W1's LIF (e.g. a neuron with learnable
-    /// parameters, which then join the state dict under the layer's index: <c>2.…</c>, <c>4.…</c>).
+    /// parameters, which then join the state dict under the layer's index: <c>2.…</c>, <c>4.…</c>). Without
+    /// <paramref name="spikingOutput"/> the output neuron is left out and the model returns its last Linear's output
+    /// <c>[T, B, classes]</c> as logits (IIR-SNN's non-spiking output layer).
     /// </summary>
-    public static Sequential SpikingMlp(Func<Module> neuron, int inputs = 28 * 28, int hidden = 512, int classes = 10)
+    public static Sequential SpikingMlp(Func<Module> neuron, int inputs = 28 * 28, int hidden = 512, int classes = 10, bool spikingOutput = true)
     {
         ArgumentNullException.ThrowIfNull(neuron);
-        return new(
-            new Flatten(),
-            new Linear(inputs, hidden),
-            neuron(),
-            new Linear(hidden, classes),
-            neuron());
+        Module[] layers = [new Flatten(), new Linear(inputs, hidden), neuron(), new Linear(hidden, classes)];
+        return spikingOutput ? new([.. layers, neuron()]) : new(layers);
     }
 
     /// <summary>
@@ -41,11 +39,14 @@ public static class ReferenceModels
     /// <summary>
     /// W2 with each spiking layer made by <paramref name="neuron"/> instead of W2's LIF (e.g. a neuron with learnable
     /// parameters, which then join the state dict under the layer's index: <c>2.…</c>, <c>6.…</c>, <c>10.…</c>).
+    /// Without <paramref name="spikingOutput"/> the output neuron is left out and the model returns its Linear's
+    /// output <c>[T, B, classes]</c> as logits (IIR-SNN's non-spiking output layer).
     /// </summary>
-    public static Sequential SpikingCnn(Func<Module> neuron, int channels = 32, int classes = 10)
+    public static Sequential SpikingCnn(Func<Module> neuron, int channels = 32, int classes = 10, bool spikingOutput = true)
     {
         ArgumentNullException.ThrowIfNull(neuron);
-        return new(
+        Module[] layers =
+        [
             new Conv2d(1, channels, 3, padding: 1, bias: false),
             new BatchNorm2d(channels),
             neuron(),
@@ -56,7 +57,8 @@ public static class ReferenceModels
             new MaxPool2d(2),
             new Flatten(),
             new Linear(channels * 7 * 7, classes),
-            neuron());
+        ];
+        return spikingOutput ? new([.. layers, neuron()]) : new(layers);
     }
 
     private static LeakyIntegrateAndFire Lif() => new(tau: 2.0, decayInput: true, vThreshold: 1f, vReset: 0f, detachReset: false, new ATan(2.0));

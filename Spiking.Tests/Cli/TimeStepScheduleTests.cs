@@ -13,8 +13,8 @@ namespace Spiking.Tests.Cli;
 
 /// <summary>
 /// <c>spiking train --timesteps-schedule</c> (IIR-SNN's training down to one time step): the schedule's parsing and
-/// its one-line usage errors, and a two-stage run that writes a JSON line per stage and a checkpoint that
-/// <c>spiking eval</c> runs at the final T with the learned neurons.
+/// its one-line usage errors, and two-stage runs (with the spiking and the membrane readout) that write a JSON line
+/// per stage and a checkpoint that <c>spiking eval</c> runs at the final T with the learned neurons.
 /// </summary>
 [Collection("Parallelism")]
 public sealed class TimeStepScheduleTests
@@ -42,6 +42,8 @@ public sealed class TimeStepScheduleTests
     [InlineData("train --model sdt --neuron iir-lif", "--neuron iir-lif is for --model mlp or cnn")]
     [InlineData("train --neuron alif", "--neuron expects lif or iir-lif, got 'alif'")]
     [InlineData("train --model cnn --timesteps-schedule 4,1 --device cuda", "--neuron iir-lif runs on the CPU only")]
+    [InlineData("train --readout rate", "--readout expects spikes or membrane, got 'rate'")]
+    [InlineData("train --model spikformer --readout membrane", "--readout membrane is for --model mlp or cnn")]
     public void A_bad_schedule_or_neuron_is_one_usage_line_and_exit_2(string commandLine, string mentions)
     {
         var (code, error) = CommandLineErrorTests.Run(commandLine.Split(' '));
@@ -94,6 +96,28 @@ public sealed class TimeStepScheduleTests
         Assert.Equal(1, eval.GetProperty("T").GetInt32());
         Assert.Equal("iir-lif", eval.GetProperty("neuron").GetString());
         // Direct input and batch norm in evaluation mode: eval sees exactly what the last stage measured.
+        Assert.Equal(lines[1].GetProperty("test_acc").GetDouble(), eval.GetProperty("test_acc").GetDouble());
+    }
+
+    [Fact]
+    public void The_membrane_readout_drops_the_output_neuron_and_eval_rebuilds_it_from_the_recipe()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 128, 64);
+        string json = folder.File("stages.jsonl"), checkpoint = folder.File("w2.safetensors");
+        Assert.Equal(0, CommandLine.Run(["train", "--model", "cnn", "--data", folder.Path, "--timesteps-schedule", "2,1", "--readout", "membrane", "--threads", "2",
+            "--json", json, "--out", checkpoint], new StringWriter()));
+        var lines = File.ReadAllLines(json).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+        Assert.Equal(["membrane", "membrane"], lines.Select(l => l.GetProperty("readout").GetString()));
+        // Two spiking layers left; the Linear's output is the logits.
+        Assert.Equal(["2", "6"], lines[1].GetProperty("thresholds").EnumerateObject().Select(p => p.Name));
+        var file = SafeTensors.Read(checkpoint);
+        Assert.Equal("membrane", file.Metadata["readout"]);
+        Assert.DoesNotContain(file.Entries, e => e.Name.StartsWith("10.", StringComparison.Ordinal));
+        string evalJson = folder.File("eval.jsonl");
+        Assert.Equal(0, CommandLine.Run(["eval", "--checkpoint", checkpoint, "--data", folder.Path, "--threads", "2", "--json", evalJson], new StringWriter()));
+        var eval = JsonDocument.Parse(File.ReadAllLines(evalJson).Single()).RootElement;
+        Assert.Equal("membrane", eval.GetProperty("readout").GetString());
         Assert.Equal(lines[1].GetProperty("test_acc").GetDouble(), eval.GetProperty("test_acc").GetDouble());
     }
 
