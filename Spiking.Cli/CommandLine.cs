@@ -19,9 +19,17 @@ internal static class CommandLine
                                          pieces with the neurons' state carried (SLTT: one step at a time, the gradient
                                          cut through time, per-step TET loss; sltt-k: K random steps trained; tbptt:
                                          cut every k steps; checkpoint: BPTT's gradients, recomputing k steps at a time)
+              --timesteps-schedule T1,T2,...   IIR-SNN's one-time-step training (mlp, cnn): train at T1 for --epochs, then
+                                         fine-tune that model at T2, T3, ... for --epochs each (strictly decreasing, <= 1024),
+                                         a fresh optimizer per stage; prints and (--json) writes one line per stage with its
+                                         test accuracy and learned thresholds and leaks; --out holds the final T's model
+              --neuron lif|iir-lif       the spiking layers of mlp and cnn: the reference LIF, or IIR-SNN's LIF with a
+                                         learnable leak and threshold per layer (CPU only; default with a schedule)
+              --readout spikes|membrane  mlp and cnn: the class that fires most (default), or IIR-SNN's non-spiking output
+                                         layer: no output neuron, the last Linear's output averaged over T as logits, cross-entropy
               --out FILE                 write the trained model as safetensors (PyTorch state-dict names) with its recipe
-                                         (model, T, encoding) in the metadata; never written if training diverged
-              --json FILE                append the final metrics as one JSON line (non-finite values as null)
+                                         (model, T, encoding, neuron, readout) in the metadata; never written if training diverged
+              --json FILE                append the final metrics as one JSON line, one per stage with a schedule (non-finite values as null)
               --plot DIR                 write training.png, firing_rates.png and raster.png
                                          (--out, --json and --plot are checked writable before training starts)
               --device cpu|cuda|cuda:N   where to train (default cpu); cuda runs W1 and W2 through Spiking.Gpu's kernels

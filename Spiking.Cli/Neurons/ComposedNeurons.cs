@@ -72,6 +72,28 @@ internal static class ComposedNeurons
         return Functional.Stack(outputs, 0);
     }
 
+    /// <summary>
+    /// IIR-SNN's LIF (<see cref="IirLifNeuron"/>) with its learnable <paramref name="leakW"/> and
+    /// <paramref name="thresholdW"/>: <c>λ = sigmoid(leak_w)</c>, <c>θ = softplus(threshold_w)</c> as <c>log(1 + exp(w))</c>,
+    /// <c>h = λ·v + x</c>, the spike of <c>z = (h − θ)/θ</c> at 0, and the soft reset <c>h − θ·s</c> or the hard one.
+    /// </summary>
+    public static Variable IirLif(Variable x, IirLifNeuron model, Variable leakW, Variable thresholdW)
+    {
+        var leak = Functional.Sigmoid(leakW);
+        var threshold = Functional.Log(Functional.Exp(thresholdW) + 1f);
+        var v = Rest(x, model.ResetPotential);
+        var outputs = new List<Variable>(x.Shape[0]);
+        foreach (var xt in Functional.Unbind(x, 0))
+        {
+            var h = v * leak + xt;
+            var s = Functional.Spike((h - threshold) / threshold, model.Surrogate!);
+            var reset = model.DetachReset ? s.Detach() : s;
+            v = model.HardReset ? h - h * reset + reset * model.ResetPotential : h - reset * threshold;
+            outputs.Add(s);
+        }
+        return Functional.Stack(outputs, 0);
+    }
+
     /// <summary>SpikingJelly's LIAF: the LIF charge, output <c>act(h − v_threshold)</c> or <c>act(h)</c>, and a spike that only resets.</summary>
     public static Variable Liaf(Variable x, LiafNeuron model)
     {

@@ -39,6 +39,8 @@ internal static class NeuronWorkloads
             (layer, x) => ComposedNeurons.Izhikevich(x, (IzhikevichNeuron)((SpikingNeuron)layer).Model)),
         new("ALIF", () => new SpikingNeuron(new AdaptiveLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.AdaptiveLif(x, (AdaptiveLifNeuron)((SpikingNeuron)layer).Model)),
         new("CubaLIF", () => new SpikingNeuron(new CubaLifNeuron { Surrogate = new ATan() }), (layer, x) => ComposedNeurons.CubaLif(x, (CubaLifNeuron)((SpikingNeuron)layer).Model)),
+        new("IIRLIF", () => new IirLeakyIntegrateAndFire(),
+            (layer, x) => ComposedNeurons.IirLif(x, (IirLifNeuron)((SpikingNeuron)layer).Model, ((SpikingNeuron)layer).NeuronParameters[0].Variable, ((SpikingNeuron)layer).NeuronParameters[1].Variable)),
     ];
 
     private static Variable ComposedLeakyIntegrate(Module layer, Variable x)

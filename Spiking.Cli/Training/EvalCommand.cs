@@ -46,24 +46,30 @@ internal static class EvalCommand
         model.CheckSize(timeSteps, batch);
         var test = TrainCommand.Limit(TrainCommand.LoadData(dataDir, train: false), testLimit);
 
-        using var net = model.Build(timeSteps);
+        var neuron = ModelKind.NeuronOf(file);
+        var readout = ModelKind.ReadoutOf(file);
+        if ((neuron != NeuronKind.Lif || readout != Readout.Spikes) && !model.TakesNeurons)
+        {
+            throw new InputException(
+                $"checkpoint '{file.Source}' names neuron '{neuron.Name()}' and readout '{readout.Name()}', but --model {model.Name} is built with its own neurons and output");
+        }
+        using var net = model.Build(timeSteps, neuron, readout);
         Checkpoint.Load(net, file);
         using var unused = new Sgd(net.Parameters(), 0);
-        var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED),
-            model.Loss);
+        var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED), model.LossFor(readout));
         using var loader = new DataLoader(test, batch, shuffle: false);
         var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader);
         var rates = new List<string>();
         foreach (var r in report.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name}={r.Rate:F4}"));
-        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, {6:F1} s",
-            model.Workload, model.Name, Markup.Escape(path), accuracy, test.Count, timeSteps, seconds);
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, neuron {6}, readout {7}, {8:F1} s",
+            model.Workload, model.Name, Markup.Escape(path), accuracy, test.Count, timeSteps, neuron.Name(), readout.Name(), seconds);
         AnsiConsole.MarkupLine(Markup.Escape($"firing rates: {string.Join(", ", rates)}; {TrainCommand.EnergyLine(report)}"));
         try
         {
             new JsonLines(jsonPath).Write(
             [
                 new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
-                new("T", timeSteps), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
+                new("T", timeSteps), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
                 new("warning", warning),
             ]);
         }

@@ -15,7 +15,7 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<Module> build, bool rateCrossEntropy = false)
+    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, Module> build, bool rateCrossEntropy = false)
     {
         (Name, Workload, DefaultTimeSteps, LargestTensorPerSample, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, largestTensorPerSample, build, rateCrossEntropy);
     }
@@ -40,7 +40,7 @@ internal sealed class ModelKind
         }
     }
 
-    private readonly Func<Module> _build;
+    private readonly Func<NeuronKind, bool, Module> _build;
 
     /// <summary>Whether the loss is cross-entropy on the mean output (the transformers) rather than MSE on the firing rate (W1, W2).</summary>
     public bool RateCrossEntropy { get; }
@@ -52,19 +52,41 @@ internal sealed class ModelKind
     public int DefaultTimeSteps { get; }
 
     /// <summary>
-    /// The network for <paramref name="timeSteps"/> steps. W2's input is the same image at every step, so its first
+    /// The network for <paramref name="timeSteps"/> steps, its spiking layers of kind <paramref name="neuron"/> and its
+    /// output read by <paramref name="readout"/> (W1 and W2 only; see <see cref="TakesNeurons"/>). W2's input is the same image at every step, so its first
     /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
     /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
     /// </summary>
-    public Module Build(int timeSteps)
+    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one.</exception>
+    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes)
     {
-        var net = _build();
-        if (net is Sequential sequential && !PoissonInput) sequential.UseStaticPrefix(2, timeSteps);
+        if ((neuron != NeuronKind.Lif || readout != Readout.Spikes) && !TakesNeurons)
+        {
+            throw new ArgumentException($"--model {Name} is built with its own neurons and output only.", nameof(neuron));
+        }
+        var net = _build(neuron, readout == Readout.Spikes);
+        SetTimeSteps(net, timeSteps);
         return net;
     }
 
+    /// <summary>
+    /// Makes a network <see cref="Build"/> made run <paramref name="timeSteps"/> steps from now on (W2's static prefix
+    /// repeats its output that many times; the other models take T from their input), keeping every weight and
+    /// statistic: how a stage of <c>--timesteps-schedule</c> starts from the previous one.
+    /// </summary>
+    public void SetTimeSteps(Module net, int timeSteps)
+    {
+        if (net is Sequential sequential && SingleStepInput) sequential.UseStaticPrefix(2, timeSteps);
+    }
+
+    /// <summary>Whether <c>--neuron</c> and <c>--readout</c> can choose the model's spiking layers and output (W1 and W2).</summary>
+    public bool TakesNeurons => PoissonInput || SingleStepInput;
+
     /// <summary>The training loss of this workload.</summary>
-    public Func<Variable, int[], int, Variable> Loss => RateCrossEntropy
+    public Func<Variable, int[], int, Variable> Loss => LossFor(Readout.Spikes);
+
+    /// <summary>The training loss of this workload read by <paramref name="readout"/>: cross-entropy on the mean output for the transformers and the membrane readout, else the MSE of the firing rate.</summary>
+    public Func<Variable, int[], int, Variable> LossFor(Readout readout) => RateCrossEntropy || readout == Readout.Membrane
         ? static (output, labels, _) => Losses.FiringRateCrossEntropy(output, labels)
         : static (output, labels, _) => Losses.FiringRateMse(output, labels);
 
@@ -77,27 +99,69 @@ internal sealed class ModelKind
     public string Encoding => PoissonInput ? "poisson" : "direct";
 
     /// <summary>The checkpoint metadata keys of a training run's recipe, which <c>spiking eval</c> reads back.</summary>
-    public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding";
+    public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding", NeuronKey = "neuron",
+        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout";
 
-    /// <summary>The recipe a checkpoint carries: model, workload, time steps and input encoding.</summary>
-    public Dictionary<string, string> Recipe(int timeSteps) => new(StringComparer.Ordinal)
+    /// <summary>
+    /// The recipe a checkpoint carries: model, workload, time steps and input encoding; the neuron when it is not the
+    /// LIF, the readout when it is not spikes, and the schedule of time steps it was trained through when there was
+    /// one (for the record only).
+    /// </summary>
+    public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null, Readout readout = Readout.Spikes)
     {
-        [ModelKey] = Name,
-        [WorkloadKey] = Workload,
-        [TimeStepsKey] = timeSteps.ToString(CultureInfo.InvariantCulture),
-        [EncodingKey] = Encoding,
-    };
+        var recipe = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ModelKey] = Name,
+            [WorkloadKey] = Workload,
+            [TimeStepsKey] = timeSteps.ToString(CultureInfo.InvariantCulture),
+            [EncodingKey] = Encoding,
+        };
+        if (neuron != NeuronKind.Lif) recipe[NeuronKey] = neuron.Name();
+        if (readout != Readout.Spikes) recipe[ReadoutKey] = readout.Name();
+        if (schedule is not null) recipe[ScheduleKey] = TimeStepSchedule.Format(schedule);
+        return recipe;
+    }
+
+    /// <summary>The readout of a checkpoint: its recipe's <c>readout</c>, else spikes (the state dicts of the two readouts of a LIF network are alike).</summary>
+    /// <exception cref="InputException">The recipe names a readout this version does not know.</exception>
+    public static Readout ReadoutOf(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.Metadata.TryGetValue(ReadoutKey, out var name)) return Readout.Spikes;
+        return Readouts.TryParse(name) ?? throw new InputException(
+            $"checkpoint '{file.Source}' was written with readout '{name}' (its metadata), which this version does not know; known: spikes, membrane");
+    }
+
+    /// <summary>
+    /// The neuron of a checkpoint: its recipe's <c>neuron</c>, else IIR-SNN's LIF when its state dict has a
+    /// <c>threshold_w</c>, else the LIF.
+    /// </summary>
+    /// <exception cref="InputException">The recipe names a neuron this version does not know.</exception>
+    public static NeuronKind NeuronOf(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Metadata.TryGetValue(NeuronKey, out var name))
+        {
+            return NeuronKinds.TryParse(name) ?? throw new InputException(
+                $"checkpoint '{file.Source}' was written with neuron '{name}' (its metadata), which this version does not know; known: lif, iir-lif");
+        }
+        foreach (var entry in file.Entries)
+        {
+            if (entry.Name.EndsWith(".threshold_w", StringComparison.Ordinal)) return NeuronKind.IirLif;
+        }
+        return NeuronKind.Lif;
+    }
 
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
-    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, () => ReferenceModels.SpikingMlp());
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, () => ReferenceModels.SpikingCnn());
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, () => new Spikformer(), rateCrossEntropy: true);
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _) => new Spikformer(), rateCrossEntropy: true);
 
-    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, () => new SpikeDrivenTransformer(), rateCrossEntropy: true);
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _) => new SpikeDrivenTransformer(), rateCrossEntropy: true);
 
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>

@@ -34,7 +34,15 @@ internal static class TrainCommand
         var model = ModelKind.Parse(modelName);
         int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
         int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
-        int timeSteps = options.Int("timesteps", model.DefaultTimeSteps, min: 1, max: MaxTimeSteps);
+        string? scheduleText = options.String("timesteps-schedule");
+        int[] stages = scheduleText is null ? [options.Int("timesteps", model.DefaultTimeSteps, min: 1, max: MaxTimeSteps)] : TimeStepSchedule.Parse(scheduleText);
+        if (scheduleText is not null && options.String("timesteps") is not null)
+        {
+            throw new UsageException("--timesteps and --timesteps-schedule both set the time steps; give one (the schedule's first T is the first stage's)");
+        }
+        var neuron = ParseNeuron(options.String("neuron"), scheduleText is null ? NeuronKind.Lif : NeuronKind.IirLif);
+        string? readoutText = options.String("readout");
+        var readout = readoutText is null ? Readout.Spikes : Readouts.TryParse(readoutText) ?? throw new UsageException($"--readout expects spikes or membrane, got '{readoutText}'");
         double lr = options.Double("lr", 1e-3, min: 0, max: float.MaxValue);
         string optimizerName = options.Choice("optimizer", "adam", "adam", "adamw", "sgd");
         string schedule = options.Choice("schedule", "none", "none", "cosine", "step");
@@ -49,7 +57,16 @@ internal static class TrainCommand
         string? plotDir = options.String("plot");
         var method = ParseTrainingMethod(options.String("training"));
         options.RejectUnknown();
-        model.CheckSize(timeSteps, batch);
+        if (neuron != NeuronKind.Lif || scheduleText is not null || readout != Readout.Spikes)
+        {
+            string what = scheduleText is not null ? "--timesteps-schedule" : neuron != NeuronKind.Lif ? $"--neuron {neuron.Name()}" : $"--readout {readout.Name()}";
+            if (!model.TakesNeurons) throw new UsageException($"{what} is for --model mlp or cnn; --model {model.Name} is built with its own neurons");
+            if (neuron != NeuronKind.Lif && device.Kind != DeviceKind.Cpu)
+            {
+                throw new UsageException($"--neuron {neuron.Name()} runs on the CPU only (its learnable leak and threshold have no device kernel); train it without --device {device}");
+            }
+        }
+        model.CheckSize(stages[0], batch);
         if (method.Kind != TrainingMethodKind.Bptt && device.Kind != DeviceKind.Cpu)
         {
             throw new UsageException($"--training {method} runs on the CPU only (its pieces of the time axis have no device path); use --training bptt on {device}");
@@ -61,25 +78,87 @@ internal static class TrainCommand
         var test = Limit(LoadData(dataDir, train: false), testLimit);
 
         ModelSeed.Seed(seed);
-        using var net = model.Build(timeSteps);
+        using var net = model.Build(stages[0], neuron, readout);
         OpenDevice(device, net, model);
-        using var optimizer = CreateOptimizer(optimizerName, net, lr);
-        LearningRateSchedule? scheduler = schedule switch
-        {
-            "cosine" => new CosineAnnealingLR(optimizer, epochs),
-            "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
-            _ => null,
-        };
-        var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.Loss) { Method = method, Seed = seed };
-        var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.Loss);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, 256, shuffle: false);
 
+        var run = new RunSettings(model, neuron, readout, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-            "[bold]{0}[/] ({1}): {2} epochs, batch {3}, T={4}, training {5}, {6} lr {7}, {8} threads, {9} train / {10} test samples from {11}, on {12}",
-            model.Workload, model.Name, epochs, batch, timeSteps, method, optimizerName, lr, threads, train.Count, test.Count, Markup.Escape(dataDir),
-            Markup.Escape(ComputeBackend.For(device).Description));
+            "[bold]{0}[/] ({1}): {2} epochs{3}, batch {4}, {5}, neuron {6}, readout {7}, training {8}, {9} lr {10}, {11} threads, {12} train / {13} test samples from {14}, on {15}",
+            model.Workload, model.Name, epochs, run.Scheduled ? " per stage" : "", batch,
+            run.Scheduled ? $"T schedule {TimeStepSchedule.Format(stages)}" : $"T={stages[0]}", neuron.Name(), readout.Name(), method, optimizerName, lr, threads,
+            train.Count, test.Count, Markup.Escape(dataDir), Markup.Escape(ComputeBackend.For(device).Description));
 
+        StageResult? last = null;
+        ClassifierTrainer? lastEvaluator = null;
+        for (int stage = 0; stage < stages.Length; stage++)
+        {
+            int timeSteps = stages[stage];
+            if (stage > 0)
+            {
+                // Fine-tune the previous stage's network (weights, batch-norm statistics, learned leaks and thresholds) at the next T.
+                model.CheckSize(timeSteps, batch);
+                model.SetTimeSteps(net, timeSteps);
+            }
+            // Each stage starts a fresh optimizer and learning-rate schedule, as IIR-SNN starts each stage as a new run from the last one's weights.
+            using var optimizer = CreateOptimizer(optimizerName, net, lr);
+            LearningRateSchedule? scheduler = schedule switch
+            {
+                "cosine" => new CosineAnnealingLR(optimizer, epochs),
+                "step" => new StepLR(optimizer, Math.Max(1, epochs / 3)),
+                _ => null,
+            };
+            var trainer = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed, device), model.LossFor(readout)) { Method = method, Seed = seed };
+            var evaluator = new ClassifierTrainer(net, optimizer, model.Encoder(timeSteps, seed ^ 0x5EED, device), model.LossFor(readout));
+            if (run.Scheduled)
+            {
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]stage {0}/{1}[/]: T={2}{3}", stage + 1, stages.Length, timeSteps,
+                    stage == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", fine-tuning stage {stage}'s model (T={stages[stage - 1]})"));
+            }
+            last = TrainStage(run, stage, net, trainer, evaluator, scheduler, trainLoader, testLoader, test.Classes, lr, options);
+            lastEvaluator = evaluator;
+            if (run.Scheduled || neuron != NeuronKind.Lif)
+            {
+                // IIR-SNN's LIF trains on the CPU only, so its parameters are read where they are.
+                var learned = NeuronKinds.Learned(net);
+                AnsiConsole.MarkupLine(Markup.Escape(StageLine(run, stage, last.TestAccuracies[^1], learned)));
+            }
+            if (jsonPath is not null)
+            {
+                Write("json", jsonPath, () => WriteJson(jsonPath, run, stage, net, last));
+            }
+        }
+
+        // Checkpoints and plots read parameters and spikes on the host.
+        if (device.Kind != DeviceKind.Cpu) net.To(Device.Cpu);
+        int finalTimeSteps = stages[^1];
+        if (outPath is not null)
+        {
+            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout)));
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "checkpoint written to {0} (T={1}, neuron {2})", Markup.Escape(outPath), finalTimeSteps, neuron.Name());
+        }
+        if (plotDir is not null)
+        {
+            Write("plot", plotDir, () => WritePlots(plotDir, net, lastEvaluator!, test, model, last!.StepLoss, last.StepAccuracy, last.TestAccuracies, trainLoader.BatchCount, last.Report));
+        }
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
+        return 0;
+    }
+
+    /// <summary>What a training run was asked for, the same for all its stages.</summary>
+    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
+        int Samples, string? OutPath);
+
+    /// <summary>What one stage (the whole run without a schedule) measured.</summary>
+    private sealed record StageResult(List<double> StepLoss, List<double> StepMilliseconds, List<double> StepAccuracy, List<double> TestAccuracies,
+        List<double> EpochSeconds, List<string> Warnings, EnergyReport Report, double TrainPeakRss);
+
+    /// <summary>Trains <paramref name="net"/> for the run's epochs at the stage's T, evaluating after every epoch.</summary>
+    private static StageResult TrainStage(RunSettings run, int stage, Module net, ClassifierTrainer trainer, ClassifierTrainer evaluator, LearningRateSchedule? scheduler,
+        DataLoader trainLoader, DataLoader testLoader, int classes, double lr, Options options)
+    {
+        int epochs = run.Epochs;
         var stepLoss = new List<double>();
         var stepMilliseconds = new List<double>();
         var stepAccuracy = new List<double>();
@@ -87,8 +166,8 @@ internal static class TrainCommand
         var epochSeconds = new List<double>();
         var warnings = new List<string>();
         EnergyReport? lastReport = null;
-        double samplesPerSecond = 0;
         double trainPeakRss = 0;
+        string stageLabel = run.Scheduled ? string.Create(CultureInfo.InvariantCulture, $"stage {stage + 1}/{run.Stages.Length} (T={run.Stages[stage]}), ") : "";
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             // The training loop's own peak, apart from evaluation's (a test batch of 256 can outgrow a training step).
@@ -97,10 +176,11 @@ internal static class TrainCommand
             ProgressReporter reporter;
             try
             {
-                reporter = TrainingProgress.Run($"epoch {epoch + 1}/{epochs}", trainLoader.BatchCount, progress =>
+                reporter = TrainingProgress.Run($"{stageLabel}epoch {epoch + 1}/{epochs}", trainLoader.BatchCount, progress =>
                 {
                     int step = 0, seen = 0;
-                    foreach (var b in trainLoader.Epoch(epoch))
+                    // Every stage's epochs draw their own shuffles.
+                    foreach (var b in trainLoader.Epoch(stage * epochs + epoch))
                     {
                         long started = Stopwatch.GetTimestamp();
                         var (loss, correct) = trainer.TrainStep(b.Images, b.Labels);
@@ -115,13 +195,13 @@ internal static class TrainCommand
             catch (TrainingDivergedException e)
             {
                 throw new CliException(ExitCode.Diverged, string.Create(CultureInfo.InvariantCulture,
-                    $"{e.Message} with --lr (the default is 1e-3); in epoch {epoch + 1}{(outPath is null ? "" : $"; nothing was written to '{outPath}'")}"));
+                    $"{e.Message} with --lr (the default is 1e-3); in {stageLabel}epoch {epoch + 1}{(run.OutPath is null ? "" : $"; nothing was written to '{run.OutPath}'")}"));
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double epochPeakRss = MachineInfo.PeakRssMib();
             trainPeakRss = Math.Max(trainPeakRss, epochPeakRss);
             epochSeconds.Add(seconds);
-            samplesPerSecond = train.Count / seconds;
+            double samplesPerSecond = run.Samples / seconds;
             scheduler?.Step();
 
             var (accuracy, report, evalSeconds) = Evaluate(net, evaluator, testLoader);
@@ -131,34 +211,36 @@ internal static class TrainCommand
                 Activities(report), report.Microjoules * 1e-6, TimeSpan.FromSeconds(seconds), report.MultiplyAccumulates);
             summary.Write();
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-                "epoch {0}: train {1:F1} s ({2:F0} samples/s, median step {3:F1} ms, peak RSS in training {4:F0} MiB), test accuracy [bold]{5:P2}[/] (eval {6:F1} s), {7}",
-                epoch + 1, seconds, samplesPerSecond, Median(stepMilliseconds), epochPeakRss, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
-            if (ChanceWarning(accuracy, test.Classes, lr, epoch + 1) is { } warning && warnings.Count == 0)
+                "{0}epoch {1}: train {2:F1} s ({3:F0} samples/s, median step {4:F1} ms, peak RSS in training {5:F0} MiB), test accuracy [bold]{6:P2}[/] (eval {7:F1} s), {8}",
+                Markup.Escape(stageLabel), epoch + 1, seconds, samplesPerSecond, Median(stepMilliseconds), epochPeakRss, accuracy, evalSeconds, Markup.Escape(EnergyLine(report)));
+            if (ChanceWarning(accuracy, classes, lr, epoch + 1) is { } warning && warnings.Count == 0)
             {
                 warnings.Add(warning);
                 options.Warn(warning);
             }
         }
-
-        // Checkpoints and plots read parameters and spikes on the host.
-        if (device.Kind != DeviceKind.Cpu) net.To(Device.Cpu);
-        if (outPath is not null)
-        {
-            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(timeSteps)));
-            AnsiConsole.MarkupLine($"checkpoint written to {Markup.Escape(outPath)}");
-        }
-        if (plotDir is not null)
-        {
-            Write("plot", plotDir, () => WritePlots(plotDir, net, evaluator, test, model, stepLoss, stepAccuracy, testAccuracies, trainLoader.BatchCount, lastReport!));
-        }
-        if (jsonPath is not null)
-        {
-            Write("json", jsonPath, () => WriteJson(jsonPath, model, method, epochs, batch, timeSteps, threads, train.Count, testAccuracies, epochSeconds,
-                stepLoss, stepMilliseconds, trainPeakRss, lastReport!, warnings));
-        }
-        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "peak RSS {0:F0} MiB", MachineInfo.PeakRssMib());
-        return 0;
+        return new StageResult(stepLoss, stepMilliseconds, stepAccuracy, testAccuracies, epochSeconds, warnings, lastReport!, trainPeakRss);
     }
+
+    /// <summary>A stage's result with the learned threshold and leak of every IIR-SNN LIF layer.</summary>
+    private static string StageLine(RunSettings run, int stage, double accuracy, List<(string Layer, double Threshold, double Leak)> learned)
+    {
+        var thresholds = new List<string>();
+        var leaks = new List<string>();
+        foreach (var (layer, threshold, leak) in learned)
+        {
+            thresholds.Add(string.Create(CultureInfo.InvariantCulture, $"{layer}={threshold:F4}"));
+            leaks.Add(string.Create(CultureInfo.InvariantCulture, $"{layer}={leak:F4}"));
+        }
+        string learnedText = learned.Count == 0 ? "" : $"; thresholds {string.Join(", ", thresholds)}; leaks {string.Join(", ", leaks)}";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"stage {stage + 1}/{run.Stages.Length}: T={run.Stages[stage]}, test accuracy {accuracy:P2}{learnedText}");
+    }
+
+    /// <summary>The <c>--neuron</c> (default <paramref name="fallback"/>: IIR-SNN's LIF with a schedule, else the LIF).</summary>
+    /// <exception cref="UsageException">The text is not a neuron.</exception>
+    private static NeuronKind ParseNeuron(string? text, NeuronKind fallback) =>
+        text is null ? fallback : NeuronKinds.TryParse(text) ?? throw new UsageException($"--neuron expects lif or iir-lif, got '{text}'");
 
     /// <summary>
     /// A warning when the test accuracy is no better than guessing (within 2 points of 1/classes): the loss stayed
@@ -367,44 +449,65 @@ internal static class TrainCommand
         return sorted[sorted.Length / 2];
     }
 
-    private static void WriteJson(string path, ModelKind model, TrainingMethod method, int epochs, int batch, int timeSteps, int threads, int samples,
-        List<double> testAccuracies, List<double> epochSeconds, List<double> stepLoss, List<double> stepMilliseconds, double trainPeakRss, EnergyReport report, List<string> warnings)
+    private static void WriteJson(string path, RunSettings run, int stage, Module net, StageResult result)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
+            var model = run.Model;
+            var report = result.Report;
             w.WriteStartObject();
             w.WriteString("workload", model.Workload);
             w.WriteString("model", model.Name);
             w.WriteString("engine", "spiking");
-            JsonLines.Number(w, "epochs", epochs);
-            JsonLines.Number(w, "batch", batch);
-            JsonLines.Number(w, "T", timeSteps);
-            w.WriteString("training", method.ToString());
-            JsonLines.Number(w, "threads", threads);
-            JsonLines.Number(w, "train_samples", samples);
-            JsonLines.Number(w, "test_acc", testAccuracies[^1]);
+            JsonLines.Number(w, "epochs", run.Epochs);
+            JsonLines.Number(w, "batch", run.Batch);
+            JsonLines.Number(w, "T", run.Stages[stage]);
+            w.WriteString("neuron", run.Neuron.Name());
+            w.WriteString("readout", run.Readout.Name());
+            if (run.Scheduled)
+            {
+                JsonLines.Number(w, "stage", stage + 1);
+                JsonLines.Number(w, "stages", run.Stages.Length);
+                w.WriteStartArray("timesteps_schedule");
+                foreach (int t in run.Stages) w.WriteNumberValue(t);
+                w.WriteEndArray();
+            }
+            w.WriteString("training", run.Method.ToString());
+            JsonLines.Number(w, "threads", run.Threads);
+            JsonLines.Number(w, "train_samples", run.Samples);
+            JsonLines.Number(w, "test_acc", result.TestAccuracies[^1]);
             double trainSeconds = 0;
-            foreach (var e in epochSeconds) trainSeconds += e;
-            JsonLines.Number(w, "samples_per_s", (double)samples * epochs / trainSeconds);
+            foreach (var e in result.EpochSeconds) trainSeconds += e;
+            JsonLines.Number(w, "samples_per_s", (double)run.Samples * run.Epochs / trainSeconds);
             // The kernel's resident-set counters are per thread and folded in lazily, so a later reading can fall a
             // few pages short of an earlier one; the process's peak is at least every peak seen.
-            JsonLines.Number(w, "peak_rss_mb", Math.Max(MachineInfo.PeakRssMib(), trainPeakRss));
-            JsonLines.Number(w, "train_peak_rss_mb", trainPeakRss);
-            JsonLines.Number(w, "step_ms_median", Median(stepMilliseconds));
+            JsonLines.Number(w, "peak_rss_mb", Math.Max(MachineInfo.PeakRssMib(), result.TrainPeakRss));
+            JsonLines.Number(w, "train_peak_rss_mb", result.TrainPeakRss);
+            JsonLines.Number(w, "step_ms_median", Median(result.StepMilliseconds));
             w.WriteStartArray("epoch_seconds");
-            foreach (var s in epochSeconds) JsonLines.NumberValue(w, s);
+            foreach (var s in result.EpochSeconds) JsonLines.NumberValue(w, s);
             w.WriteEndArray();
             w.WriteStartArray("epoch_test_acc");
-            foreach (var a in testAccuracies) JsonLines.NumberValue(w, a);
+            foreach (var a in result.TestAccuracies) JsonLines.NumberValue(w, a);
             w.WriteEndArray();
-            JsonLines.Number(w, "final_loss", stepLoss[^1]);
+            JsonLines.Number(w, "final_loss", result.StepLoss[^1]);
+            if (run.Neuron == NeuronKind.IirLif)
+            {
+                var learned = NeuronKinds.Learned(net);
+                w.WriteStartObject("thresholds");
+                foreach (var (layer, threshold, _) in learned) JsonLines.Number(w, layer, threshold);
+                w.WriteEndObject();
+                w.WriteStartObject("leaks");
+                foreach (var (layer, _, leak) in learned) JsonLines.Number(w, layer, leak);
+                w.WriteEndObject();
+            }
             w.WriteStartObject("firing_rates");
             foreach (var r in report.FiringRates) JsonLines.Number(w, r.Name, r.Rate);
             w.WriteEndObject();
             JsonLines.Energy(w, report, "sample");
             w.WriteStartArray("warnings");
-            foreach (var warning in warnings) w.WriteStringValue(warning);
+            foreach (var warning in result.Warnings) w.WriteStringValue(warning);
             w.WriteEndArray();
             w.WriteString("cpu", MachineInfo.CpuName());
             w.WriteString("simd", MachineInfo.SimdName());

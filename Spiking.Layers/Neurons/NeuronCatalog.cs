@@ -30,6 +30,7 @@ public static class NeuronCatalog
         ["IzhikevichNode"] = s => new SpikingNeuron(IzhikevichNeuron.FromSpikingJelly(s)),
         ["ALIFNode"] = s => new SpikingNeuron(AdaptiveLifNeuron.FromSpikingJelly(s)),
         ["CubaLIFNode"] = s => new SpikingNeuron(CubaLifNeuron.FromSpikingJelly(s)),
+        ["IIRLIFNode"] = s => new SpikingNeuron(IirLifNeuron.FromSettings(s)),
     };
 
     /// <summary>The class names known, built-in and registered.</summary>

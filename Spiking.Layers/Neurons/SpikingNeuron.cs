@@ -198,3 +198,33 @@ public sealed class ParametricLeakyIntegrateAndFire : SpikingNeuron
     /// <summary>The learnable scalar with <c>1/τ = sigmoid(w)</c>.</summary>
     public Parameter W => NeuronParameters[0];
 }
+
+/// <summary>
+/// The LIF layer of IIR-SNN (<see cref="IirLifNeuron"/>): <c>h = λ·v + x</c>, spike when <c>h ≥ θ</c>, soft reset by
+/// default, with a learnable leak <c>λ = sigmoid(leak_w)</c> and threshold <c>θ = softplus(threshold_w)</c>, one of
+/// each for the layer, saved as <c>leak_w</c> and <c>threshold_w</c> in the state dict.
+/// </summary>
+public sealed class IirLeakyIntegrateAndFire : SpikingNeuron
+{
+    /// <summary>An IIR-SNN LIF layer starting at leak <paramref name="initLeak"/> and threshold <paramref name="initThreshold"/>; the surrogate is ATan(2) when null.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="initLeak"/> is not in (0, 1), or <paramref name="initThreshold"/> not &gt; 0.</exception>
+    public IirLeakyIntegrateAndFire(double initLeak = 0.5, double initThreshold = 1.0, float? vReset = null, bool detachReset = true, Surrogate? surrogate = null)
+        : base(new IirLifNeuron
+        {
+            InitialLeak = initLeak, InitialThreshold = initThreshold, VReset = vReset, DetachReset = detachReset, Surrogate = surrogate ?? new ATan(),
+        })
+    {
+    }
+
+    /// <summary>The learnable scalar with <c>λ = sigmoid(leak_w)</c>.</summary>
+    public Parameter LeakW => NeuronParameters[0];
+
+    /// <summary>The learnable scalar with <c>θ = softplus(threshold_w)</c>.</summary>
+    public Parameter ThresholdW => NeuronParameters[1];
+
+    /// <summary>The leak λ the layer runs with now (read from <see cref="LeakW"/>, which must be on the CPU).</summary>
+    public double Leak => IirLifNeuron.Leak(LeakW.Value.ToScalar());
+
+    /// <summary>The threshold θ the layer runs with now (read from <see cref="ThresholdW"/>, which must be on the CPU).</summary>
+    public double Threshold => IirLifNeuron.Threshold(ThresholdW.Value.ToScalar());
+}

@@ -57,7 +57,7 @@ public sealed class NeuronBenchTests : IDisposable
     [Fact]
     public void Every_neuron_has_a_workload_and_an_unknown_one_is_a_usage_error()
     {
-        Assert.Equal(15, NeuronWorkloads.All.Count);
+        Assert.Equal(16, NeuronWorkloads.All.Count);
         var e = Assert.Throws<UsageException>(() => NeuronBench.Run(Options.Parse(["--neuron", "Hodgkin", "--threads", "1", "--reps", "1", "--min-time", "0", "--warmup", "0"])));
         Assert.Contains("unknown neuron 'Hodgkin'", e.Message, StringComparison.Ordinal);
         Assert.Contains("CubaLIF", e.Message, StringComparison.Ordinal);
