@@ -34,6 +34,7 @@ internal static class TrainCommand
         var model = ModelKind.Parse(modelName);
         int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
         int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
+        int evalBatch = options.Int("eval-batch", 256, min: 1, max: MaxBatch);
         string? scheduleText = options.String("timesteps-schedule");
         int[] stages = scheduleText is null ? [options.Int("timesteps", model.DefaultTimeSteps, min: 1, max: MaxTimeSteps)] : TimeStepSchedule.Parse(scheduleText);
         if (scheduleText is not null && options.String("timesteps") is not null)
@@ -81,7 +82,7 @@ internal static class TrainCommand
         using var net = model.Build(stages[0], neuron, readout);
         OpenDevice(device, net, model);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
-        using var testLoader = new DataLoader(test, 256, shuffle: false);
+        using var testLoader = new DataLoader(test, evalBatch, shuffle: false);
 
         var run = new RunSettings(model, neuron, readout, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,

@@ -58,6 +58,7 @@ public sealed class CommandLineErrorTests
     [InlineData("train --out=", "option --out has an empty value")]
     [InlineData("train --lr 0.1 --lr 0.2", "option --lr is given twice")]
     [InlineData("train --epcohs 2", "unknown option --epcohs")]
+    [InlineData("train --eval-batch 0", "--eval-batch expects an integer from 1 to 65536")]
     [InlineData("train --training bpt", "--training: unknown training method 'bpt'")]
     [InlineData("train --training tbptt", "--training: training method 'tbptt' needs a count")]
     [InlineData("train --training checkpoint=0", "whole number of steps")]
