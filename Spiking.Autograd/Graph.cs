@@ -92,8 +92,11 @@ internal static class Graph
         }
     }
 
-    /// <summary>Nodes reachable from <paramref name="root"/>, each after every node it depends on.</summary>
-    private static List<Node> TopologicalOrder(Node root)
+    /// <summary>
+    /// Nodes reachable from <paramref name="root"/> through inputs that require grad, each after every node it depends
+    /// on; a released graph throws unless <paramref name="allowReleased"/> (a report that only reads what is left).
+    /// </summary>
+    internal static List<Node> TopologicalOrder(Node root, bool allowReleased = false)
     {
         var order = new List<Node>();
         var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance) { root };
@@ -107,7 +110,7 @@ internal static class Graph
             {
                 stack.Push((node, next + 1));
                 var input = inputs[next];
-                ThrowIfReleased(input);
+                if (!allowReleased) ThrowIfReleased(input);
                 if (input.RequiresGrad && input.Creator is { } creator && visited.Add(creator)) stack.Push((creator, 0));
             }
             else

@@ -187,7 +187,7 @@ public sealed class SavedActivations
     public static SavedActivations Of(Variable root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var order = ForwardOrder(root);
+        var order = root.Creator is { } creator ? Graph.TopologicalOrder(creator, allowReleased: true) : [];
         var sink = new SavedTensorSink();
         foreach (var node in order)
         {
@@ -205,32 +205,6 @@ public sealed class SavedActivations
             if (!sink.Described) undescribed.Add(node.Name);
         }
         return new SavedActivations(sink.Entries, undescribed, order.Count);
-    }
-
-    /// <summary>The nodes reachable from <paramref name="root"/> through inputs that require grad, each after its inputs' nodes.</summary>
-    private static List<Node> ForwardOrder(Variable root)
-    {
-        var order = new List<Node>();
-        if (root.Creator is not { } first) return order;
-        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance) { first };
-        var stack = new Stack<(Node N, int Next)>();
-        stack.Push((first, 0));
-        while (stack.Count > 0)
-        {
-            var (node, next) = stack.Pop();
-            var inputs = node.Inputs;
-            if (next < inputs.Count)
-            {
-                stack.Push((node, next + 1));
-                var input = inputs[next];
-                if (input.RequiresGrad && input.Creator is { } creator && visited.Add(creator)) stack.Push((creator, 0));
-            }
-            else
-            {
-                order.Add(node);
-            }
-        }
-        return order;
     }
 
     /// <summary>
