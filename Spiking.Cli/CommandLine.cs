@@ -15,8 +15,8 @@ internal static class CommandLine
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples
-              --eval-batch N             test samples per evaluation pass (default 256; lower it to bound the
-                                         evaluation's memory, which at T × 256 images can pass the training step's)
+              --eval-batch N             test samples per evaluation pass (default: --batch); the evaluation holds
+                                         T × N images' activations at once, so a larger N can pass the training step's memory
               --training METHOD          bptt (default), sltt, sltt-k=K, tbptt=k or checkpoint=k: run the time steps in
                                          pieces with the neurons' state carried (SLTT: one step at a time, the gradient
                                          cut through time, per-step TET loss; sltt-k: K random steps trained; tbptt:

@@ -137,6 +137,38 @@ public sealed class TrainingTests
         Assert.InRange(root.GetProperty("test_acc").GetDouble(), 0.0, 1.0);
     }
 
+    [Theory]
+    [InlineData("sltt", "spikes", true)]
+    [InlineData("tbptt=2", "spikes", true)]
+    [InlineData("sltt", "membrane", false)]
+    [InlineData("checkpoint=2", "spikes", false)]
+    public void A_per_step_loss_on_a_spiking_output_layer_is_pointed_to_the_membrane_readout(string method, string readout, bool noted)
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 64, 32);
+        var output = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.No,
+            Interactive = Spectre.Console.InteractionSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Out = new Spectre.Console.AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = 400;
+        var saved = Spectre.Console.AnsiConsole.Console;
+        Spectre.Console.AnsiConsole.Console = console;
+        try
+        {
+            Assert.Equal(0, Spiking.Cli.CommandLine.Run(["train", "--model", "mlp", "--data", folder.Path, "--training", method, "--readout", readout, "--timesteps", "2", "--threads", "1"]));
+        }
+        finally
+        {
+            Spectre.Console.AnsiConsole.Console = saved;
+        }
+        Assert.Equal(noted, output.ToString().Contains($"note: --training {method} gives each step its own loss", StringComparison.Ordinal));
+        if (noted) Assert.Contains("(--readout membrane)", output.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Spiking_train_names_the_missing_data_and_how_to_install_it()
     {
