@@ -51,7 +51,8 @@ internal sealed class JsonLines(string? path)
 
     /// <summary>
     /// <c>"energy"</c>: the report's totals per <paramref name="unit"/> (<c>sops_per_sample</c>, …), the energy of one
-    /// accumulate and one multiply–accumulate, and each synaptic layer's counts.
+    /// accumulate and one multiply–accumulate, the memory traffic's energy (STEP) and each synaptic layer's counts,
+    /// weight bit width and bits moved.
     /// </summary>
     public static void Energy(Utf8JsonWriter w, EnergyReport report, string unit)
     {
@@ -59,8 +60,11 @@ internal sealed class JsonLines(string? path)
         Number(w, $"sops_per_{unit}", report.SynapticOperations);
         Number(w, $"macs_per_{unit}", report.MultiplyAccumulates);
         Number(w, $"microjoules_per_{unit}", report.Microjoules);
+        Number(w, $"memory_microjoules_per_{unit}", report.MemoryMicrojoules);
+        Number(w, $"total_microjoules_per_{unit}", report.TotalMicrojoules);
         Number(w, "e_ac_pj", EnergyModel.AccumulatePicojoules);
         Number(w, "e_mac_pj", EnergyModel.MultiplyAccumulatePicojoules);
+        Number(w, "e_mem_pj_per_bit", EnergyModel.MemoryPicojoulesPerBit);
         w.WriteStartArray("layers");
         foreach (var l in report.Layers)
         {
@@ -70,6 +74,10 @@ internal sealed class JsonLines(string? path)
             Number(w, "sops", l.SynapticOperations);
             Number(w, "macs", l.MultiplyAccumulates);
             Number(w, "microjoules", l.Microjoules);
+            Number(w, "weight_bits", l.WeightBits);
+            Number(w, "weight_bits_read", l.WeightBitsRead);
+            Number(w, "input_bits_read", l.InputBitsRead);
+            Number(w, "memory_microjoules", l.MemoryMicrojoules);
             w.WriteEndObject();
         }
         w.WriteEndArray();

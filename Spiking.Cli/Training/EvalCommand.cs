@@ -58,7 +58,7 @@ internal static class EvalCommand
         using var unused = new Sgd(net.Parameters(), 0);
         var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED), model.LossFor(readout));
         using var loader = new DataLoader(test, batch, shuffle: false);
-        var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader);
+        var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader, timeSteps);
         var rates = new List<string>();
         foreach (var r in report.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name}={r.Rate:F4}"));
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, neuron {6}, readout {7}, {8:F1} s",

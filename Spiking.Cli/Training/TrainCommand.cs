@@ -211,7 +211,7 @@ internal static class TrainCommand
             double samplesPerSecond = run.Samples / seconds;
             scheduler?.Step();
 
-            var (accuracy, report, evalSeconds) = Evaluate(net, evaluator, testLoader);
+            var (accuracy, report, evalSeconds) = Evaluate(net, evaluator, testLoader, run.Stages[stage]);
             lastReport = report;
             testAccuracies.Add(accuracy);
             var summary = new EpochSummary(epoch + 1, epochs, reporter.MeanLoss, reporter.MeanAccuracy, accuracy,
@@ -335,8 +335,8 @@ internal static class TrainCommand
         _ => new Adam(net.Parameters(), lr),
     };
 
-    /// <summary>Test accuracy, with operations and firing rates counted over the whole test set.</summary>
-    internal static (double Accuracy, EnergyReport Report, double Seconds) Evaluate(Module net, ClassifierTrainer evaluator, DataLoader loader)
+    /// <summary>Test accuracy, with operations and firing rates counted over the whole test set of <paramref name="timeSteps"/> steps a sample.</summary>
+    internal static (double Accuracy, EnergyReport Report, double Seconds) Evaluate(Module net, ClassifierTrainer evaluator, DataLoader loader, int timeSteps)
     {
         var clock = Stopwatch.StartNew();
         EnergyModel.StartCounting(net);
@@ -347,7 +347,7 @@ internal static class TrainCommand
             seen += b.Count;
         }
         EnergyModel.StopCounting(net);
-        return ((double)correct / seen, EnergyModel.Report(net, seen), clock.Elapsed.TotalSeconds);
+        return ((double)correct / seen, EnergyModel.Report(net, seen, timeSteps), clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -388,7 +388,15 @@ internal static class TrainCommand
                 : string.Create(CultureInfo.InvariantCulture, $"{l.Name} {l.Kind} {l.SynapticOperations / 1e6:F3} M SOPs (spike input)"));
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"energy per sample {report.Microjoules:F3} µJ = {string.Join(" + ", parts)}; 0.9 pJ per SOP, 4.6 pJ per MAC (45 nm); BN, pooling and neuron updates not counted");
+            $"energy per sample {report.Microjoules:F3} µJ = {string.Join(" + ", parts)}; 0.9 pJ per SOP, 4.6 pJ per MAC (45 nm, 32-bit operands){WeightBitsNote(report)}; BN, pooling and neuron updates not counted; with STEP's memory traffic ({EnergyModel.MemoryPicojoulesPerBit} pJ per bit: weights each step, inputs once) {report.MemoryMicrojoules:F3} µJ more, {report.TotalMicrojoules:F3} µJ in all");
+    }
+
+    private static string WeightBitsNote(EnergyReport report)
+    {
+        var widths = new SortedSet<int>();
+        foreach (var l in report.Layers) widths.Add(l.WeightBits);
+        if (widths.Count == 1 && widths.Min == 32) return "";
+        return string.Create(CultureInfo.InvariantCulture, $", scaled by weights of {string.Join("/", widths)} bits");
     }
 
     private static void WritePlots(string dir, Module net, ClassifierTrainer evaluator, ImageDataset test, ModelKind model,

@@ -80,17 +80,7 @@ public sealed class Conv2d : Module, IOperationCounter
 
     private void Count(Variable input, int outHeight, int outWidth)
     {
-        var shape = input.Shape;
-        if (input.Spikes is not { } spikes)
-        {
-            long outputs = (long)shape[0] * shape[1] * outHeight * outWidth;
-            Operations.AddMultiplyAccumulate(outputs * InChannels * KernelSize * KernelSize * OutChannels);
-            return;
-        }
-        // The fan-out count reads the bits on the host (as PopCount does for spikes on a device); counting is an
-        // evaluation-time measurement, not part of a training step.
-        using var host = spikes.IsOnHost ? null : spikes.To(Device.Cpu);
-        Operations.AddSynaptic(ConvolutionFanOut.SynapticOperations(host ?? spikes, KernelSize, Stride, Padding, outHeight, outWidth) * OutChannels);
+        ConvolutionFanOut.Count(Operations, input, KernelSize, Stride, Padding, outHeight, outWidth, OutChannels, InChannels * KernelSize * KernelSize);
     }
 
     /// <inheritdoc/>

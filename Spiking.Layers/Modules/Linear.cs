@@ -51,11 +51,7 @@ public sealed class Linear : Module, IOperationCounter
     {
         ArgumentNullException.ThrowIfNull(input);
         var y = Functional.Linear(input, Weight, Bias?.Variable, _cache);
-        if (Operations.Enabled)
-        {
-            if (input.Spikes is { } spikes) Operations.AddSynaptic(spikes.PopCount() * OutFeatures);
-            else Operations.AddMultiplyAccumulate((long)input.Shape.RowCount * InFeatures * OutFeatures);
-        }
+        if (Operations.Enabled) Operations.CountFullyConnected(input, OutFeatures);
         return y;
     }
 

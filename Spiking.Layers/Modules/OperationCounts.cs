@@ -1,4 +1,8 @@
+using System;
+using System.Numerics;
 using System.Threading;
+using Spiking.Autograd;
+using Spiking.Tensors;
 
 namespace Spiking.Layers;
 
@@ -9,7 +13,8 @@ namespace Spiking.Layers;
 /// </summary>
 public sealed class OperationCounts
 {
-    private long _synaptic, _macs, _samples;
+    private long _synaptic, _macs, _samples, _inputBits;
+    private int _weightBits = 32;
 
     /// <summary>Whether forward passes are counted; off by default, since counting pops the input's bits.</summary>
     public bool Enabled { get; set; }
@@ -19,6 +24,29 @@ public sealed class OperationCounts
 
     /// <summary>Multiply–accumulate operations so far.</summary>
     public long MultiplyAccumulates => Interlocked.Read(ref _macs);
+
+    /// <summary>Bits of input the layer read so far: one per binary spike, the count's width per multi-level spike, 32 per float.</summary>
+    public long InputBits => Interlocked.Read(ref _inputBits);
+
+    /// <summary>
+    /// The bits each weight is stored in (32 for float; a quantized layer's 8 or 4). The energy model scales the
+    /// arithmetic and the weight traffic by it; other parameters (biases, scales) are taken as 32-bit.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not from 1 to 32.</exception>
+    public int WeightBits
+    {
+        get => _weightBits;
+        set => _weightBits = value is >= 1 and <= 32 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"WeightBits must be from 1 to 32; got {value}.");
+    }
+
+    /// <summary>
+    /// Set when the layer's float input holds multi-level spike counts (0 … D, each count worth
+    /// <see cref="SpikeCountInput.Unit"/>): its operations are then counted as accumulates, one per unit of count per
+    /// target, and its input as counts of <see cref="SpikeCountInput.Bits"/> bits; null (the default) counts a float
+    /// input as dense.
+    /// </summary>
+    public SpikeCountInput? CountInput { get; set; }
 
     /// <summary>Samples counted (the caller adds them per batch, so per-sample figures can be derived).</summary>
     public long Samples => Interlocked.Read(ref _samples);
@@ -36,6 +64,33 @@ public sealed class OperationCounts
     /// <summary>Adds multiply–accumulates (times <see cref="Replicas"/>).</summary>
     public void AddMultiplyAccumulate(long count) => Interlocked.Add(ref _macs, count * Replicas);
 
+    /// <summary>Adds bits of input read (times <see cref="Replicas"/>).</summary>
+    public void AddInputBits(long bits) => Interlocked.Add(ref _inputBits, bits * Replicas);
+
+    /// <summary>
+    /// Counts one pass of a layer that sends each input element to <paramref name="targets"/> outputs (a Linear's
+    /// out features): accumulates for spikes or spike counts, multiply–accumulates for a dense input, and the input's bits.
+    /// </summary>
+    internal void CountFullyConnected(Variable input, long targets)
+    {
+        long elements = input.Shape.ElementCount;
+        if (input.Spikes is { } spikes)
+        {
+            AddSynaptic(spikes.PopCount() * targets);
+            AddInputBits(elements);
+        }
+        else if (CountInput is { } counts)
+        {
+            AddSynaptic(counts.Total(input) * targets);
+            AddInputBits(elements * counts.Bits);
+        }
+        else
+        {
+            AddMultiplyAccumulate(elements * targets);
+            AddInputBits(elements * 32);
+        }
+    }
+
     /// <summary>Adds samples.</summary>
     public void AddSamples(long count) => Interlocked.Add(ref _samples, count);
 
@@ -45,6 +100,7 @@ public sealed class OperationCounts
         Interlocked.Exchange(ref _synaptic, 0);
         Interlocked.Exchange(ref _macs, 0);
         Interlocked.Exchange(ref _samples, 0);
+        Interlocked.Exchange(ref _inputBits, 0);
     }
 }
 
@@ -53,4 +109,26 @@ public interface IOperationCounter
 {
     /// <summary>The layer's counters.</summary>
     OperationCounts Operations { get; }
+}
+
+/// <summary>
+/// A float input that carries multi-level spike counts: values <c>c · Unit</c> with integer c from 0 to
+/// <see cref="MaxCount"/> (QSD's multi-level neuron emits count/4, so Unit 0.25 and MaxCount 4).
+/// </summary>
+/// <param name="MaxCount">The largest count D.</param>
+/// <param name="Unit">The value one count stands for.</param>
+public readonly record struct SpikeCountInput(int MaxCount, float Unit)
+{
+    /// <summary>The bits one count takes: ⌈log2(D + 1)⌉.</summary>
+    public int Bits => 32 - BitOperations.LeadingZeroCount((uint)MaxCount);
+
+    /// <summary>The sum of the counts in <paramref name="input"/> (its values over <see cref="Unit"/>, rounded).</summary>
+    internal long Total(Variable input)
+    {
+        using var host = input.Dense.IsOnHost ? null : input.Dense.To(Device.Cpu);
+        var values = (host ?? input.Dense).AsReadOnlySpan();
+        double units = 0;
+        foreach (float v in values) units += v;
+        return (long)Math.Round(units / Unit);
+    }
 }
