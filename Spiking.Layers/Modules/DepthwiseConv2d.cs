@@ -71,15 +71,7 @@ public sealed class DepthwiseConv2d : Module, IOperationCounter
         return Functional.Reshape(y, t, b, ys[1], ys[2], ys[3]);
     }
 
-    private void Count(Variable input, int outHeight, int outWidth)
-    {
-        var shape = input.Shape;
-        if (input.Spikes is not { } spikes)
-        {
-            Operations.AddMultiplyAccumulate((long)shape[0] * shape[1] * Channels * outHeight * outWidth * KernelSize * KernelSize);
-            return;
-        }
-        // A spike reaches only its own channel's output plane, so its fan-out is that of a one-output-channel convolution.
-        Operations.AddSynaptic(ConvolutionFanOut.SynapticOperations(spikes, KernelSize, Stride, Padding, outHeight, outWidth));
-    }
+    // A spike reaches only its own channel's output plane, so its fan-out is that of a one-output-channel convolution.
+    private void Count(Variable input, int outHeight, int outWidth) =>
+        ConvolutionFanOut.Count(Operations, input, KernelSize, Stride, Padding, outHeight, outWidth, outChannels: 1, windowInputs: (long)Channels * KernelSize * KernelSize);
 }

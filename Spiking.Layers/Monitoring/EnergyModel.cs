@@ -102,12 +102,16 @@ public static class EnergyModel
         return new EnergyReport(layers, rates);
     }
 
-    /// <summary>The bits of one read of a layer's own parameters: its <c>weight</c> at <paramref name="weightBits"/>, the rest at 32.</summary>
+    /// <summary>
+    /// The bits of one read of a layer's own parameters (not its children's, which count for themselves): its
+    /// <c>weight</c> at <paramref name="weightBits"/>, the rest at 32.
+    /// </summary>
     private static long WeightBitsPerPass(Module layer, int weightBits)
     {
         long bits = 0;
         foreach (var (name, parameter) in layer.NamedParameters())
         {
+            if (name.Contains('.', System.StringComparison.Ordinal)) continue;
             long count = parameter.Variable.Shape.ElementCount;
             bits += count * (name == "weight" ? weightBits : 32);
         }

@@ -99,6 +99,57 @@ public sealed class EnergyBitWidthTests
     }
 
     [Fact]
+    public void A_depthwise_convolution_on_counts_costs_what_it_costs_on_their_expansion()
+    {
+        const int MaxCount = 4;
+        using var counted = new DepthwiseConv2d(3, 5, padding: 2);
+        counted.Operations.CountInput = new SpikeCountInput(MaxCount, 0.25f);
+        using var binary = new DepthwiseConv2d(3, 5, padding: 2);
+        using var draws = new PhiloxGenerator(8).Uniform(new Shape(T, B, 3, 6, 6));
+        var counts = new float[draws.Length];
+        var u = draws.AsReadOnlySpan();
+        for (int i = 0; i < counts.Length; i++) counts[i] = MathF.Floor(u[i] * (MaxCount + 1));
+        var quarters = Array.ConvertAll(counts, c => c * 0.25f);
+        using var countInput = Variable.Constant(Tensor.FromSpan(quarters, draws.Shape));
+        using var expanded = Functional.ExpandCounts(Variable.Constant(Tensor.FromSpan(counts, draws.Shape)), MaxCount);
+
+        var byCounts = CountOnce(counted, countInput, B, T).Layers.Single();
+        var byBits = CountOnce(binary, expanded, B, T).Layers.Single();
+
+        Assert.True(byBits.SynapticOperations > 0);
+        Assert.Equal(byBits.SynapticOperations, byCounts.SynapticOperations, 9);
+    }
+
+    /// <summary>A counting layer with a counting child, as the attention modules hold their Linear layers.</summary>
+    private sealed class CountingParent : Module, IOperationCounter
+    {
+        private readonly Linear _child;
+
+        public CountingParent() => _child = RegisterModule("child", new Linear(4, 3));
+
+        public OperationCounts Operations { get; } = new();
+
+        public override Variable Forward(Variable input)
+        {
+            if (Operations.Enabled) Operations.AddSynaptic(1);
+            return _child.Forward(input);
+        }
+    }
+
+    [Fact]
+    public void A_counting_module_reads_only_its_own_parameters_not_its_childrens()
+    {
+        ModelSeed.Seed(9);
+        using var parent = new CountingParent();
+        using var x = Variable.Constant(new PhiloxGenerator(10).Normal(new Shape(1, 2, 4)));
+
+        var report = CountOnce(parent, x, 2, 1);
+
+        Assert.Equal(["", "child"], report.Layers.Select(l => l.Name).ToArray());
+        Assert.Equal([0.0, (4.0 * 3 + 3) * 32], report.Layers.Select(l => l.WeightBitsRead).ToArray());
+    }
+
+    [Fact]
     public void The_count_input_of_a_linear_layer_is_charged_one_accumulate_per_unit_of_count_per_output()
     {
         ModelSeed.Seed(7);
