@@ -200,6 +200,25 @@ public sealed class LsqLayerTests
     }
 
     [Fact]
+    public void Training_saves_no_activation_for_the_step_and_the_neuron_window_as_bits()
+    {
+        using var scope = DisposeScope.Begin();
+        using var neuron = new Multispike();
+        using var conv = new LsqConv2d(4, 6, 3, padding: 1, bias: false, generator: new PhiloxGenerator(14));
+        var x = Variable.Input(new PhiloxGenerator(15).Normal(new Shape(2, 3, 4, 5, 5)));
+        var y = conv.Forward(neuron.Forward(x));
+        var report = SavedActivations.Of(Functional.Sum(y));
+        Assert.Empty(report.UndescribedOps);
+        var window = Assert.Single(report.Tensors, t => t.Op == "multispike");
+        Assert.Equal(SavedStorage.Bits, window.Storage);
+        // The convolution keeps its input (the neuron's output) and the codes; the step's gradient needs no copy of
+        // the convolution's output, and α and the weight are the layer's own leaves.
+        var floats = report.Tensors.Where(t => t.Storage == SavedStorage.Dense && !t.Leaf).Select(t => (t.Op, t.What, t.Shape.ElementCount)).ToList();
+        Assert.Equal([("conv2d", "input", 2 * 3 * 4 * 5 * 5), ("conv2d", "weight", 6 * 4 * 3 * 3)], floats.OrderBy(f => f.Op).ThenBy(f => f.What));
+        Assert.All(report.Tensors.Where(t => t.Op.StartsWith("lsq", StringComparison.Ordinal)), t => Assert.True(t.Leaf));
+    }
+
+    [Fact]
     public void Leading_axes_fold_into_the_batch()
     {
         var rng = new PhiloxGenerator(13);
