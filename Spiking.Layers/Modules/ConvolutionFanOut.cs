@@ -30,7 +30,7 @@ internal static class ConvolutionFanOut
             operations.AddSynaptic(SynapticOperations(host ?? spikes, kernel, stride, padding, outHeight, outWidth) * outChannels);
             operations.AddInputBits(elements);
         }
-        else if (operations.CountInput is { } counts)
+        else if (operations.CountsOf(input) is { } counts)
         {
             using var host = input.Dense.IsOnHost ? null : input.Dense.To(Device.Cpu);
             operations.AddSynaptic(SynapticOperations(host ?? input.Dense, counts.Unit, kernel, stride, padding, outHeight, outWidth) * outChannels);

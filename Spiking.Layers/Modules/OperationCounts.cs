@@ -43,10 +43,19 @@ public sealed class OperationCounts
     /// <summary>
     /// Set when the layer's float input holds multi-level spike counts (0 … D, each count worth
     /// <see cref="SpikeCountInput.Unit"/>): its operations are then counted as accumulates, one per unit of count per
-    /// target, and its input as counts of <see cref="SpikeCountInput.Bits"/> bits; null (the default) counts a float
-    /// input as dense.
+    /// target, and its input as counts of <see cref="SpikeCountInput.Bits"/> bits. When null (the default), a float
+    /// input whose every value is a whole number of halves or quarters from 0 to 15 units (what a multi-level neuron
+    /// such as QSD's Multispike emits) is counted so too (<see cref="SpikeCountInput.Detect"/>), and any other as dense.
     /// </summary>
     public SpikeCountInput? CountInput { get; set; }
+
+    /// <summary>The count reading of <paramref name="input"/>: <see cref="CountInput"/> if set, else what its values show, else null.</summary>
+    internal SpikeCountInput? CountsOf(Variable input)
+    {
+        if (CountInput is { } declared) return declared;
+        using var host = input.Dense.IsOnHost ? null : input.Dense.To(Device.Cpu);
+        return SpikeCountInput.Detect((host ?? input.Dense).AsReadOnlySpan());
+    }
 
     /// <summary>Samples counted (the caller adds them per batch, so per-sample figures can be derived).</summary>
     public long Samples => Interlocked.Read(ref _samples);
@@ -79,7 +88,7 @@ public sealed class OperationCounts
             AddSynaptic(spikes.PopCount() * targets);
             AddInputBits(elements);
         }
-        else if (CountInput is { } counts)
+        else if (CountsOf(input) is { } counts)
         {
             AddSynaptic(counts.Total(input) * targets);
             AddInputBits(elements * counts.Bits);
@@ -121,6 +130,37 @@ public readonly record struct SpikeCountInput(int MaxCount, float Unit)
 {
     /// <summary>The bits one count takes: ⌈log2(D + 1)⌉.</summary>
     public int Bits => 32 - BitOperations.LeadingZeroCount((uint)MaxCount);
+
+    /// <summary>The most units a detected count may hold: 15, so it fits 4 bits.</summary>
+    private const int MaxDetectedCount = 15;
+
+    /// <summary>
+    /// The coarsest of the units 1, ½ and ¼ in which every value of <paramref name="values"/> is a whole count from 0
+    /// to 15, with the largest count seen as <see cref="MaxCount"/>; null when there is none (a dense input) or the
+    /// input is empty or all zero.
+    /// </summary>
+    public static SpikeCountInput? Detect(ReadOnlySpan<float> values)
+    {
+        for (int shift = 0; shift <= 2; shift++)
+        {
+            float perUnit = 1 << shift;
+            float largest = 0;
+            bool whole = true;
+            foreach (float v in values)
+            {
+                float c = v * perUnit;
+                // Also false for NaN, so a non-finite input is never read as counts.
+                if (!(c >= 0 && c <= MaxDetectedCount && c == MathF.Floor(c)))
+                {
+                    whole = false;
+                    break;
+                }
+                largest = MathF.Max(largest, c);
+            }
+            if (whole) return largest == 0 ? null : new SpikeCountInput((int)largest, 1f / perUnit);
+        }
+        return null;
+    }
 
     /// <summary>The sum of the counts in <paramref name="input"/> (its values over <see cref="Unit"/>, rounded).</summary>
     internal long Total(Variable input)

@@ -41,11 +41,7 @@ public sealed class LsqConv1d : LsqLayer
         // A kernel-1 convolution over N positions is a 1×1 convolution over an N×1 image.
         var folded = Functional.Reshape(input, batch, InChannels, tokens, 1);
         var y = Quantized(q => Functional.Conv2d(folded, Functional.Reshape(q, OutChannels, InChannels, 1, 1)), outputAxis: 1);
-        if (Operations.Enabled)
-        {
-            if (input.Spikes is { } spikes) Operations.AddSynaptic(spikes.PopCount() * OutChannels);
-            else Operations.AddMultiplyAccumulate((long)batch * tokens * InChannels * OutChannels);
-        }
+        if (Operations.Enabled) Operations.CountFullyConnected(input, OutChannels);
         var dims = shape.Dimensions.ToArray();
         dims[^2] = OutChannels;
         return Functional.Reshape(y, dims);

@@ -59,23 +59,18 @@ public sealed class LsqConv2d : LsqLayer
             ? Functional.Conv2d(folded, q, null, Stride, Padding)
             : Functional.DepthwiseConv2d(folded, q, null, Stride, Padding), outputAxis: 1);
         var ys = y.Shape;
-        if (Operations.Enabled) Count(input, images, ys[2], ys[3]);
+        if (Operations.Enabled) Count(input, ys[2], ys[3]);
         var dims = shape.Dimensions.ToArray();
         (dims[^3], dims[^2], dims[^1]) = (OutChannels, ys[2], ys[3]);
         return Functional.Reshape(y, dims);
     }
 
-    private void Count(Variable input, int images, int outHeight, int outWidth)
+    // A dense tap reaches every output channel; a depthwise one only its own, so its window spans one channel of each of the C planes.
+    private void Count(Variable input, int outHeight, int outWidth)
     {
-        // A depthwise tap reaches one output channel; a dense one reaches every output channel.
-        int reached = Groups == 1 ? OutChannels : 1;
-        if (input.Spikes is not { } spikes)
-        {
-            Operations.AddMultiplyAccumulate((long)images * outHeight * outWidth * (InChannels / Groups) * KernelSize * KernelSize * OutChannels);
-            return;
-        }
-        using var host = spikes.IsOnHost ? null : spikes.To(Device.Cpu);
-        Operations.AddSynaptic(ConvolutionFanOut.SynapticOperations(host ?? spikes, KernelSize, Stride, Padding, outHeight, outWidth) * reached);
+        bool dense = Groups == 1;
+        ConvolutionFanOut.Count(Operations, input, KernelSize, Stride, Padding, outHeight, outWidth,
+            outChannels: dense ? OutChannels : 1, windowInputs: (long)(dense ? InChannels : OutChannels) * KernelSize * KernelSize);
     }
 
     private static int InPerGroup(int inChannels, int outChannels, int groups)

@@ -32,6 +32,7 @@ public abstract class LsqLayer : Module, IOperationCounter
     private protected LsqLayer(Shape weightShape, int fanIn, int actFeatures, bool bias, int bits, PhiloxGenerator? generator)
     {
         Bits = Lsq.CheckBits(bits, nameof(bits));
+        Operations.WeightBits = bits;
         generator ??= ModelSeed.Shared;
         int outChannels = weightShape[0];
         Weight = RegisterParameter("weight", Tensor.Empty(weightShape));
@@ -64,7 +65,7 @@ public abstract class LsqLayer : Module, IOperationCounter
     /// <summary>Whether the step has been initialised (the buffer <c>init_state</c> is not 0).</summary>
     public bool StepInitialized => Buffer("init_state").ToScalar() != 0f;
 
-    /// <inheritdoc/>
+    /// <summary>The layer's counters, at its weight width (<see cref="OperationCounts.WeightBits"/> = <see cref="Bits"/>).</summary>
     public OperationCounts Operations { get; } = new();
 
     /// <summary>

@@ -36,11 +36,7 @@ public sealed class LsqLinear : LsqLayer
             throw new ArgumentException($"LsqLinear({InFeatures}→{OutFeatures}) needs an input of [..., {InFeatures}]; it has shape {input.Shape}.", nameof(input));
         }
         var y = Quantized(q => Functional.Linear(input, q), outputAxis: -1);
-        if (Operations.Enabled)
-        {
-            if (input.Spikes is { } spikes) Operations.AddSynaptic(spikes.PopCount() * OutFeatures);
-            else Operations.AddMultiplyAccumulate((long)input.Shape.RowCount * InFeatures * OutFeatures);
-        }
+        if (Operations.Enabled) Operations.CountFullyConnected(input, OutFeatures);
         return y;
     }
 }

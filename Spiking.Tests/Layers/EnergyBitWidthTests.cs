@@ -66,14 +66,16 @@ public sealed class EnergyBitWidthTests
     }
 
     [Theory]
-    [InlineData(2, 1f)]
-    [InlineData(1, 0.25f)]
-    public void Spike_counts_cost_what_their_expansion_into_binary_spikes_costs(int stride, float unit)
+    [InlineData(2, 1f, true)]
+    [InlineData(1, 0.25f, true)]
+    [InlineData(1, 0.25f, false)]
+    [InlineData(2, 0.5f, false)]
+    public void Spike_counts_cost_what_their_expansion_into_binary_spikes_costs(int stride, float unit, bool declared)
     {
         const int MaxCount = 4;
         ModelSeed.Seed(5);
         using var counted = new Conv2d(3, 5, 3, stride: stride, padding: 1);
-        counted.Operations.CountInput = new SpikeCountInput(MaxCount, unit);
+        if (declared) counted.Operations.CountInput = new SpikeCountInput(MaxCount, unit);
         using var binary = new Conv2d(3, 5, 3, stride: stride, padding: 1);
         var generator = new PhiloxGenerator(6);
         using var draws = generator.Uniform(new Shape(T, B, 3, 7, 6));
@@ -162,6 +164,43 @@ public sealed class EnergyBitWidthTests
 
         double units = values.Sum() / 0.5;
         Assert.Equal(units * 4 / 2, layer.SynapticOperations, 9);
+    }
+
+    [Fact]
+    public void A_float_input_is_read_as_counts_only_when_every_value_is_a_whole_number_of_the_unit()
+    {
+        Assert.Equal(new SpikeCountInput(4, 0.25f), SpikeCountInput.Detect([0, 0.25f, 1, 0.75f]));
+        Assert.Equal(new SpikeCountInput(4, 0.5f), SpikeCountInput.Detect([0, 0.5f, 2, 1.5f]));
+        Assert.Equal(new SpikeCountInput(1, 1f), SpikeCountInput.Detect([0, 1, 1, 0]));
+        Assert.Equal(3, new SpikeCountInput(4, 0.25f).Bits);
+        Assert.Equal(1, new SpikeCountInput(1, 1f).Bits);
+        Assert.Null(SpikeCountInput.Detect([0, 0.25f, 0.1f]));
+        Assert.Null(SpikeCountInput.Detect([0, -0.25f]));
+        Assert.Null(SpikeCountInput.Detect([0, 16]));
+        Assert.Null(SpikeCountInput.Detect([0, float.NaN]));
+        Assert.Null(SpikeCountInput.Detect([0, 0]));
+        using var image = new PhiloxGenerator(11).Uniform(new Shape(2, 1, 28, 28));
+        Assert.Null(SpikeCountInput.Detect(image.AsReadOnlySpan()));
+    }
+
+    [Fact]
+    public void A_quantized_layer_fed_by_the_multi_level_neuron_is_charged_accumulates_at_its_weight_width()
+    {
+        ModelSeed.Seed(12);
+        using var net = new Sequential(new Multispike(), new LsqConv2d(3, 4, 3, padding: 1, bias: false, bits: 4));
+        using var x = Variable.Constant(new PhiloxGenerator(13).Normal(new Shape(T, B, 3, 6, 6), 0.4f, 0.5f));
+        using var counts = Variable.Constant(((Multispike)net[0]).Forward(x).Dense.Clone());
+        using var expanded = Functional.ExpandCounts(Variable.Constant(Spiking.Tensors.Tensor.FromSpan(
+            Array.ConvertAll(counts.Dense.ToArray(), v => v * 4), counts.Shape)), 4);
+        using var binary = new Conv2d(3, 4, 3, padding: 1, bias: false);
+
+        var layer = CountOnce(net, x, B, T).Layers.Single();
+        var byBits = CountOnce(binary, expanded, B, T).Layers.Single();
+
+        Assert.Equal(4, layer.WeightBits);
+        Assert.Equal(0, layer.MultiplyAccumulates);
+        Assert.Equal(byBits.SynapticOperations, layer.SynapticOperations, 9);
+        Assert.Equal(byBits.SynapticOperations * 0.9 * 4 / 32 * 1e-6, layer.Microjoules, 15);
     }
 
     [Theory]
