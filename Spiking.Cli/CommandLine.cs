@@ -10,8 +10,11 @@ internal static class CommandLine
         usage: spiking <command> [options]
 
         commands:
-          train [options]            train W1 (--model mlp, default), W2 (cnn) or W3 (spikformer, sdt) on Fashion-MNIST
-              --model mlp|cnn|spikformer|sdt --epochs N (1) --batch N (64) --timesteps T (8 mlp, 4 cnn) --lr X (1e-3)
+          train [options]            train W1 (--model mlp, default), W2 (cnn) or W3 (spikformer, sdt, metaspikeformer) on Fashion-MNIST
+              --model mlp|cnn|spikformer|sdt|metaspikeformer --epochs N (1) --batch N (64) --lr X (1e-3)
+              --timesteps T (8 mlp, 4 cnn, spikformer and sdt, METAT metaspikeformer)
+              --sdsa 1|2|3|4             sdt only: its attention core, SDSA-1 (default, Q ⊙ SN(Σ K ⊙ V)) to SDSA-4
+                                         (Meta-SpikeFormer's comparison); recorded in the checkpoint, which eval rebuilds
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples
@@ -72,9 +75,9 @@ internal static class CommandLine
               --threads N --json FILE --reps N --min-time S --warmup N
               --rate p                 firing rate of the Q, K, V spikes (default: 0.15)
               --shapes "T,B,N,D,H;..."  shapes: timesteps, batch, tokens, channels, heads (default: 4,64,49,64,4;4,16,196,384,12)
-          bench saved [options]      what a training step of mlp, cnn, spikformer and sdt holds for backward, per sample: bits,
-                                     floats, floats holding only 0/1 (spikes saved as floats), by op and largest tensor
-              --model all|mlp|cnn|spikformer|sdt --batch N (default 8) --timesteps T --top N --seed S --threads N
+          bench saved [options]      what a training step of mlp, cnn, spikformer, sdt and metaspikeformer holds for backward,
+                                     per sample: bits, floats, floats holding only 0/1 (spikes saved as floats), by op and largest tensor
+              --model all|mlp|cnn|spikformer|sdt|metaspikeformer --batch N (default 8) --timesteps T --top N --seed S --threads N
               --sdsa 1|2|3|4           the sdt's attention core (default: 1, the one train uses)
           bench onb [options]        the Open Neuromorphic workload of ../shared/peers/torch_onb.py: Linear(n, n) and a multi-step
                                      LIF (ATan) on a randn input [T, B, n], loss the sum of the spikes; forward and backward timed

@@ -9,7 +9,7 @@ using Spiking.Tensors;
 namespace Spiking.Cli;
 
 /// <summary>
-/// <c>spiking bench saved</c>: what one training step of an image model (W1, W2, the transformers) holds for its backward, per sample, as the
+/// <c>spiking bench saved</c>: what one training step of an image model (W1, W2, the three transformers) holds for its backward, per sample, as the
 /// CLI trains it (<see cref="ModelKind.Build"/>, its encoding, its loss, training mode): a forward on uniform random
 /// images, then <see cref="SavedActivations"/> on the loss, before any backward. Prints the totals (float, float
 /// holding only 0/1, bits, other), the ops by bytes, the largest saved tensors, and every float tensor that holds only
@@ -20,22 +20,22 @@ internal static class SavedBench
 {
     public static int Run(Options options)
     {
-        var which = options.Choice("model", "all", "all", "mlp", "cnn", "spikformer", "sdt");
-        int sdsa = options.Int("sdsa", 1, min: 1, max: 4);
+        var which = options.Choice("model", "all", "all", "mlp", "cnn", "spikformer", "sdt", "metaspikeformer");
+        var sdsa = ModelKind.SdsaFromNumber(options.Int("sdsa", 1, min: 1, max: 4));
         int batch = options.Int("batch", 8, min: 1, max: 4096);
         int top = options.Int("top", 10, min: 0, max: 10_000);
         int seed = options.Int("seed", 0);
         int threads = options.Int("threads", Environment.ProcessorCount, min: 1, max: Options.MaxThreads);
         options.RejectUnknown(positional: 1);
         Parallelism.MaxThreads = threads;
-        ModelKind[] kinds = which == "all" ? [ModelKind.Mlp, ModelKind.Cnn, ModelKind.Spikformer, ModelKind.SpikeDriven] : [ModelKind.TryParse(which)!];
+        ModelKind[] kinds = which == "all" ? [ModelKind.Mlp, ModelKind.Cnn, ModelKind.Spikformer, ModelKind.SpikeDriven, ModelKind.MetaSpikeFormer] : [ModelKind.TryParse(which)!];
         foreach (var kind in kinds)
         {
             int steps = options.Int("timesteps", kind.DefaultTimeSteps, min: 1, max: 1 << 16);
             kind.CheckSize(steps, batch);
             using var scope = DisposeScope.Begin();
             ModelSeed.Seed((ulong)seed);
-            using var net = kind == ModelKind.SpikeDriven && sdsa != 1 ? new SpikeDrivenTransformer(variant: (SdsaVariant)(sdsa - 1)) : kind.Build(steps);
+            using var net = kind.Build(steps, sdsa: kind.TakesSdsa ? sdsa : SdsaVariant.KeyValueMask);
             net.Train();
             using var images = Tensor.Empty(new Shape(batch, 1, 28, 28));
             new PhiloxGenerator((ulong)seed + 1).FillUniform(images);
@@ -43,7 +43,7 @@ internal static class SavedBench
             var input = kind.Encoder(steps, (ulong)seed)(images);
             var loss = kind.Loss(net.Forward(input), labels, steps);
             var report = SavedActivations.Of(loss);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {kind.Name} ({kind.Workload}){(kind == ModelKind.SpikeDriven ? $" SDSA-{sdsa}" : "")}  T={steps}  batch={batch}  training forward, before backward"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {kind.Name} ({kind.Workload}){(kind.TakesSdsa ? $" SDSA-{ModelKind.SdsaNumber(sdsa)}" : "")}  T={steps}  batch={batch}  training forward, before backward"));
             Console.Write(report.Format(batch));
             if (top > 0)
             {

@@ -11,7 +11,7 @@ using Spiking.Tensors;
 namespace Spiking.Cli.Training;
 
 /// <summary>
-/// <c>spiking eval --checkpoint FILE</c>: loads a W1 or W2 checkpoint (ours or one PyTorch wrote with the same
+/// <c>spiking eval --checkpoint FILE</c>: loads an image model's checkpoint (ours or one PyTorch wrote with the same
 /// state-dict names) and reports its test accuracy, firing rates and energy estimate.
 /// </summary>
 internal static class EvalCommand
@@ -53,7 +53,12 @@ internal static class EvalCommand
             throw new InputException(
                 $"checkpoint '{file.Source}' names neuron '{neuron.Name()}' and readout '{readout.Name()}', but --model {model.Name} is built with its own neurons and output");
         }
-        using var net = model.Build(timeSteps, neuron, readout);
+        var sdsa = ModelKind.SdsaOf(file);
+        if (sdsa != SdsaVariant.KeyValueMask && !model.TakesSdsa)
+        {
+            throw new InputException($"checkpoint '{file.Source}' names SDSA-{ModelKind.SdsaNumber(sdsa)} (its metadata), but --model {model.Name} has no SDSA variants");
+        }
+        using var net = model.Build(timeSteps, neuron, readout, sdsa);
         Checkpoint.Load(net, file);
         using var unused = new Sgd(net.Parameters(), 0);
         var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED), model.LossFor(readout));
@@ -61,15 +66,15 @@ internal static class EvalCommand
         var (accuracy, report, seconds) = TrainCommand.Evaluate(net, evaluator, loader, timeSteps);
         var rates = new List<string>();
         foreach (var r in report.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name}={r.Rate:F4}"));
-        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}) from {2}: test accuracy [bold]{3:P2}[/] on {4} samples, T={5}, neuron {6}, readout {7}, {8:F1} s",
-            model.Workload, model.Name, Markup.Escape(path), accuracy, test.Count, timeSteps, neuron.Name(), readout.Name(), seconds);
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}{2}) from {3}: test accuracy [bold]{4:P2}[/] on {5} samples, T={6}, neuron {7}, readout {8}, {9:F1} s",
+            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : "", Markup.Escape(path), accuracy, test.Count, timeSteps, neuron.Name(), readout.Name(), seconds);
         AnsiConsole.MarkupLine(Markup.Escape($"firing rates: {string.Join(", ", rates)}; {TrainCommand.EnergyLine(report)}"));
         try
         {
             new JsonLines(jsonPath).Write(
             [
                 new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
-                new("T", timeSteps), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
+                new("T", timeSteps), new("sdsa", model.TakesSdsa ? ModelKind.SdsaNumber(sdsa) : null), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
                 new("warning", warning),
             ]);
         }

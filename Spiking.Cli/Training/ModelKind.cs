@@ -15,15 +15,16 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, Module> build, bool rateCrossEntropy = false)
+    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, SdsaVariant, Module> build, bool rateCrossEntropy = false)
     {
         (Name, Workload, DefaultTimeSteps, LargestTensorPerSample, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, largestTensorPerSample, build, rateCrossEntropy);
     }
 
     /// <summary>
     /// A power-of-two bound on the floats per sample and time step of the model's largest tensor (W1: its 784 inputs;
-    /// W2: the 32·9·14·14 unfolded input of its second convolution; the transformers: a 64-channel 3×3 convolution
-    /// unfolded at 28×28), so T × batch can be refused before a tensor would pass <see cref="int.MaxValue"/> elements.
+    /// W2: the 32·9·14·14 unfolded input of its second convolution; Spikformer and SDT: a 64-channel 3×3 convolution
+    /// unfolded at 28×28; Meta-SpikeFormer: the 64·9·14·14 unfolded input of <c>ConvBlock1_2</c>'s second convolution),
+    /// so T × batch can be refused before a tensor would pass <see cref="int.MaxValue"/> elements.
     /// </summary>
     public int LargestTensorPerSample { get; }
 
@@ -40,7 +41,7 @@ internal sealed class ModelKind
         }
     }
 
-    private readonly Func<NeuronKind, bool, Module> _build;
+    private readonly Func<NeuronKind, bool, SdsaVariant, Module> _build;
 
     /// <summary>Whether the loss is cross-entropy on the mean output (the transformers) rather than MSE on the firing rate (W1, W2).</summary>
     public bool RateCrossEntropy { get; }
@@ -57,14 +58,18 @@ internal sealed class ModelKind
     /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
     /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
     /// </summary>
-    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one.</exception>
-    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes)
+    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one, or an SDSA core other than SDSA-1 for a model other than the SDT.</exception>
+    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes, SdsaVariant sdsa = SdsaVariant.KeyValueMask)
     {
         if ((neuron != NeuronKind.Lif || readout != Readout.Spikes) && !TakesNeurons)
         {
             throw new ArgumentException($"--model {Name} is built with its own neurons and output only.", nameof(neuron));
         }
-        var net = _build(neuron, readout == Readout.Spikes);
+        if (sdsa != SdsaVariant.KeyValueMask && !TakesSdsa)
+        {
+            throw new ArgumentException($"--model {Name} has no SDSA variants; --sdsa is for --model sdt.", nameof(sdsa));
+        }
+        var net = _build(neuron, readout == Readout.Spikes, sdsa);
         SetTimeSteps(net, timeSteps);
         return net;
     }
@@ -81,6 +86,9 @@ internal sealed class ModelKind
 
     /// <summary>Whether <c>--neuron</c> and <c>--readout</c> can choose the model's spiking layers and output (W1 and W2).</summary>
     public bool TakesNeurons => PoissonInput || SingleStepInput;
+
+    /// <summary>Whether <c>--sdsa</c> chooses the model's attention core (the Spike-driven Transformer).</summary>
+    public bool TakesSdsa => Name == "sdt";
 
     /// <summary>The training loss of this workload.</summary>
     public Func<Variable, int[], int, Variable> Loss => LossFor(Readout.Spikes);
@@ -100,14 +108,16 @@ internal sealed class ModelKind
 
     /// <summary>The checkpoint metadata keys of a training run's recipe, which <c>spiking eval</c> reads back.</summary>
     public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding", NeuronKey = "neuron",
-        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout";
+        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout", SdsaKey = "sdsa";
 
     /// <summary>
     /// The recipe a checkpoint carries: model, workload, time steps and input encoding; the neuron when it is not the
-    /// LIF, the readout when it is not spikes, and the schedule of time steps it was trained through when there was
-    /// one (for the record only).
+    /// LIF, the readout when it is not spikes, the SDSA core (1 to 4) of the Spike-driven Transformer, whose state
+    /// dict is the same for all four, and the schedule of time steps it was trained through when there was one (for
+    /// the record only).
     /// </summary>
-    public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null, Readout readout = Readout.Spikes)
+    public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null, Readout readout = Readout.Spikes,
+        SdsaVariant sdsa = SdsaVariant.KeyValueMask)
     {
         var recipe = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -118,6 +128,7 @@ internal sealed class ModelKind
         };
         if (neuron != NeuronKind.Lif) recipe[NeuronKey] = neuron.Name();
         if (readout != Readout.Spikes) recipe[ReadoutKey] = readout.Name();
+        if (TakesSdsa) recipe[SdsaKey] = SdsaNumber(sdsa).ToString(CultureInfo.InvariantCulture);
         if (schedule is not null) recipe[ScheduleKey] = TimeStepSchedule.Format(schedule);
         return recipe;
     }
@@ -131,6 +142,22 @@ internal sealed class ModelKind
         return Readouts.TryParse(name) ?? throw new InputException(
             $"checkpoint '{file.Source}' was written with readout '{name}' (its metadata), which this version does not know; known: spikes, membrane");
     }
+
+    /// <summary>The SDSA core of a checkpoint: its recipe's <c>sdsa</c> (1 to 4), else SDSA-1 (what <c>spiking train</c> built before the key existed).</summary>
+    /// <exception cref="InputException">The recipe's <c>sdsa</c> is not 1, 2, 3 or 4.</exception>
+    public static SdsaVariant SdsaOf(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.Metadata.TryGetValue(SdsaKey, out var text)) return SdsaVariant.KeyValueMask;
+        return Options.ParseInt(text, 1, 4, out int number) ? SdsaFromNumber(number) : throw new InputException(
+            $"checkpoint '{file.Source}' records sdsa='{text}' in its metadata; expected 1, 2, 3 or 4");
+    }
+
+    /// <summary>SDSA-<paramref name="number"/> (1 to 4) as the variant it names.</summary>
+    public static SdsaVariant SdsaFromNumber(int number) => (SdsaVariant)(number - 1);
+
+    /// <summary>The number n of SDSA-n.</summary>
+    public static int SdsaNumber(SdsaVariant variant) => (int)variant + 1;
 
     /// <summary>
     /// The neuron of a checkpoint: its recipe's <c>neuron</c>, else IIR-SNN's LIF when its state dict has a
@@ -155,18 +182,22 @@ internal sealed class ModelKind
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
-    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput, _) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput, _) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _) => new Spikformer(), rateCrossEntropy: true);
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _, _) => new Spikformer(), rateCrossEntropy: true);
 
-    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _) => new SpikeDrivenTransformer(), rateCrossEntropy: true);
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _, sdsa) => new SpikeDrivenTransformer(variant: sdsa), rateCrossEntropy: true);
+
+    /// <summary>Meta-SpikeFormer (Spike-driven Transformer V2) in its small Fashion-MNIST configuration (<see cref="MetaSpikeFormerConfig.FashionMnist"/>).</summary>
+    public static ModelKind MetaSpikeFormer { get; } = new("metaspikeformer", "W3-MSF", 4, 1 << 17,
+        (_, _, _) => new Layers.MetaSpikeFormer(MetaSpikeFormerConfig.FashionMnist), rateCrossEntropy: true);
 
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>
     public static ModelKind Parse(string? name) =>
-        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer, sdt, spikegpt or spiking-lm, got '{name}'");
+        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer, sdt, metaspikeformer, spikegpt or spiking-lm, got '{name}'");
 
     /// <summary>The model of a name (or its workload's), or null.</summary>
     public static ModelKind? TryParse(string name) => name switch
@@ -175,12 +206,14 @@ internal sealed class ModelKind
         "cnn" or "w2" or "W2" => Cnn,
         "spikformer" or "w3" or "W3" => Spikformer,
         "sdt" or "W3-SDT" => SpikeDriven,
+        "metaspikeformer" or "W3-MSF" => MetaSpikeFormer,
         _ => null,
     };
 
     /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>
     public static ModelKind FromCheckpoint(SafeTensorsFile file) =>
-        file.TryGetEntry("block.0.attn.proj_linear.bias", out _) && !file.TryGetEntry("block.0.attn.q_linear.bias", out _) ? SpikeDriven
+        file.TryGetEntry("downsample1_1.encode_conv.weight", out _) ? MetaSpikeFormer
+        : file.TryGetEntry("block.0.attn.proj_linear.bias", out _) && !file.TryGetEntry("block.0.attn.q_linear.bias", out _) ? SpikeDriven
         : file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer
         : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;
 

@@ -15,7 +15,7 @@ using Spiking.Tensors.Backends;
 namespace Spiking.Cli.Training;
 
 /// <summary>
-/// <c>spiking train</c>: trains W1 (<c>--model mlp</c>, the default) or W2 (<c>--model cnn</c>) on Fashion-MNIST
+/// <c>spiking train</c>: trains W1 (<c>--model mlp</c>, the default), W2 (<c>--model cnn</c>) or a transformer (spikformer, sdt, metaspikeformer) on Fashion-MNIST
 /// with a live progress bar, evaluates after every epoch (test accuracy, firing rate per layer, synaptic
 /// operations, energy), and optionally writes a checkpoint, JSON metrics and PNG plots.
 /// </summary>
@@ -32,6 +32,11 @@ internal static class TrainCommand
         string? modelName = options.String("model");
         if (LanguageModelKind.TryParse(modelName) is { } languageModel) return LanguageModelTrainCommand.Run(options, languageModel);
         var model = ModelKind.Parse(modelName);
+        if (options.String("sdsa") is not null && !model.TakesSdsa)
+        {
+            throw new UsageException($"--sdsa is for --model sdt; --model {model.Name} has no SDSA variants");
+        }
+        var sdsa = ModelKind.SdsaFromNumber(options.Int("sdsa", 1, min: 1, max: 4));
         int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
         int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
         int evalBatch = options.Int("eval-batch", batch, min: 1, max: MaxBatch);
@@ -85,15 +90,15 @@ internal static class TrainCommand
         var test = Limit(LoadData(dataDir, train: false), testLimit);
 
         ModelSeed.Seed(seed);
-        using var net = model.Build(stages[0], neuron, readout);
+        using var net = model.Build(stages[0], neuron, readout, sdsa);
         OpenDevice(device, net, model);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, evalBatch, shuffle: false);
 
-        var run = new RunSettings(model, neuron, readout, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
+        var run = new RunSettings(model, neuron, readout, sdsa, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-            "[bold]{0}[/] ({1}): {2} epochs{3}, batch {4}, {5}, neuron {6}, readout {7}, training {8}, {9} lr {10}, {11} threads, {12} train / {13} test samples from {14}, on {15}",
-            model.Workload, model.Name, epochs, run.Scheduled ? " per stage" : "", batch,
+            "[bold]{0}[/] ({1}{2}): {3} epochs{4}, batch {5}, {6}, neuron {7}, readout {8}, training {9}, {10} lr {11}, {12} threads, {13} train / {14} test samples from {15}, on {16}",
+            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : "", epochs, run.Scheduled ? " per stage" : "", batch,
             run.Scheduled ? $"T schedule {TimeStepSchedule.Format(stages)}" : $"T={stages[0]}", neuron.Name(), readout.Name(), method, optimizerName, lr, threads,
             train.Count, test.Count, Markup.Escape(dataDir), Markup.Escape(ComputeBackend.For(device).Description));
 
@@ -142,7 +147,7 @@ internal static class TrainCommand
         int finalTimeSteps = stages[^1];
         if (outPath is not null)
         {
-            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout)));
+            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout, sdsa)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "checkpoint written to {0} (T={1}, neuron {2})", Markup.Escape(outPath), finalTimeSteps, neuron.Name());
         }
         if (plotDir is not null)
@@ -154,7 +159,7 @@ internal static class TrainCommand
     }
 
     /// <summary>What a training run was asked for, the same for all its stages.</summary>
-    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
+    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, SdsaVariant Sdsa, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
         int Samples, string? OutPath);
 
     /// <summary>What one stage (the whole run without a schedule) measured.</summary>
@@ -480,6 +485,7 @@ internal static class TrainCommand
             JsonLines.Number(w, "T", run.Stages[stage]);
             w.WriteString("neuron", run.Neuron.Name());
             w.WriteString("readout", run.Readout.Name());
+            if (model.TakesSdsa) JsonLines.Number(w, "sdsa", ModelKind.SdsaNumber(run.Sdsa));
             if (run.Scheduled)
             {
                 JsonLines.Number(w, "stage", stage + 1);

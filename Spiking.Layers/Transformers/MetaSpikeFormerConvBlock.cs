@@ -16,25 +16,26 @@ namespace Spiking.Layers;
 public sealed class MetaSpikeFormerConvBlock : Module
 {
     private readonly SpikingSeparableConv _sepConv;
-    private readonly SpikingNeuron _lif1, _lif2;
-    private readonly Conv2d _conv1, _conv2;
+    private readonly Module _lif1, _lif2, _conv1, _conv2;
     private readonly BatchNorm2d _bn1, _bn2;
 
     /// <summary>
     /// A block of <paramref name="dim"/> channels, channel-MLP ratio <paramref name="mlpRatio"/> and a separable
-    /// convolution with a <paramref name="kernelSize"/>×<paramref name="kernelSize"/> spatial filter (V2: 4 and 7).
+    /// convolution with a <paramref name="kernelSize"/>×<paramref name="kernelSize"/> spatial filter (V2: 4 and 7), its
+    /// convolutions and neurons from <paramref name="layers"/> (default Meta-SpikeFormer V2's: float convolutions, LIF).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive or the kernel size is even.</exception>
-    public MetaSpikeFormerConvBlock(int dim, int mlpRatio = 4, int kernelSize = 7)
+    public MetaSpikeFormerConvBlock(int dim, int mlpRatio = 4, int kernelSize = 7, MetaSpikeFormerLayers? layers = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(mlpRatio);
+        layers ??= MetaSpikeFormerLayers.Default;
         Dim = dim;
-        _sepConv = RegisterModule("Conv", new SpikingSeparableConv(dim, 2, kernelSize));
-        _lif1 = RegisterModule("lif1", SpikingPatchSplitting.Neuron());
-        _conv1 = RegisterModule("conv1", new Conv2d(dim, dim * mlpRatio, 3, padding: 1, bias: false));
+        _sepConv = RegisterModule("Conv", new SpikingSeparableConv(dim, 2, kernelSize, layers));
+        _lif1 = RegisterModule("lif1", layers.Neuron(MetaSpikeFormerNeuronRole.Ordinary));
+        _conv1 = RegisterModule("conv1", layers.Conv2d(new Conv2dSpec(dim, dim * mlpRatio, 3, Padding: 1)));
         _bn1 = RegisterModule("bn1", new BatchNorm2d(dim * mlpRatio));
-        _lif2 = RegisterModule("lif2", SpikingPatchSplitting.Neuron());
-        _conv2 = RegisterModule("conv2", new Conv2d(dim * mlpRatio, dim, 3, padding: 1, bias: false));
+        _lif2 = RegisterModule("lif2", layers.Neuron(MetaSpikeFormerNeuronRole.Ordinary));
+        _conv2 = RegisterModule("conv2", layers.Conv2d(new Conv2dSpec(dim * mlpRatio, dim, 3, Padding: 1)));
         _bn2 = RegisterModule("bn2", new BatchNorm2d(dim));
     }
 

@@ -11,29 +11,29 @@ namespace Spiking.Layers;
 /// </summary>
 public sealed class SpikingSeparableConv : Module
 {
-    private readonly SpikingNeuron _lif1, _lif2;
-    private readonly Conv2d _pw1, _pw2;
-    private readonly DepthwiseConv2d _spatial;
+    private readonly Module _lif1, _lif2, _pw1, _pw2, _spatial;
     private readonly BatchNorm2d _bn1, _bn2;
 
     /// <summary>
     /// A separable convolution of <paramref name="dim"/> channels widened <paramref name="expansion"/> times inside,
-    /// with a <paramref name="kernelSize"/>×<paramref name="kernelSize"/> spatial filter (Meta-SpikeFormer: 2 and 7).
+    /// with a <paramref name="kernelSize"/>×<paramref name="kernelSize"/> spatial filter (Meta-SpikeFormer: 2 and 7),
+    /// its convolutions and neurons from <paramref name="layers"/> (default Meta-SpikeFormer V2's: float convolutions, LIF).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive or the kernel size is even.</exception>
-    public SpikingSeparableConv(int dim, int expansion = 2, int kernelSize = 7)
+    public SpikingSeparableConv(int dim, int expansion = 2, int kernelSize = 7, MetaSpikeFormerLayers? layers = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dim);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expansion);
         if (kernelSize <= 0 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, "SepConv needs an odd kernel size so the padding keeps the map size.");
+        layers ??= MetaSpikeFormerLayers.Default;
         int wide = dim * expansion;
         Dim = dim;
-        _lif1 = RegisterModule("lif1", SpikingPatchSplitting.Neuron());
-        _pw1 = RegisterModule("pwconv1", new Conv2d(dim, wide, 1, bias: false));
+        _lif1 = RegisterModule("lif1", layers.Neuron(MetaSpikeFormerNeuronRole.Ordinary));
+        _pw1 = RegisterModule("pwconv1", layers.Conv2d(new Conv2dSpec(dim, wide, 1)));
         _bn1 = RegisterModule("bn1", new BatchNorm2d(wide));
-        _lif2 = RegisterModule("lif2", SpikingPatchSplitting.Neuron());
-        _spatial = RegisterModule("dwconv", new DepthwiseConv2d(wide, kernelSize, padding: kernelSize / 2, bias: false));
-        _pw2 = RegisterModule("pwconv2", new Conv2d(wide, dim, 1, bias: false));
+        _lif2 = RegisterModule("lif2", layers.Neuron(MetaSpikeFormerNeuronRole.Ordinary));
+        _spatial = RegisterModule("dwconv", layers.Conv2d(new Conv2dSpec(wide, wide, kernelSize, Padding: kernelSize / 2, Depthwise: true)));
+        _pw2 = RegisterModule("pwconv2", layers.Conv2d(new Conv2dSpec(wide, dim, 1)));
         _bn2 = RegisterModule("bn2", new BatchNorm2d(dim));
     }
 

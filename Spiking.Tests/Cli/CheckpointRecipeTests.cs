@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using Spiking.Cli;
 using Spiking.Cli.Training;
@@ -97,6 +98,73 @@ public sealed class CheckpointRecipeTests
         Assert.Equal(2, doc.RootElement.GetProperty("T").GetInt32());
         Assert.Equal(40, doc.RootElement.GetProperty("test_samples").GetInt32());
         Assert.StartsWith("evaluating at T=2", doc.RootElement.GetProperty("warning").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_sdt_recipe_records_its_sdsa_core_and_no_other_model_has_one()
+    {
+        using var folder = new TempFolder();
+        var file = Written(folder, ModelKind.SpikeDriven.Recipe(4, sdsa: SdsaVariant.LinearAttention));
+        Assert.Equal("3", file.Metadata["sdsa"]);
+        Assert.Equal(SdsaVariant.LinearAttention, ModelKind.SdsaOf(file));
+        Assert.Equal("1", ModelKind.SpikeDriven.Recipe(4)["sdsa"]);
+        Assert.False(ModelKind.MetaSpikeFormer.Recipe(1).ContainsKey("sdsa"));
+        Assert.False(ModelKind.Cnn.Recipe(4).ContainsKey("sdsa"));
+        // A checkpoint written before the key existed holds SDSA-1, the only core train built then.
+        Assert.Equal(SdsaVariant.KeyValueMask, ModelKind.SdsaOf(Written(folder, ModelKind.Spikformer.Recipe(4))));
+        var recipe = ModelKind.SpikeDriven.Recipe(4);
+        recipe["sdsa"] = "5";
+        var e = Assert.Throws<InputException>(() => ModelKind.SdsaOf(Written(folder, recipe)));
+        Assert.Contains("records sdsa='5' in its metadata; expected 1, 2, 3 or 4", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ModelKind.Cnn.Build(4, sdsa: SdsaVariant.QueryKeyAttention));
+    }
+
+    [Theory]
+    [InlineData("sdt", "3", "LinearAttention")]
+    [InlineData("sdt", null, "KeyValueMask")]
+    [InlineData("metaspikeformer", null, null)]
+    public void Eval_rebuilds_the_transformer_train_wrote(string model, string? sdsa, string? variant)
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 8, 8);
+        string checkpoint = folder.File("t.safetensors"), trainJson = folder.File("train.jsonl"), evalJson = folder.File("eval.jsonl");
+        string[] args = ["train", "--model", model, "--data", folder.Path, "--timesteps", "1", "--batch", "4", "--threads", "1", "--out", checkpoint, "--json", trainJson];
+        if (sdsa is not null) args = [.. args, "--sdsa", sdsa];
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(args, error) == 0, error.ToString());
+        var file = SafeTensors.Read(checkpoint);
+        Assert.Equal(model, file.Metadata["model"]);
+        Assert.Equal("1", file.Metadata["T"]);
+        using var trained = JsonDocument.Parse(File.ReadAllLines(trainJson).Single());
+        if (variant is null)
+        {
+            Assert.False(file.Metadata.ContainsKey("sdsa"));
+            Assert.False(trained.RootElement.TryGetProperty("sdsa", out _));
+        }
+        else
+        {
+            Assert.Equal(ModelKind.SdsaNumber(Enum.Parse<SdsaVariant>(variant)).ToString(System.Globalization.CultureInfo.InvariantCulture), file.Metadata["sdsa"]);
+            Assert.Equal(ModelKind.SdsaNumber(Enum.Parse<SdsaVariant>(variant)), trained.RootElement.GetProperty("sdsa").GetInt32());
+        }
+
+        Assert.True(CommandLine.Run(["eval", "--checkpoint", checkpoint, "--data", folder.Path, "--threads", "1", "--json", evalJson], error) == 0, error.ToString());
+        using var eval = JsonDocument.Parse(File.ReadAllLines(evalJson).Single());
+        var root = eval.RootElement;
+        Assert.Equal(1, root.GetProperty("T").GetInt32());
+        if (variant is null) Assert.Equal(JsonValueKind.Null, root.GetProperty("sdsa").ValueKind);
+        else Assert.Equal(ModelKind.SdsaNumber(Enum.Parse<SdsaVariant>(variant)), root.GetProperty("sdsa").GetInt32());
+        Assert.Equal(model == "sdt" ? "W3-SDT" : "W3-MSF", root.GetProperty("workload").GetString());
+    }
+
+    [Fact]
+    public void A_meta_spikeformer_checkpoint_without_a_recipe_is_recognised_by_its_names()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("msf.safetensors");
+        using (var net = ModelKind.MetaSpikeFormer.Build(1)) Checkpoint.Save(net, path);
+        var (model, timeSteps, _) = EvalCommand.Recipe(SafeTensors.Read(path), null, null);
+        Assert.Same(ModelKind.MetaSpikeFormer, model);
+        Assert.Equal(ModelKind.MetaSpikeFormer.DefaultTimeSteps, timeSteps);
     }
 
     [Fact]

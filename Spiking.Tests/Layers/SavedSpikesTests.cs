@@ -31,6 +31,7 @@ public sealed class SavedSpikesTests
         { "sdt", 2 },
         { "sdt", 3 },
         { "sdt", 4 },
+        { "metaspikeformer", 0 },
     };
 
     [Theory]
