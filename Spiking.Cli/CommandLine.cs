@@ -10,11 +10,13 @@ internal static class CommandLine
         usage: spiking <command> [options]
 
         commands:
-          train [options]            train W1 (--model mlp, default), W2 (cnn) or W3 (spikformer, sdt, metaspikeformer) on Fashion-MNIST
-              --model mlp|cnn|spikformer|sdt|metaspikeformer --epochs N (1) --batch N (64) --lr X (1e-3)
-              --timesteps T (8 mlp, 4 cnn, spikformer and sdt, METAT metaspikeformer)
+          train [options]            train W1 (--model mlp, default), W2 (cnn) or W3 (spikformer, sdt, metaspikeformer, qsd) on Fashion-MNIST
+              --model mlp|cnn|spikformer|sdt|metaspikeformer|qsd --epochs N (1) --batch N (64) --lr X (1e-3)
+              --timesteps T (8 mlp; 4 cnn, spikformer, sdt and metaspikeformer; 1 qsd)
               --sdsa 1|2|3|4             sdt only: its attention core, SDSA-1 (default, Q ⊙ SN(Σ K ⊙ V)) to SDSA-4
                                          (Meta-SpikeFormer's comparison); recorded in the checkpoint, which eval rebuilds
+              --weight-bits 4|8|32       qsd only: its weights by LSQ at 4 (default) or 8 bits, or 32 for its float twin;
+                                         recorded in the checkpoint, which eval rebuilds
               --optimizer adam|adamw|sgd (adam) --schedule none|cosine|step (none) --seed S (0) --threads N
               --data DIR (default $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)
               --limit N --test-limit N   use only the first N train / test samples

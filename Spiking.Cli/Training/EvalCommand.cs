@@ -58,7 +58,8 @@ internal static class EvalCommand
         {
             throw new InputException($"checkpoint '{file.Source}' names SDSA-{ModelKind.SdsaNumber(sdsa)} (its metadata), but --model {model.Name} has no SDSA variants");
         }
-        using var net = model.Build(timeSteps, neuron, readout, sdsa);
+        int? weightBits = model.TakesWeightBits ? ModelKind.WeightBitsOf(file) : null;
+        using var net = model.Build(timeSteps, neuron, readout, sdsa, weightBits);
         Checkpoint.Load(net, file);
         using var unused = new Sgd(net.Parameters(), 0);
         var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED), model.LossFor(readout));
@@ -67,14 +68,14 @@ internal static class EvalCommand
         var rates = new List<string>();
         foreach (var r in report.FiringRates) rates.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Name}={r.Rate:F4}"));
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} ({1}{2}) from {3}: test accuracy [bold]{4:P2}[/] on {5} samples, T={6}, neuron {7}, readout {8}, {9:F1} s",
-            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : "", Markup.Escape(path), accuracy, test.Count, timeSteps, neuron.Name(), readout.Name(), seconds);
+            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : weightBits is { } bits ? $", {bits}-bit weights" : "", Markup.Escape(path), accuracy, test.Count, timeSteps, neuron.Name(), readout.Name(), seconds);
         AnsiConsole.MarkupLine(Markup.Escape($"firing rates: {string.Join(", ", rates)}; {TrainCommand.EnergyLine(report)}"));
         try
         {
             new JsonLines(jsonPath).Write(
             [
                 new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
-                new("T", timeSteps), new("sdsa", model.TakesSdsa ? ModelKind.SdsaNumber(sdsa) : null), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
+                new("T", timeSteps), new("sdsa", model.TakesSdsa ? ModelKind.SdsaNumber(sdsa) : null), new("weight_bits", weightBits), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
                 new("warning", warning),
             ]);
         }

@@ -15,7 +15,7 @@ namespace Spiking.Cli.Training;
 /// </summary>
 internal sealed class ModelKind
 {
-    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, SdsaVariant, Module> build, bool rateCrossEntropy = false)
+    private ModelKind(string name, string workload, int defaultTimeSteps, int largestTensorPerSample, Func<NeuronKind, bool, SdsaVariant, int, Module> build, bool rateCrossEntropy = false)
     {
         (Name, Workload, DefaultTimeSteps, LargestTensorPerSample, _build, RateCrossEntropy) = (name, workload, defaultTimeSteps, largestTensorPerSample, build, rateCrossEntropy);
     }
@@ -41,7 +41,7 @@ internal sealed class ModelKind
         }
     }
 
-    private readonly Func<NeuronKind, bool, SdsaVariant, Module> _build;
+    private readonly Func<NeuronKind, bool, SdsaVariant, int, Module> _build;
 
     /// <summary>Whether the loss is cross-entropy on the mean output (the transformers) rather than MSE on the firing rate (W1, W2).</summary>
     public bool RateCrossEntropy { get; }
@@ -58,9 +58,13 @@ internal sealed class ModelKind
     /// convolution and batch norm run once per image and are repeated over time before the first neuron (see
     /// <see cref="Sequential.UseStaticPrefix"/>): the same values and gradients as on T copies, T times less work.
     /// </summary>
-    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one, or an SDSA core other than SDSA-1 for a model other than the SDT.</exception>
-    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes, SdsaVariant sdsa = SdsaVariant.KeyValueMask)
+    /// <exception cref="ArgumentException">A neuron other than the LIF or a readout other than spikes for a model that does not take one, an SDSA core other than SDSA-1 for a model other than the SDT, or a weight width other than 32 for a model other than QSD.</exception>
+    public Module Build(int timeSteps, NeuronKind neuron = NeuronKind.Lif, Readout readout = Readout.Spikes, SdsaVariant sdsa = SdsaVariant.KeyValueMask, int? weightBits = null)
     {
+        if (weightBits is not null && weightBits != 32 && !TakesWeightBits)
+        {
+            throw new ArgumentException($"--model {Name} has float weights only; --weight-bits is for --model qsd.", nameof(weightBits));
+        }
         if ((neuron != NeuronKind.Lif || readout != Readout.Spikes) && !TakesNeurons)
         {
             throw new ArgumentException($"--model {Name} is built with its own neurons and output only.", nameof(neuron));
@@ -69,7 +73,7 @@ internal sealed class ModelKind
         {
             throw new ArgumentException($"--model {Name} has no SDSA variants; --sdsa is for --model sdt.", nameof(sdsa));
         }
-        var net = _build(neuron, readout == Readout.Spikes, sdsa);
+        var net = _build(neuron, readout == Readout.Spikes, sdsa, weightBits ?? DefaultWeightBits);
         SetTimeSteps(net, timeSteps);
         return net;
     }
@@ -90,6 +94,12 @@ internal sealed class ModelKind
     /// <summary>Whether <c>--sdsa</c> chooses the model's attention core (the Spike-driven Transformer).</summary>
     public bool TakesSdsa => Name == "sdt";
 
+    /// <summary>Whether <c>--weight-bits</c> chooses the width of the model's weights (QSD: 4, 8, or 32 for its float twin).</summary>
+    public bool TakesWeightBits => Name == "qsd";
+
+    /// <summary>The weight width the model is built with when none is given: QSD's 4 bits, float for the others.</summary>
+    public int DefaultWeightBits => TakesWeightBits ? 4 : 32;
+
     /// <summary>The training loss of this workload.</summary>
     public Func<Variable, int[], int, Variable> Loss => LossFor(Readout.Spikes);
 
@@ -108,7 +118,7 @@ internal sealed class ModelKind
 
     /// <summary>The checkpoint metadata keys of a training run's recipe, which <c>spiking eval</c> reads back.</summary>
     public const string ModelKey = "model", WorkloadKey = "workload", TimeStepsKey = "T", EncodingKey = "encoding", NeuronKey = "neuron",
-        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout", SdsaKey = "sdsa";
+        ScheduleKey = "timesteps_schedule", ReadoutKey = "readout", SdsaKey = "sdsa", WeightBitsKey = "weight_bits";
 
     /// <summary>
     /// The recipe a checkpoint carries: model, workload, time steps and input encoding; the neuron when it is not the
@@ -117,7 +127,7 @@ internal sealed class ModelKind
     /// the record only).
     /// </summary>
     public Dictionary<string, string> Recipe(int timeSteps, NeuronKind neuron = NeuronKind.Lif, IReadOnlyList<int>? schedule = null, Readout readout = Readout.Spikes,
-        SdsaVariant sdsa = SdsaVariant.KeyValueMask)
+        SdsaVariant sdsa = SdsaVariant.KeyValueMask, int? weightBits = null)
     {
         var recipe = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -129,6 +139,7 @@ internal sealed class ModelKind
         if (neuron != NeuronKind.Lif) recipe[NeuronKey] = neuron.Name();
         if (readout != Readout.Spikes) recipe[ReadoutKey] = readout.Name();
         if (TakesSdsa) recipe[SdsaKey] = SdsaNumber(sdsa).ToString(CultureInfo.InvariantCulture);
+        if (TakesWeightBits) recipe[WeightBitsKey] = (weightBits ?? DefaultWeightBits).ToString(CultureInfo.InvariantCulture);
         if (schedule is not null) recipe[ScheduleKey] = TimeStepSchedule.Format(schedule);
         return recipe;
     }
@@ -151,6 +162,22 @@ internal sealed class ModelKind
         if (!file.Metadata.TryGetValue(SdsaKey, out var text)) return SdsaVariant.KeyValueMask;
         return Options.ParseInt(text, 1, 4, out int number) ? SdsaFromNumber(number) : throw new InputException(
             $"checkpoint '{file.Source}' records sdsa='{text}' in its metadata; expected 1, 2, 3 or 4");
+    }
+
+    /// <summary>
+    /// The weight width of a QSD checkpoint: its recipe's <c>weight_bits</c>; without one, 32 when its convolutions
+    /// have no LSQ step (<c>alpha</c>), else 4 (the default; an 8-bit state dict has the same names).
+    /// </summary>
+    /// <exception cref="InputException">The recipe's <c>weight_bits</c> is not 4, 8 or 32.</exception>
+    public static int WeightBitsOf(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Metadata.TryGetValue(WeightBitsKey, out var text))
+        {
+            return text is "4" or "8" or "32" ? int.Parse(text, CultureInfo.InvariantCulture)
+                : throw new InputException($"checkpoint '{file.Source}' records weight_bits='{text}' in its metadata; expected 4, 8 or 32");
+        }
+        return file.TryGetEntry("downsample1_1.encode_conv.alpha", out _) ? 4 : 32;
     }
 
     /// <summary>SDSA-<paramref name="number"/> (1 to 4) as the variant it names.</summary>
@@ -182,22 +209,29 @@ internal sealed class ModelKind
     /// <summary>Whether every op of the model's training step has a device path (W1 and W2; not yet the transformers).</summary>
     public bool RunsOnDevices => PoissonInput || SingleStepInput;
 
-    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput, _) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
+    public static ModelKind Mlp { get; } = new("mlp", "W1", 8, 1 << 10, (neuron, spikingOutput, _, _) => ReferenceModels.SpikingMlp(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput, _) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
+    public static ModelKind Cnn { get; } = new("cnn", "W2", 4, 1 << 16, (neuron, spikingOutput, _, _) => ReferenceModels.SpikingCnn(() => neuron.Layer(), spikingOutput: spikingOutput));
 
-    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _, _) => new Spikformer(), rateCrossEntropy: true);
+    public static ModelKind Spikformer { get; } = new("spikformer", "W3", 4, 1 << 19, (_, _, _, _) => new Spikformer(), rateCrossEntropy: true);
 
-    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _, sdsa) => new SpikeDrivenTransformer(variant: sdsa), rateCrossEntropy: true);
+    public static ModelKind SpikeDriven { get; } = new("sdt", "W3-SDT", 4, 1 << 19, (_, _, sdsa, _) => new SpikeDrivenTransformer(variant: sdsa), rateCrossEntropy: true);
 
     /// <summary>Meta-SpikeFormer (Spike-driven Transformer V2) in its small Fashion-MNIST configuration (<see cref="MetaSpikeFormerConfig.FashionMnist"/>).</summary>
     public static ModelKind MetaSpikeFormer { get; } = new("metaspikeformer", "W3-MSF", 4, 1 << 17,
-        (_, _, _) => new Layers.MetaSpikeFormer(MetaSpikeFormerConfig.FashionMnist), rateCrossEntropy: true);
+        (_, _, _, _) => new Layers.MetaSpikeFormer(MetaSpikeFormerConfig.FashionMnist), rateCrossEntropy: true);
+
+    /// <summary>
+    /// The QSD-Transformer (<see cref="QsdTransformer"/>) in Meta-SpikeFormer's Fashion-MNIST configuration, at one
+    /// time step as the official model: its multi-level neuron is stateless, so more steps would repeat the first.
+    /// </summary>
+    public static ModelKind Qsd { get; } = new("qsd", "W3-QSD", 1, 1 << 17,
+        (_, _, _, bits) => QsdTransformer.Create(MetaSpikeFormerConfig.FashionMnist, bits), rateCrossEntropy: true);
 
     /// <summary>The model named by <c>--model</c> (default mlp).</summary>
     /// <exception cref="UsageException">The name is not a model.</exception>
     public static ModelKind Parse(string? name) =>
-        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer, sdt, metaspikeformer, spikegpt or spiking-lm, got '{name}'");
+        name is null ? Mlp : TryParse(name) ?? throw new UsageException($"--model expects mlp, cnn, spikformer, sdt, metaspikeformer, qsd, spikegpt or spiking-lm, got '{name}'");
 
     /// <summary>The model of a name (or its workload's), or null.</summary>
     public static ModelKind? TryParse(string name) => name switch
@@ -207,12 +241,14 @@ internal sealed class ModelKind
         "spikformer" or "w3" or "W3" => Spikformer,
         "sdt" or "W3-SDT" => SpikeDriven,
         "metaspikeformer" or "W3-MSF" => MetaSpikeFormer,
+        "qsd" or "W3-QSD" => Qsd,
         _ => null,
     };
 
     /// <summary>Recognises a checkpoint's model from its state-dict names: W2 has a <c>0.weight</c>, W1 starts at <c>1.weight</c>.</summary>
     public static ModelKind FromCheckpoint(SafeTensorsFile file) =>
-        file.TryGetEntry("downsample1_1.encode_conv.weight", out _) ? MetaSpikeFormer
+        file.TryGetEntry("block3.0.layer_scale1", out _) ? Qsd
+        : file.TryGetEntry("downsample1_1.encode_conv.weight", out _) ? MetaSpikeFormer
         : file.TryGetEntry("block.0.attn.proj_linear.bias", out _) && !file.TryGetEntry("block.0.attn.q_linear.bias", out _) ? SpikeDriven
         : file.TryGetEntry("patch_embed.proj_conv.weight", out _) ? Spikformer
         : file.TryGetEntry("0.weight", out _) ? Cnn : Mlp;

@@ -37,6 +37,7 @@ internal static class TrainCommand
             throw new UsageException($"--sdsa is for --model sdt; --model {model.Name} has no SDSA variants");
         }
         var sdsa = ModelKind.SdsaFromNumber(options.Int("sdsa", 1, min: 1, max: 4));
+        int weightBits = WeightBits(options, model);
         int epochs = options.Int("epochs", 1, min: 1, max: 100_000);
         int batch = options.Int("batch", 64, min: 1, max: MaxBatch);
         int evalBatch = options.Int("eval-batch", batch, min: 1, max: MaxBatch);
@@ -90,15 +91,15 @@ internal static class TrainCommand
         var test = Limit(LoadData(dataDir, train: false), testLimit);
 
         ModelSeed.Seed(seed);
-        using var net = model.Build(stages[0], neuron, readout, sdsa);
+        using var net = model.Build(stages[0], neuron, readout, sdsa, weightBits);
         OpenDevice(device, net, model);
         using var trainLoader = new DataLoader(train, batch, shuffle: true, seed);
         using var testLoader = new DataLoader(test, evalBatch, shuffle: false);
 
-        var run = new RunSettings(model, neuron, readout, sdsa, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
+        var run = new RunSettings(model, neuron, readout, sdsa, weightBits, stages, scheduleText is not null, method, epochs, batch, threads, train.Count, outPath);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
             "[bold]{0}[/] ({1}{2}): {3} epochs{4}, batch {5}, {6}, neuron {7}, readout {8}, training {9}, {10} lr {11}, {12} threads, {13} train / {14} test samples from {15}, on {16}",
-            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : "", epochs, run.Scheduled ? " per stage" : "", batch,
+            model.Workload, model.Name, model.TakesSdsa ? $", SDSA-{ModelKind.SdsaNumber(sdsa)}" : model.TakesWeightBits ? $", {weightBits}-bit weights" : "", epochs, run.Scheduled ? " per stage" : "", batch,
             run.Scheduled ? $"T schedule {TimeStepSchedule.Format(stages)}" : $"T={stages[0]}", neuron.Name(), readout.Name(), method, optimizerName, lr, threads,
             train.Count, test.Count, Markup.Escape(dataDir), Markup.Escape(ComputeBackend.For(device).Description));
 
@@ -147,7 +148,7 @@ internal static class TrainCommand
         int finalTimeSteps = stages[^1];
         if (outPath is not null)
         {
-            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout, sdsa)));
+            Write("out", outPath, () => Checkpoint.Save(net, outPath, model.Recipe(finalTimeSteps, neuron, run.Scheduled ? stages : null, readout, sdsa, weightBits)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "checkpoint written to {0} (T={1}, neuron {2})", Markup.Escape(outPath), finalTimeSteps, neuron.Name());
         }
         if (plotDir is not null)
@@ -159,7 +160,7 @@ internal static class TrainCommand
     }
 
     /// <summary>What a training run was asked for, the same for all its stages.</summary>
-    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, SdsaVariant Sdsa, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
+    private sealed record RunSettings(ModelKind Model, NeuronKind Neuron, Readout Readout, SdsaVariant Sdsa, int WeightBits, int[] Stages, bool Scheduled, TrainingMethod Method, int Epochs, int Batch, int Threads,
         int Samples, string? OutPath);
 
     /// <summary>What one stage (the whole run without a schedule) measured.</summary>
@@ -333,6 +334,16 @@ internal static class TrainCommand
         return new ImageDataset(data.Pixels[..(count * data.PixelsPerImage)].ToArray(), data.Labels[..count].ToArray(), data.Rows, data.Columns, data.Classes);
     }
 
+    /// <summary><c>--weight-bits</c>: 4, 8 or 32 for QSD (default 4), refused for a model with float weights only.</summary>
+    private static int WeightBits(Options options, ModelKind model)
+    {
+        string? text = options.String("weight-bits");
+        if (text is null) return model.DefaultWeightBits;
+        if (!model.TakesWeightBits) throw new UsageException($"--weight-bits is for --model qsd; --model {model.Name} has float weights only");
+        return text is "4" or "8" or "32" ? int.Parse(text, CultureInfo.InvariantCulture)
+            : throw new UsageException($"--weight-bits expects 4, 8 or 32 (float), got '{text}'");
+    }
+
     private static Optimizer CreateOptimizer(string name, Module net, double lr) => name switch
     {
         "adamw" => new AdamW(net.Parameters(), lr),
@@ -486,6 +497,7 @@ internal static class TrainCommand
             w.WriteString("neuron", run.Neuron.Name());
             w.WriteString("readout", run.Readout.Name());
             if (model.TakesSdsa) JsonLines.Number(w, "sdsa", ModelKind.SdsaNumber(run.Sdsa));
+            if (model.TakesWeightBits) JsonLines.Number(w, "weight_bits", run.WeightBits);
             if (run.Scheduled)
             {
                 JsonLines.Number(w, "stage", stage + 1);

@@ -119,17 +119,40 @@ public sealed class CheckpointRecipeTests
         Assert.Throws<ArgumentException>(() => ModelKind.Cnn.Build(4, sdsa: SdsaVariant.QueryKeyAttention));
     }
 
+    [Fact]
+    public void The_qsd_recipe_records_its_weight_width_and_a_state_dict_without_one_tells_float_from_lsq()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal("8", ModelKind.Qsd.Recipe(1, weightBits: 8)["weight_bits"]);
+        Assert.Equal("4", ModelKind.Qsd.Recipe(1)["weight_bits"]);
+        Assert.False(ModelKind.MetaSpikeFormer.Recipe(1).ContainsKey("weight_bits"));
+        Assert.Equal(8, ModelKind.WeightBitsOf(Written(folder, ModelKind.Qsd.Recipe(1, weightBits: 8))));
+        string lsq = folder.File("lsq.safetensors"), twin = folder.File("float.safetensors");
+        using (var net = ModelKind.Qsd.Build(1, weightBits: 4)) Checkpoint.Save(net, lsq);
+        using (var net = ModelKind.Qsd.Build(1, weightBits: 32)) Checkpoint.Save(net, twin);
+        Assert.Equal(4, ModelKind.WeightBitsOf(SafeTensors.Read(lsq)));
+        Assert.Equal(32, ModelKind.WeightBitsOf(SafeTensors.Read(twin)));
+        Assert.Same(ModelKind.Qsd, ModelKind.FromCheckpoint(SafeTensors.Read(lsq)));
+        Assert.Same(ModelKind.Qsd, ModelKind.FromCheckpoint(SafeTensors.Read(twin)));
+        var recipe = ModelKind.Qsd.Recipe(1);
+        recipe["weight_bits"] = "2";
+        var e = Assert.Throws<InputException>(() => ModelKind.WeightBitsOf(Written(folder, recipe)));
+        Assert.Contains("records weight_bits='2' in its metadata; expected 4, 8 or 32", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ModelKind.MetaSpikeFormer.Build(1, weightBits: 4));
+    }
+
     [Theory]
+    [InlineData("qsd", "8", null)]
     [InlineData("sdt", "3", "LinearAttention")]
     [InlineData("sdt", null, "KeyValueMask")]
     [InlineData("metaspikeformer", null, null)]
-    public void Eval_rebuilds_the_transformer_train_wrote(string model, string? sdsa, string? variant)
+    public void Eval_rebuilds_the_transformer_train_wrote(string model, string? variantOption, string? variant)
     {
         using var folder = new TempFolder();
         SyntheticImages.WriteIdx(folder.Path, 8, 8);
         string checkpoint = folder.File("t.safetensors"), trainJson = folder.File("train.jsonl"), evalJson = folder.File("eval.jsonl");
         string[] args = ["train", "--model", model, "--data", folder.Path, "--timesteps", "1", "--batch", "4", "--threads", "1", "--out", checkpoint, "--json", trainJson];
-        if (sdsa is not null) args = [.. args, "--sdsa", sdsa];
+        if (variantOption is not null) args = [.. args, model == "qsd" ? "--weight-bits" : "--sdsa", variantOption];
         var error = new StringWriter();
         Assert.True(CommandLine.Run(args, error) == 0, error.ToString());
         var file = SafeTensors.Read(checkpoint);
@@ -153,7 +176,13 @@ public sealed class CheckpointRecipeTests
         Assert.Equal(1, root.GetProperty("T").GetInt32());
         if (variant is null) Assert.Equal(JsonValueKind.Null, root.GetProperty("sdsa").ValueKind);
         else Assert.Equal(ModelKind.SdsaNumber(Enum.Parse<SdsaVariant>(variant)), root.GetProperty("sdsa").GetInt32());
-        Assert.Equal(model == "sdt" ? "W3-SDT" : "W3-MSF", root.GetProperty("workload").GetString());
+        Assert.Equal(model switch { "sdt" => "W3-SDT", "qsd" => "W3-QSD", _ => "W3-MSF" }, root.GetProperty("workload").GetString());
+        if (model == "qsd")
+        {
+            Assert.Equal(variantOption, file.Metadata["weight_bits"]);
+            Assert.Equal(int.Parse(variantOption!, System.Globalization.CultureInfo.InvariantCulture), trained.RootElement.GetProperty("weight_bits").GetInt32());
+            Assert.Equal(int.Parse(variantOption!, System.Globalization.CultureInfo.InvariantCulture), root.GetProperty("weight_bits").GetInt32());
+        }
     }
 
     [Fact]
