@@ -99,7 +99,7 @@ internal static class QuantizedCountsProduct
                     PanelWidth = panels.PanelWidth,
                     Int4 = panels.Bits == 4,
                     ChunkK = panels.ChunkK,
-                    Limit = largest == 0 ? int.MaxValue : (int)(short.MaxValue / largest),
+                    Limit = (int)(short.MaxValue / Math.Max(1, largest)),
                     Out = new QuantizedOutput
                     {
                         Sums = sums.IsEmpty ? null : pacc,
@@ -276,7 +276,7 @@ internal static class QuantizedCountsProduct
             short* w = (short*)codes - (long)k0 * width;
             for (int start = k0; start < k1; start += job.Limit)
             {
-                int end = (int)Math.Min(k1, (long)start + job.Limit);
+                int end = Math.Min(k1, start + job.Limit);
                 TVec c00 = TLanes.Zero, c01 = TLanes.Zero, c10 = TLanes.Zero, c11 = TLanes.Zero, c20 = TLanes.Zero, c21 = TLanes.Zero;
                 TVec c30 = TLanes.Zero, c31 = TLanes.Zero, c40 = TLanes.Zero, c41 = TLanes.Zero, c50 = TLanes.Zero, c51 = TLanes.Zero;
                 for (int k = start; k < end; k++)

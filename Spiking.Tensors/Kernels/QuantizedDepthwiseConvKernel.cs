@@ -170,7 +170,7 @@ public sealed class QuantizedDepthwiseConvKernel
                 Codes = pq,
                 Scales = ps,
                 Bias = pb,
-                Limit = largest == 0 ? int.MaxValue : (int)(short.MaxValue / largest),
+                Limit = (int)(short.MaxValue / Math.Max(1, largest)),
             };
             long work = (long)g.Positions * g.KernelHeight * g.KernelWidth / 8;
             switch (_portableBits)
@@ -248,7 +248,7 @@ public sealed class QuantizedDepthwiseConvKernel
             int* destination = sums + x;
             for (int start = 0; start < taps; start += limit)
             {
-                int end = (int)Math.Min(taps, (long)start + limit);
+                int end = Math.Min(taps, start + limit);
                 TVec acc = TLanes.Zero;
                 for (int t = start; t < end; t++)
                 {

@@ -90,7 +90,7 @@ internal static class QuantizedSpikeProduct
                     Int4 = panels.Bits == 4,
                     ChunkK = chunkK,
                     Chunks = chunks,
-                    Limit = panels.MaxAbsCode == 0 ? int.MaxValue : short.MaxValue / panels.MaxAbsCode,
+                    Limit = short.MaxValue / Math.Max(1, panels.MaxAbsCode),
                     Indices = pi,
                     ChunkStarts = pc,
                     Out = new QuantizedOutput
@@ -171,7 +171,7 @@ internal static class QuantizedSpikeProduct
         int n = TLanes.Count;
         for (int start = 0; start < count; start += limit)
         {
-            int end = (int)Math.Min(count, (long)start + limit);
+            int end = Math.Min(count, start + limit);
             TVec a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
             for (int i = start; i < end; i++)
             {
@@ -196,7 +196,7 @@ internal static class QuantizedSpikeProduct
         int n = TLanes.Count;
         for (int start = 0; start < count; start += limit)
         {
-            int end = (int)Math.Min(count, (long)start + limit);
+            int end = Math.Min(count, start + limit);
             TVec a0 = TLanes.Zero, a1 = TLanes.Zero;
             for (int i = start; i < end; i++)
             {
