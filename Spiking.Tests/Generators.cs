@@ -672,14 +672,15 @@ public static class Generators
     /// <summary>
     /// Quantized products around the integer kernels' tiles and tails: M across the 6-row tile and 96-row block, K
     /// around multiples of 4 and 64 and past a chunk (128, 256 or 1024), N around the 16-, 32-, 64- and 128-column
-    /// panels; counts up to 1 (binary), 4 (QSD's D) or the whole byte, which forces the int16 runs down to one step.
+    /// panels; counts up to 1 (binary), 4 (QSD's D), 127 and 128 (either side of the largest count whose pair sums of
+    /// 8-bit codes cannot saturate) or the whole byte, which forces the int16 runs down to one step.
     /// </summary>
     public static Arbitrary<QuantizedCase> QuantizedCases() =>
         (from m in Gen.OneOf(Dim(40), Gen.Elements(95, 96, 97, 193))
          from k in Gen.OneOf(Dim(150), Gen.Elements(3, 4, 5, 255, 257, 1027))
          from n in Gen.OneOf(Dim(70), Gen.Elements(15, 16, 17, 33, 129))
          from bits in Gen.Elements(8, 4)
-         from maxCount in Gen.Elements(1, 4, 4, 255)
+         from maxCount in Gen.Elements(1, 4, 4, 127, 128, 255)
          from rate in Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new QuantizedCase(m, k, n, bits, maxCount, rate, seed)).ToArbitrary();

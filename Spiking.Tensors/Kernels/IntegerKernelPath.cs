@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Spiking.Tensors.Kernels;
@@ -13,6 +14,14 @@ public enum IntegerKernelPath
 
     /// <summary>x86 AVX-VNNI <c>vpdpbusd</c> (u8 × s8, four products a lane summed into int32) for counts; spikes use the portable path.</summary>
     DotProduct,
+
+    /// <summary>
+    /// x86 AVX-512BW <c>vpmaddubsw</c> (u8 × s8, two products a lane summed into int16) at 512 bits, the int16 sums
+    /// folded into int32 by <c>vpmaddwd</c> before they can saturate; for counts, when no pair of products can
+    /// saturate (<c>2·max count·max |code| ≤ 32767</c>, e.g. counts ≤ 127 with 8-bit codes), else the portable path.
+    /// Spikes use the portable path. .NET 10 has no 512-bit VNNI, and on AMD Zen 5 this doubles the 256-bit VNNI rate.
+    /// </summary>
+    PairSums,
 }
 
 /// <summary>Which <see cref="IntegerKernelPath"/>s this machine runs.</summary>
@@ -24,11 +33,16 @@ public static class IntegerKernelPaths
         IntegerKernelPath.Scalar => true,
         IntegerKernelPath.Portable => SimdWidth.Bits > 0,
         IntegerKernelPath.DotProduct => AvxVnni.IsSupported,
+        IntegerKernelPath.PairSums => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
         _ => false,
     };
 
-    /// <summary>The fastest supported path: the dot product where AVX-VNNI exists, else portable, else scalar.</summary>
+    /// <summary>
+    /// The fastest supported path as measured (docs/INTEGER_INFERENCE.md): the 512-bit pair sums where AVX-512BW runs,
+    /// else the AVX-VNNI dot product, else portable, else scalar.
+    /// </summary>
     public static IntegerKernelPath Best =>
+        IsSupported(IntegerKernelPath.PairSums) ? IntegerKernelPath.PairSums :
         IsSupported(IntegerKernelPath.DotProduct) ? IntegerKernelPath.DotProduct :
         IsSupported(IntegerKernelPath.Portable) ? IntegerKernelPath.Portable : IntegerKernelPath.Scalar;
 }

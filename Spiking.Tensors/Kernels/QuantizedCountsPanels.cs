@@ -7,7 +7,8 @@ namespace Spiking.Tensors.Kernels;
 /// Integer codes <c>q[N, K]</c> laid out for <see cref="QuantizedCountsProduct"/>: contiguous column panels,
 /// zero-padded to the full panel width and, for the dot-product tile, to a multiple of four in K.
 /// <list type="bullet">
-/// <item>Dot product: 16 columns a panel, code <c>(k, c)</c> at <c>(k/4)·64 + c·4 + k mod 4</c>, int8.</item>
+/// <item>Dot product and pair sums: 16 (32 for pair sums) columns a panel, code <c>(k, c)</c> at
+/// <c>(k/4)·4·width + c·4 + k mod 4</c>, int8, K rounded up to a multiple of four.</item>
 /// <item>Portable: <c>2·lanes</c> columns a panel (16, 32 or 64 for 128-, 256- or 512-bit vectors), code
 /// <c>(k, c)</c> at <c>k·width + c</c>, int16 (K rounded up to even).</item>
 /// </list>
@@ -23,8 +24,8 @@ internal sealed class QuantizedCountsPanels
         Bits = bits;
         Path = path;
         PortableBits = portableBits;
-        bool dot = path == IntegerKernelPath.DotProduct;
-        PanelWidth = dot ? 16 : 2 * portableBits / 16;
+        bool dot = path is IntegerKernelPath.DotProduct or IntegerKernelPath.PairSums;
+        PanelWidth = path == IntegerKernelPath.PairSums ? 32 : dot ? 16 : 2 * portableBits / 16;
         int codeBytes = dot ? 1 : 2;
         RowStride = dot ? (inFeatures + 3) & ~3 : inFeatures;
         int paddedK = dot ? RowStride : (inFeatures + 1) & ~1;
@@ -44,7 +45,7 @@ internal sealed class QuantizedCountsPanels
             for (int c = 0; c < PanelWidth && p * PanelWidth + c < outFeatures; c++)
             {
                 var row = codes.Slice((p * PanelWidth + c) * inFeatures, inFeatures);
-                for (int k = 0; k < inFeatures; k++) panel[dot ? (k >> 2) * 64 + c * 4 + (k & 3) : k * PanelWidth + c] = row[k];
+                for (int k = 0; k < inFeatures; k++) panel[dot ? (k >> 2) * 4 * PanelWidth + c * 4 + (k & 3) : k * PanelWidth + c] = row[k];
             }
             var destination = Data.Span.Slice((int)(p * PanelBytes), (int)PanelBytes);
             if (bits == 4)
@@ -72,7 +73,7 @@ internal sealed class QuantizedCountsPanels
     /// <summary>8 or 4.</summary>
     public int Bits { get; }
 
-    /// <summary><see cref="IntegerKernelPath.DotProduct"/> or <see cref="IntegerKernelPath.Portable"/>.</summary>
+    /// <summary><see cref="IntegerKernelPath.DotProduct"/>, <see cref="IntegerKernelPath.PairSums"/> or <see cref="IntegerKernelPath.Portable"/>.</summary>
     public IntegerKernelPath Path { get; }
 
     /// <summary>The vector width of the portable tile: 128, 256 or 512.</summary>
@@ -81,7 +82,7 @@ internal sealed class QuantizedCountsPanels
     /// <summary>Columns a panel.</summary>
     public int PanelWidth { get; }
 
-    /// <summary>Bytes between the starts of two rows of counts the tile reads: K, or K rounded up to four for the dot product.</summary>
+    /// <summary>Bytes between the starts of two rows of counts the tile reads: K, or K rounded up to four for the tiles that read four at a time.</summary>
     public int RowStride { get; }
 
     /// <summary>Inner indices per chunk: the expanded codes of one chunk of one panel fill <see cref="QuantizedCountsProduct.TileBytes"/>.</summary>

@@ -55,13 +55,16 @@ internal static class QuantizedCountsProduct
         public int RowBlocks;
     }
 
+    /// <summary>The largest count of <paramref name="counts"/>, which bounds the int16 runs of the portable and pair-sum tiles.</summary>
+    public static int MaxCount(ReadOnlySpan<byte> counts) => counts.IsEmpty ? 0 : TensorPrimitives.Max(counts);
+
     /// <summary>
-    /// Computes the product of <paramref name="counts"/> <c>[rows, K]</c> with <paramref name="panels"/> into
+    /// Computes the product of <paramref name="counts"/> <c>[rows, K]</c> (no count above <paramref name="maxCount"/>) with <paramref name="panels"/> into
     /// <paramref name="sums"/> <c>[rows, N]</c> when it is not empty, else through the epilogue into
     /// <paramref name="output"/>: row-major <c>[rows, N]</c>, or channel-major <c>[rows / positions, N, positions]</c>
     /// when <paramref name="positions"/> is positive.
     /// </summary>
-    public static unsafe void Run(ReadOnlySpan<byte> counts, int rows, QuantizedCountsPanels panels, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
+    public static unsafe void Run(ReadOnlySpan<byte> counts, int rows, int maxCount, QuantizedCountsPanels panels, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
         Span<float> output, Span<int> sums, int positions)
     {
         if (rows == 0 || panels.OutFeatures == 0) return;
@@ -81,8 +84,7 @@ internal static class QuantizedCountsProduct
                 }
                 x = padded.AsSpan(0, rows * stride);
             }
-            int maxCount = k == 0 ? 0 : TensorPrimitives.Max(counts.Slice(0, rows * k));
-            long largest = (long)maxCount * panels.MaxAbsCode;
+            long largest = Math.Max(1L, (long)maxCount * panels.MaxAbsCode);
             fixed (byte* px = x)
             fixed (float* ps = scales, pb = bias, po = output)
             fixed (int* pacc = sums)
@@ -92,14 +94,14 @@ internal static class QuantizedCountsProduct
                     X = px,
                     XStride = stride,
                     Rows = rows,
-                    InnerLength = panels.Path == IntegerKernelPath.DotProduct ? stride : k,
+                    InnerLength = panels.Path == IntegerKernelPath.Portable ? k : stride,
                     Width = panels.OutFeatures,
                     Panels = panels.Data.Pointer,
                     PanelBytes = panels.PanelBytes,
                     PanelWidth = panels.PanelWidth,
                     Int4 = panels.Bits == 4,
                     ChunkK = panels.ChunkK,
-                    Limit = (int)(short.MaxValue / Math.Max(1, largest)),
+                    Limit = (int)Math.Max(1, short.MaxValue / (panels.Path == IntegerKernelPath.PairSums ? 2 * largest : largest)),
                     Out = new QuantizedOutput
                     {
                         Sums = sums.IsEmpty ? null : pacc,
@@ -116,6 +118,10 @@ internal static class QuantizedCountsProduct
                 if (panels.Path == IntegerKernelPath.DotProduct)
                 {
                     Parallelism.For(items, work, job, static (item, j) => Item<DotProductTile>(j, item));
+                }
+                else if (panels.Path == IntegerKernelPath.PairSums)
+                {
+                    Parallelism.For(items, work, job, static (item, j) => Item<PairSumTile>(j, item));
                 }
                 else
                 {
@@ -251,6 +257,81 @@ internal static class QuantizedCountsProduct
             c40.Store(sums + 64); c41.Store(sums + 72);
             c50.Store(sums + 80); c51.Store(sums + 88);
         }
+    }
+
+    /// <summary>
+    /// Whether the pair-sum tile is exact for counts up to <paramref name="maxCount"/> against codes up to
+    /// <paramref name="maxAbsCode"/> in magnitude: <c>vpmaddubsw</c> saturates a sum of two products at ±32767.
+    /// </summary>
+    public static bool PairSumsExact(int maxCount, int maxAbsCode) => 2L * maxCount * maxAbsCode <= short.MaxValue;
+
+    /// <summary>
+    /// The AVX-512BW tile: 6 rows × 32 columns, codes <c>[K/4][32][4]</c> int8. <c>vpmaddubsw</c> gives each int16 lane
+    /// the sum of two u8 × s8 products, (k0, k1) in lane 2c and (k2, k3) in lane 2c + 1 of column c; the lanes gather
+    /// <see cref="Job.Limit"/> groups in int16, then <c>vpmaddwd</c> by ones adds each column's two lanes into its int32 sum.
+    /// </summary>
+    internal readonly struct PairSumTile : ITile
+    {
+        public static int CodeBytes => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Expand(byte* packed, int blocks, byte* tile) => Int4Codes.ExpandBlocks(packed, blocks, (sbyte*)tile);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static unsafe void Run(in Job job, byte* x, int rows, int k0, int k1, byte* codes, int* sums, bool first)
+        {
+            if (first) new Span<int>(sums, TileRows * 32).Clear();
+            long s = job.XStride;
+            byte* x0 = x + k0;
+            byte* x1 = x0 + (rows > 1 ? s : 0);
+            byte* x2 = x0 + (rows > 2 ? 2 * s : (rows - 1) * s);
+            byte* x3 = x0 + (rows > 3 ? 3 * s : (rows - 1) * s);
+            byte* x4 = x0 + (rows > 4 ? 4 * s : (rows - 1) * s);
+            byte* x5 = x0 + (rows > 5 ? 5 * s : (rows - 1) * s);
+            int groups = (k1 - k0) >> 2;
+            var ones = Vector512.Create((short)1);
+            for (int start = 0; start < groups; start += job.Limit)
+            {
+                int end = Math.Min(groups, start + job.Limit);
+                Vector512<short> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+                Vector512<short> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                sbyte* w = (sbyte*)codes + 128L * start;
+                for (int g = start; g < end; g++, w += 128)
+                {
+                    var w0 = Vector512.Load(w);
+                    var w1 = Vector512.Load(w + 64);
+                    int o = 4 * g;
+                    var b = Vector512.Create(Unsafe.ReadUnaligned<int>(x0 + o)).AsByte();
+                    c00 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c01 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                    b = Vector512.Create(Unsafe.ReadUnaligned<int>(x1 + o)).AsByte();
+                    c10 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c11 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                    b = Vector512.Create(Unsafe.ReadUnaligned<int>(x2 + o)).AsByte();
+                    c20 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c21 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                    b = Vector512.Create(Unsafe.ReadUnaligned<int>(x3 + o)).AsByte();
+                    c30 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c31 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                    b = Vector512.Create(Unsafe.ReadUnaligned<int>(x4 + o)).AsByte();
+                    c40 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c41 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                    b = Vector512.Create(Unsafe.ReadUnaligned<int>(x5 + o)).AsByte();
+                    c50 += Avx512BW.MultiplyAddAdjacent(b, w0);
+                    c51 += Avx512BW.MultiplyAddAdjacent(b, w1);
+                }
+                Fold(c00, ones, sums); Fold(c01, ones, sums + 16);
+                Fold(c10, ones, sums + 32); Fold(c11, ones, sums + 48);
+                Fold(c20, ones, sums + 64); Fold(c21, ones, sums + 80);
+                Fold(c30, ones, sums + 96); Fold(c31, ones, sums + 112);
+                Fold(c40, ones, sums + 128); Fold(c41, ones, sums + 144);
+                Fold(c50, ones, sums + 160); Fold(c51, ones, sums + 176);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Fold(Vector512<short> pairs, Vector512<short> ones, int* sums) =>
+            (Vector512.Load(sums) + Avx512BW.MultiplyAddAdjacent(pairs, ones)).Store(sums);
     }
 
     /// <summary>The portable tile: 6 rows × 2 vectors of int16 columns, codes <c>[K][2·lanes]</c> int16.</summary>

@@ -28,6 +28,7 @@ public sealed class QuantizedLinearKernel
     private readonly int _portableBits;
     private sbyte[]? _codes;
     private QuantizedCountsPanels? _countPanels;
+    private QuantizedCountsPanels? _portablePanels;
     private QuantizedSpikePanels? _spikePanels;
 
     private QuantizedLinearKernel(byte[] source, int bits, int outFeatures, int inFeatures, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
@@ -202,9 +203,15 @@ public sealed class QuantizedLinearKernel
             }
             return;
         }
+        int maxCount = QuantizedCountsProduct.MaxCount(counts);
         var panels = LazyInitializer.EnsureInitialized(ref _countPanels,
             () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, Path, _portableBits));
-        QuantizedCountsProduct.Run(counts, rows, panels, _scales, _bias, output, sums, positions);
+        if (Path == IntegerKernelPath.PairSums && !QuantizedCountsProduct.PairSumsExact(maxCount, panels.MaxAbsCode))
+        {
+            panels = LazyInitializer.EnsureInitialized(ref _portablePanels,
+                () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, IntegerKernelPath.Portable, _portableBits));
+        }
+        QuantizedCountsProduct.Run(counts, rows, maxCount, panels, _scales, _bias, output, sums, positions);
     }
 
     private void RunSpikes(ReadOnlySpan<ulong> spikes, int rows, Span<float> output, Span<int> sums)

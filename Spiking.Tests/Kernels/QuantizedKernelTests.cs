@@ -15,7 +15,7 @@ namespace Spiking.Tests.Kernels;
 
 /// <summary>
 /// The integer kernels against naive long-integer sums: every path this machine accelerates (scalar, portable at each
-/// accelerated width, AVX-VNNI) must give the exact sums, and outputs that equal, bit for bit, the float product of the
+/// accelerated width, AVX-VNNI, AVX-512BW pair sums) must give the exact sums, and outputs that equal, bit for bit, the float product of the
 /// exact sum and the scale (plus the bias).
 /// </summary>
 [Collection("Parallelism")]
@@ -35,6 +35,7 @@ public sealed class QuantizedKernelTests
         if (Vector256.IsHardwareAccelerated) yield return new Variant("portable-256", IntegerKernelPath.Portable, 256);
         if (Vector512.IsHardwareAccelerated) yield return new Variant("portable-512", IntegerKernelPath.Portable, 512);
         if (AvxVnni.IsSupported) yield return new Variant("avx-vnni", IntegerKernelPath.DotProduct, SimdWidth.Bits);
+        if (IntegerKernelPaths.IsSupported(IntegerKernelPath.PairSums)) yield return new Variant("avx512-pairs", IntegerKernelPath.PairSums, SimdWidth.Bits);
     }
 
     private static QuantizedLinearKernel Create(QuantizedCase c, sbyte[] codes, Variant v, float[] scales, float[]? bias)
