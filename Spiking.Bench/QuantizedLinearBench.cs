@@ -16,9 +16,10 @@ namespace Spiking.Bench;
 /// <list type="bullet">
 /// <item>binary spikes at rates 0.1 and 0.3: the float spike-accumulate forward (<c>float-spike</c>) against int8 and
 /// int4 codes selected by the set bits (<c>int8-select</c>, <c>int4-select</c>) and against expanding the bits into
-/// 0/1 counts for the AVX-VNNI kernel (<c>int8-expand</c>);</item>
+/// 0/1 counts for the best counts kernel (<c>int8-expand</c>);</item>
 /// <item>counts 0…4 (non-zero with probability 0.3): the float SGEMM on the counts as floats (<c>float-gemm</c>)
-/// against int8 and int4 codes by AVX-VNNI (<c>*-vnni</c>) and by the portable int16 kernel (<c>*-portable</c>).</item>
+/// against int8 and int4 codes by AVX-512BW pair sums (<c>*-pairs</c>), AVX-VNNI (<c>*-vnni</c>) and the portable
+/// int16 kernel (<c>*-portable</c>).</item>
 /// </list>
 /// Weights are prepared outside the timing (panels, codes), as a layer prepares them once.
 /// </summary>
@@ -27,7 +28,7 @@ public class QuantizedLinearBench
 {
     private static readonly string[] s_shapes = ["3136x64x64", "3136x128x128", "3136x256x256", "512x784x512", "512x1024x1024", "2048x1024x1024", "256x4096x4096"];
     private static readonly string[] s_spikeImpls = ["float-spike", "int8-select", "int8-expand", "int4-select"];
-    private static readonly string[] s_countImpls = ["float-gemm", "int8-vnni", "int8-portable", "int4-vnni", "int4-portable"];
+    private static readonly string[] s_countImpls = ["float-gemm", "int8-pairs", "int8-vnni", "int8-portable", "int4-pairs", "int4-vnni", "int4-portable"];
 
     private int _m, _k, _n;
     private float[] _weight = [];
@@ -73,7 +74,9 @@ public class QuantizedLinearBench
             for (int c = 0; c < _k; c++) weightTransposed[c * _n + j] = _weight[j * _k + c];
         }
         _panels.PackTransposed(weightTransposed, _k, _n);
-        var path = Case.Impl.EndsWith("portable", StringComparison.Ordinal) ? IntegerKernelPath.Portable : IntegerKernelPaths.Best;
+        var path = Case.Impl.EndsWith("portable", StringComparison.Ordinal) ? IntegerKernelPath.Portable
+            : Case.Impl.EndsWith("vnni", StringComparison.Ordinal) ? IntegerKernelPath.DotProduct
+            : IntegerKernelPaths.Best;
         if (Case.Impl.StartsWith("int4", StringComparison.Ordinal))
         {
             var packed = new byte[_n * Int4Codes.RowBytes(_k)];
@@ -120,7 +123,7 @@ public class QuantizedLinearBench
         }
     }
 
-    /// <summary>Medians beside the means, whole case names, and a short job: the suite has 91 cases.</summary>
+    /// <summary>Medians beside the means, whole case names, and a short job: the suite has 105 cases.</summary>
     private sealed class Columns : ManualConfig
     {
         public Columns()
