@@ -67,6 +67,81 @@ public sealed record ProductCase(int M, int K, int N, double Rate, int Seed)
     }
 }
 
+/// <summary>
+/// A quantized product <c>x[M, K]·q[N, K]ᵀ</c>: <paramref name="Bits"/>-bit codes, unsigned 8-bit counts up to
+/// <paramref name="MaxCount"/> (non-zero with probability <paramref name="Rate"/>), binary spikes at the same rate,
+/// per-output scales of both signs and varied magnitudes, and a bias.
+/// </summary>
+public sealed record QuantizedCase(int M, int K, int N, int Bits, int MaxCount, double Rate, int Seed)
+{
+    private Random Rng(int salt) => new(Seed * 7919 + salt);
+
+    /// <summary>Codes <c>[N, K]</c> over the whole range of the bit width.</summary>
+    public sbyte[] Codes()
+    {
+        var rng = Rng(1);
+        int lo = -(1 << (Bits - 1)), hi = (1 << (Bits - 1)) - 1;
+        var q = new sbyte[N * K];
+        for (int i = 0; i < q.Length; i++) q[i] = (sbyte)rng.Next(lo, hi + 1);
+        return q;
+    }
+
+    public byte[] Counts()
+    {
+        var rng = Rng(2);
+        var x = new byte[M * K];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() < Rate ? (byte)rng.Next(1, MaxCount + 1) : (byte)0;
+        return x;
+    }
+
+    /// <summary>Spike rows packed as SpikeTensor rows; when <paramref name="strayPadding"/>, the bits past K are set too.</summary>
+    public ulong[] Spikes(bool strayPadding = false)
+    {
+        var words = Reference.Pack(new SpikeCase(M, K, Rate, Seed).Dense(), M, K);
+        int wpr = (K + 63) / 64;
+        if (strayPadding && K % 64 != 0)
+        {
+            for (int r = 0; r < M; r++) words[r * wpr + wpr - 1] |= ~((1UL << (K % 64)) - 1);
+        }
+        return words;
+    }
+
+    /// <summary>Scales of either sign, magnitudes from 2⁻¹² to 2⁴, none subnormal.</summary>
+    public float[] Scales()
+    {
+        var rng = Rng(3);
+        var s = new float[N];
+        for (int i = 0; i < s.Length; i++) s[i] = (float)((rng.Next(2) == 0 ? -1 : 1) * Math.Pow(2, rng.NextDouble() * 16 - 12));
+        return s;
+    }
+
+    public float[] Bias()
+    {
+        var rng = Rng(4);
+        var b = new float[N];
+        for (int i = 0; i < b.Length; i++) b[i] = (float)Reference.Normal(rng);
+        return b;
+    }
+}
+
+/// <summary>
+/// A quantized convolution: <paramref name="Images"/> NCHW count images <c>[C, H, W]</c>, <paramref name="OutChannels"/>
+/// filters of <c>kh×kw</c> (a depthwise one uses C filters), stride, padding, code width and largest count.
+/// </summary>
+public sealed record QuantizedConvCase(int Images, int Channels, int Height, int Width, int OutChannels, int KernelHeight, int KernelWidth,
+    int Stride, int Padding, int Bits, int MaxCount, int Seed)
+{
+    public Spiking.Tensors.Backends.SlidingWindow Window => new(Images, Channels, Height, Width, KernelHeight, KernelWidth, Stride, Padding);
+
+    public sbyte[] Codes(int outChannels, int patch) => new QuantizedCase(1, patch, outChannels, Bits, MaxCount, 0.4, Seed).Codes();
+
+    public byte[] Counts() => new QuantizedCase(Images * Channels * Height, Width, 1, Bits, MaxCount, 0.4, Seed).Counts();
+
+    public float[] Scales(int outChannels) => new QuantizedCase(1, 1, outChannels, Bits, MaxCount, 0.4, Seed).Scales();
+
+    public float[] Bias(int outChannels) => new QuantizedCase(1, 1, outChannels, Bits, MaxCount, 0.4, Seed).Bias();
+}
+
 /// <summary>A binary <c>Q·Kᵀ</c> problem: spike matrices <c>[M, D]</c> and <c>[N, D]</c> at one firing rate.</summary>
 public sealed record PopcountCase(int M, int N, int D, double Rate, int Seed)
 {
@@ -593,6 +668,38 @@ public static class Generators
          from rate in Rate()
          from seed in Gen.Choose(0, 1_000_000)
          select new ProductCase(m, k, n, rate, seed)).ToArbitrary();
+
+    /// <summary>
+    /// Quantized products around the integer kernels' tiles and tails: M across the 6-row tile and 96-row block, K
+    /// around multiples of 4 and 64 and past a chunk (128, 256 or 1024), N around the 16-, 32-, 64- and 128-column
+    /// panels; counts up to 1 (binary), 4 (QSD's D), 127 and 128 (either side of the largest count whose pair sums of
+    /// 8-bit codes cannot saturate) or the whole byte, which forces the int16 runs down to one step.
+    /// </summary>
+    public static Arbitrary<QuantizedCase> QuantizedCases() =>
+        (from m in Gen.OneOf(Dim(40), Gen.Elements(95, 96, 97, 193))
+         from k in Gen.OneOf(Dim(150), Gen.Elements(3, 4, 5, 255, 257, 1027))
+         from n in Gen.OneOf(Dim(70), Gen.Elements(15, 16, 17, 33, 129))
+         from bits in Gen.Elements(8, 4)
+         from maxCount in Gen.Elements(1, 4, 4, 127, 128, 255)
+         from rate in Rate()
+         from seed in Gen.Choose(0, 1_000_000)
+         select new QuantizedCase(m, k, n, bits, maxCount, rate, seed)).ToArbitrary();
+
+    /// <summary>Quantized convolutions of 1–3 images of up to 5 channels, 1–12 pixels a side, kernels 1–7, strides 1–3, padding 0–3.</summary>
+    public static Arbitrary<QuantizedConvCase> QuantizedConvCases() =>
+        (from images in Gen.Choose(1, 3)
+         from channels in Gen.Choose(1, 5)
+         from kh in Gen.Choose(1, 7)
+         from kw in Gen.Choose(1, 7)
+         from padding in Gen.Choose(0, 3)
+         from h in Gen.Choose(Math.Max(1, kh - 2 * padding), 12)
+         from w in Gen.Choose(Math.Max(1, kw - 2 * padding), 12)
+         from outChannels in Gen.Choose(1, 20)
+         from stride in Gen.Choose(1, 3)
+         from bits in Gen.Elements(8, 4)
+         from maxCount in Gen.Elements(1, 4, 255)
+         from seed in Gen.Choose(0, 1_000_000)
+         select new QuantizedConvCase(images, channels, h, w, outChannels, kh, kw, stride, padding, bits, maxCount, seed)).ToArbitrary();
 
     /// <summary>
     /// Broadcast operand pairs: an output shape of rank up to 4, from which each operand drops some leading axes

@@ -13,7 +13,7 @@ namespace Spiking.Layers.Serialization;
 
 /// <summary>
 /// Collects tensors and metadata and writes them as one safetensors file (see <see cref="SafeTensors"/>): F32 for
-/// float tensors, I64 for integers, data in the order added, the JSON header (<c>__metadata__</c> first, then the
+/// float tensors, I64 for integers, U8, I8 or BOOL for bytes (quantized codes), data in the order added, the JSON header (<c>__metadata__</c> first, then the
 /// tensors in the order added) padded with spaces to a multiple of 8 bytes so the data starts 8-byte aligned.
 /// </summary>
 /// <remarks>
@@ -44,7 +44,7 @@ public sealed class SafeTensorsWriter
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.IsDisposed) throw new ArgumentException($"Tensor '{name}' (shape {tensor.Shape}) has been disposed.", nameof(tensor));
-        AddItem(name, new Item(name, SafeTensorsDType.F32, tensor.Shape, tensor, default, default));
+        AddItem(name, new Item(name, SafeTensorsDType.F32, tensor.Shape, tensor, default, default, default));
     }
 
     /// <summary>Adds <paramref name="values"/> as F32 with <paramref name="shape"/>.</summary>
@@ -52,7 +52,7 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlyMemory<float> values, Shape shape)
     {
         CheckCount(values.Length, shape, nameof(values));
-        AddItem(name, new Item(name, SafeTensorsDType.F32, shape, null, values, default));
+        AddItem(name, new Item(name, SafeTensorsDType.F32, shape, null, values, default, default));
     }
 
     /// <summary>Adds <paramref name="values"/> as I64 with <paramref name="shape"/>.</summary>
@@ -60,7 +60,22 @@ public sealed class SafeTensorsWriter
     public void Add(string name, ReadOnlyMemory<long> values, Shape shape)
     {
         CheckCount(values.Length, shape, nameof(values));
-        AddItem(name, new Item(name, SafeTensorsDType.I64, shape, null, default, values));
+        AddItem(name, new Item(name, SafeTensorsDType.I64, shape, null, default, values, default));
+    }
+
+    /// <summary>
+    /// Adds <paramref name="values"/> as a one-byte dtype (<see cref="SafeTensorsDType.U8"/>, <see cref="SafeTensorsDType.I8"/>
+    /// or <see cref="SafeTensorsDType.BOOL"/>) with <paramref name="shape"/>, written as they are.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty, reserved or taken, the count differs from the shape's, or the dtype is not one byte wide.</exception>
+    public void Add(string name, ReadOnlyMemory<byte> values, Shape shape, SafeTensorsDType dtype)
+    {
+        if (dtype is not (SafeTensorsDType.U8 or SafeTensorsDType.I8 or SafeTensorsDType.BOOL))
+        {
+            throw new ArgumentException($"Tensor '{name}': bytes are written as U8, I8 or BOOL, not {dtype}.", nameof(dtype));
+        }
+        CheckCount(values.Length, shape, nameof(values));
+        AddItem(name, new Item(name, dtype, shape, null, default, default, values));
     }
 
     /// <summary>Adds an I64 scalar (shape <c>[]</c>), as PyTorch stores <c>num_batches_tracked</c>.</summary>
@@ -193,6 +208,11 @@ public sealed class SafeTensorsWriter
 
     private static void WriteData(Stream stream, Item item, byte[] chunk)
     {
+        if (SafeTensors.ElementSize(item.DType) == 1)
+        {
+            stream.Write(item.Bytes.Span);
+            return;
+        }
         if (item.DType == SafeTensorsDType.I64)
         {
             var longs = item.Longs.Span;
@@ -232,5 +252,6 @@ public sealed class SafeTensorsWriter
         }
     }
 
-    private sealed record Item(string Name, SafeTensorsDType DType, Shape Shape, Tensor? Tensor, ReadOnlyMemory<float> Floats, ReadOnlyMemory<long> Longs);
+    private sealed record Item(string Name, SafeTensorsDType DType, Shape Shape, Tensor? Tensor, ReadOnlyMemory<float> Floats, ReadOnlyMemory<long> Longs,
+        ReadOnlyMemory<byte> Bytes);
 }
