@@ -1,5 +1,6 @@
 using System;
 using Spiking.Autograd;
+using Spiking.Layers.Quantization;
 using Spiking.Tensors;
 
 namespace Spiking.Layers;
@@ -70,9 +71,10 @@ public abstract class LsqLayer : Module, IOperationCounter
 
     /// <summary>
     /// The codes and steps an integer engine computes this layer from, read from the current weight and step (in
-    /// evaluation the same codes the forward uses), with a copy of the bias.
+    /// evaluation the same codes the forward uses), packed at the layer's width; the bias stays <see cref="Bias"/>.
+    /// The layer computes <c>y[o] = α[o]·Σ q[o, …]·x + bias[o]</c>: the product first, then the scale, then the bias.
     /// </summary>
-    public QuantizedWeights ExportCodes()
+    public QuantizedWeight ExportCodes()
     {
         var weight = Weight.Value.ToArray();
         var steps = Alpha.Value.ToArray();
@@ -80,7 +82,7 @@ public abstract class LsqLayer : Module, IOperationCounter
         Lsq.Codes(weight, steps, Bits, codes);
         var bytes = new sbyte[codes.Length];
         for (int i = 0; i < codes.Length; i++) bytes[i] = (sbyte)codes[i];
-        return new QuantizedWeights(Weight.Shape, bytes, steps, Bias?.Value.ToArray(), Bits);
+        return QuantizedWeight.FromCodes(bytes, Weight.Shape, Bits, steps);
     }
 
     /// <summary>

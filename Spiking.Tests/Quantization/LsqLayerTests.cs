@@ -106,14 +106,16 @@ public sealed class LsqLayerTests
         var export = conv.ExportCodes();
         Assert.Equal(new Shape(6, 4, 3, 3), export.Shape);
         Assert.Equal(4, export.Bits);
-        Assert.Equal(36, export.RowLength);
-        Assert.Equal(conv.Alpha.Value.ToArray(), export.Scales);
-        Assert.Equal(conv.Bias!.Value.ToArray(), export.Bias);
+        Assert.Equal(36, export.InFeatures);
+        Assert.Equal(conv.Alpha.Value.ToArray(), export.Scales.ToArray());
         var weight = conv.Weight.Value.ToArray();
-        var codes = NaiveLsq.Codes(weight, export.Scales, 4);
-        Assert.Equal(codes, export.Codes.Select(c => (double)c));
-        Assert.Contains(export.Codes, c => c == 7);
-        Assert.Contains(export.Codes, c => c == -8);
+        var codes = NaiveLsq.Codes(weight, export.Scales.ToArray(), 4);
+        Assert.Equal(codes, export.Codes().Select(c => (double)c));
+        var exported = export.Codes();
+        var steps = export.Scales.ToArray();
+        var bias = conv.Bias!.Value.ToArray();
+        Assert.Contains(exported, c => c == 7);
+        Assert.Contains(exported, c => c == -8);
 
         // The layer against the naive convolution of the exported codes: y = α·Σ x·q + b.
         var rng = new PhiloxGenerator(8);
@@ -135,13 +137,13 @@ public sealed class LsqLayerTests
             {
                 int r = i * 2 - 1 + ki, s = j * 2 - 1 + kj;
                 if (r < 0 || r >= 5 || s < 0 || s >= 5) continue;
-                double term = xs[((n * 4 + c) * 5 + r) * 5 + s] * export.Codes[((o * 4 + c) * 3 + ki) * 3 + kj];
+                double term = xs[((n * 4 + c) * 5 + r) * 5 + s] * exported[((o * 4 + c) * 3 + ki) * 3 + kj];
                 sum += term;
                 magnitude += Math.Abs(term);
             }
             int at = ((n * 6 + o) * 3 + i) * 3 + j;
-            expected[at] = sum * export.Scales[o] + export.Bias![o];
-            scale[at] = magnitude * export.Scales[o] + Math.Abs(export.Bias[o]);
+            expected[at] = sum * steps[o] + bias[o];
+            scale[at] = magnitude * steps[o] + Math.Abs(bias[o]);
         }
         Reference.AssertClose(expected, y.Dense.AsReadOnlySpan(), scale, 1e-6, 1e-7, "layer vs exported codes");
     }
@@ -169,13 +171,16 @@ public sealed class LsqLayerTests
             layer.Eval();
             var y = layer.Forward(input).Dense.ToArray();
             var export = layer.ExportCodes();
+            var q = export.Codes();
+            var scales = export.Scales.ToArray();
+            var bias = layer.Bias?.Value.ToArray();
             var expected = new float[y.Length];
             for (int r = 0; r < rows; r++)
             for (int o = 0; o < outputs; o++)
             for (int p = 0; p < positions; p++)
             {
-                float product = sum(r, o * positions + p, export.Codes) / 4f * export.Scales[o];
-                expected[(r * outputs + o) * positions + p] = export.Bias is null ? product : product + export.Bias[o];
+                float product = sum(r, o * positions + p, q) / 4f * scales[o];
+                expected[(r * outputs + o) * positions + p] = bias is null ? product : product + bias[o];
             }
             Reference.AssertBitwise(expected, y, layer.GetType().Name);
         }
