@@ -40,10 +40,28 @@ public sealed class LsqConv1d : LsqLayer
         int batch = shape.ProductOfLeading(shape.Rank - 2), tokens = shape[-1];
         // A kernel-1 convolution over N positions is a 1×1 convolution over an N×1 image.
         var folded = Functional.Reshape(input, batch, InChannels, tokens, 1);
-        var y = Quantized(q => Functional.Conv2d(folded, Functional.Reshape(q, OutChannels, InChannels, 1, 1)), outputAxis: 1);
+        var y = IntegerCounts(input, out float unit) is { } counts ? Integer(counts, unit, batch, tokens)
+            : Quantized(q => Functional.Conv2d(folded, Functional.Reshape(q, OutChannels, InChannels, 1, 1)), outputAxis: 1);
         if (Operations.Enabled) Operations.CountFullyConnected(input, OutChannels);
         var dims = shape.Dimensions.ToArray();
         dims[^2] = OutChannels;
         return Functional.Reshape(y, dims);
+    }
+
+    private Variable Integer(byte[] counts, float unit, int batch, int tokens)
+    {
+        try
+        {
+            // The 1×1 convolution over N×1 images, its weight [O, C, 1] taken as [O, C, 1, 1].
+            var kernel = IntegerKernel(unit, static (weight, bias) => Quantization.QuantizedWeight.FromCodes(weight.Codes(), new Shape(weight.Shape[0], weight.Shape[1], 1, 1), weight.Bits, weight.Scales.Span)
+                .ToConvKernel(stride: 1, padding: 0, bias));
+            var y = Tensor.Empty(new Shape(batch, OutChannels, tokens, 1));
+            kernel.Forward(counts.AsSpan(0, batch * InChannels * tokens), batch, tokens, 1, y.AsSpan());
+            return Variable.Constant(y);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(counts);
+        }
     }
 }

@@ -55,9 +55,10 @@ public sealed class LsqConv2d : LsqLayer
         }
         int images = shape.ProductOfLeading(shape.Rank - 3);
         var folded = Functional.Reshape(input, images, InChannels, shape[-2], shape[-1]);
-        var y = Quantized(q => Groups == 1
-            ? Functional.Conv2d(folded, q, null, Stride, Padding)
-            : Functional.DepthwiseConv2d(folded, q, null, Stride, Padding), outputAxis: 1);
+        var y = IntegerCounts(input, out float unit) is { } counts ? Integer(counts, unit, images, shape[-2], shape[-1])
+            : Quantized(q => Groups == 1
+                ? Functional.Conv2d(folded, q, null, Stride, Padding)
+                : Functional.DepthwiseConv2d(folded, q, null, Stride, Padding), outputAxis: 1);
         var ys = y.Shape;
         if (Operations.Enabled) Count(input, ys[2], ys[3]);
         var dims = shape.Dimensions.ToArray();
@@ -71,6 +72,28 @@ public sealed class LsqConv2d : LsqLayer
         bool dense = Groups == 1;
         ConvolutionFanOut.Count(Operations, input, KernelSize, Stride, Padding, outHeight, outWidth,
             outChannels: dense ? OutChannels : 1, windowInputs: (long)(dense ? InChannels : OutChannels) * KernelSize * KernelSize);
+    }
+
+    private Variable Integer(byte[] counts, float unit, int images, int height, int width)
+    {
+        try
+        {
+            int outHeight = (height + 2 * Padding - KernelSize) / Stride + 1, outWidth = (width + 2 * Padding - KernelSize) / Stride + 1;
+            var y = Tensor.Empty(new Shape(images, OutChannels, outHeight, outWidth));
+            if (Groups == 1)
+            {
+                IntegerKernel(unit, (weight, bias) => weight.ToConvKernel(Stride, Padding, bias)).Forward(counts.AsSpan(0, images * InChannels * height * width), images, height, width, y.AsSpan());
+            }
+            else
+            {
+                IntegerKernel(unit, (weight, bias) => weight.ToDepthwiseConvKernel(Stride, Padding, bias)).Forward(counts.AsSpan(0, images * InChannels * height * width), images, height, width, y.AsSpan());
+            }
+            return Variable.Constant(y);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(counts);
+        }
     }
 
     private static int InPerGroup(int inChannels, int outChannels, int groups)

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using Spiking.Autograd;
 using Spiking.Layers.Quantization;
 using Spiking.Tensors;
@@ -83,6 +84,72 @@ public abstract class LsqLayer : Module, IOperationCounter
         var bytes = new sbyte[codes.Length];
         for (int i = 0; i < codes.Length; i++) bytes[i] = (sbyte)codes[i];
         return QuantizedWeight.FromCodes(bytes, Weight.Shape, Bits, steps);
+    }
+
+    /// <summary>
+    /// Whether evaluation runs the layer on the integer kernels (<see cref="Spiking.Tensors.Kernels.QuantizedLinearKernel"/>
+    /// and the convolutions beside it) when its input is multi-level spike counts: every value a whole number of
+    /// quarters, halves or ones up to 15 (<see cref="SpikeCountInput.Detect"/>), on the host, in evaluation mode with
+    /// no graph recorded. There the codes meet the counts in int32 and each output is scaled once; the float product
+    /// of such counts and codes is exact, so the outputs are the float path's, bit for bit. Any other input (the image,
+    /// a batch norm's output) takes the float path.
+    /// </summary>
+    public bool IntegerInference { get; set; }
+
+    /// <summary>Forward passes that took the integer path, for tests that check the path ran.</summary>
+    internal int IntegerPasses { get; private set; }
+
+    /// <summary>Sets <see cref="IntegerInference"/> on every LSQ layer of <paramref name="model"/>; returns how many there are.</summary>
+    public static int UseIntegerInference(Module model, bool enabled)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int layers = 0;
+        foreach (var (_, module) in model.NamedModules())
+        {
+            if (module is LsqLayer lsq)
+            {
+                lsq.IntegerInference = enabled;
+                layers++;
+            }
+        }
+        return layers;
+    }
+
+    private object? _kernel;
+    private (float Unit, int Weight, int Alpha, int Bias) _kernelKey;
+
+    /// <summary>
+    /// The input as counts of its unit when the integer path applies (see <see cref="IntegerInference"/>), in a
+    /// pooled array the caller returns; else null.
+    /// </summary>
+    private protected byte[]? IntegerCounts(Variable input, out float unit)
+    {
+        unit = 0;
+        if (!IntegerInference || Training || GradMode.IsEnabled || input.Spikes is not null || !input.Dense.IsOnHost) return null;
+        var values = input.Dense.AsReadOnlySpan();
+        if (SpikeCountInput.Detect(values) is not { } counts) return null;
+        unit = counts.Unit;
+        IntegerPasses++;
+        float perUnit = 1f / unit;
+        var bytes = ArrayPool<byte>.Shared.Rent(values.Length);
+        for (int i = 0; i < values.Length; i++) bytes[i] = (byte)(values[i] * perUnit);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The prepared integer kernel for inputs counted in <paramref name="unit"/>: the layer's codes with the scales
+    /// α·unit (exact: the unit is a power of two) and its bias, rebuilt when the weight, step or bias changes.
+    /// </summary>
+    private protected T IntegerKernel<T>(float unit, Func<QuantizedWeight, float[], T> build) where T : class
+    {
+        var key = (unit, Weight.Value.Version, Alpha.Value.Version, Bias?.Value.Version ?? 0);
+        if (_kernel is T cached && _kernelKey == key) return cached;
+        var export = ExportCodes();
+        var scales = export.Scales.ToArray();
+        for (int i = 0; i < scales.Length; i++) scales[i] *= unit;
+        var kernel = build(QuantizedWeight.FromCodes(export.Codes(), export.Shape, Bits, scales), Bias?.Value.ToArray() ?? []);
+        (_kernel, _kernelKey) = (kernel, key);
+        return kernel;
     }
 
     /// <summary>

@@ -35,8 +35,25 @@ public sealed class LsqLinear : LsqLayer
         {
             throw new ArgumentException($"LsqLinear({InFeatures}→{OutFeatures}) needs an input of [..., {InFeatures}]; it has shape {input.Shape}.", nameof(input));
         }
-        var y = Quantized(q => Functional.Linear(input, q), outputAxis: -1);
+        var y = IntegerCounts(input, out float unit) is { } counts ? Integer(input, counts, unit) : Quantized(q => Functional.Linear(input, q), outputAxis: -1);
         if (Operations.Enabled) Operations.CountFullyConnected(input, OutFeatures);
         return y;
+    }
+
+    private Variable Integer(Variable input, byte[] counts, float unit)
+    {
+        try
+        {
+            var kernel = IntegerKernel(unit, static (weight, bias) => weight.ToLinearKernel(bias));
+            var dims = input.Shape.Dimensions.ToArray();
+            dims[^1] = OutFeatures;
+            var y = Tensor.Empty(new Shape(dims));
+            kernel.Forward(counts.AsSpan(0, input.Shape.RowCount * InFeatures), input.Shape.RowCount, y.AsSpan());
+            return Variable.Constant(y);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(counts);
+        }
     }
 }
