@@ -1,7 +1,11 @@
+using System.IO;
 using System.Linq;
 using Spiking.Autograd;
 using Spiking.Layers;
+using Spiking.Layers.Quantization;
+using Spiking.Layers.Serialization;
 using Spiking.Tensors;
+using Spiking.Tests.Layers;
 using Xunit;
 
 namespace Spiking.Tests.Quantization;
@@ -75,5 +79,43 @@ public sealed class IntegerInferenceTests
         using (GradMode.NoGrad())
         using (DisposeScope.Begin()) conv.Forward(x);
         Assert.Equal(1, conv.IntegerPasses);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void A_packed_checkpoint_is_smaller_and_loads_into_the_same_outputs(int bits)
+    {
+        using var folder = new TempFolder();
+        ModelSeed.Seed(24);
+        using var model = QsdTransformer.Create(MetaSpikeFormerConfig.FashionMnist, bits);
+        using var images = Variable.Constant(new PhiloxGenerator(25).Uniform(new Shape(1, 4, 1, 28, 28)));
+        model.Train();
+        using (GradMode.NoGrad())
+        using (DisposeScope.Begin()) model.Forward(images);
+        model.Eval();
+        string full = folder.File("full.safetensors"), packed = folder.File("packed.safetensors");
+        Checkpoint.Save(model, full);
+        long packedBytes = PackedCheckpoint.Save(model, packed);
+
+        var file = SafeTensors.Read(packed);
+        Assert.True(PackedCheckpoint.IsPacked(file));
+        Assert.False(PackedCheckpoint.IsPacked(SafeTensors.Read(full)));
+        Assert.Equal(new FileInfo(packed).Length, packedBytes);
+        Assert.False(file.TryGetEntry("head.weight", out _));
+        Assert.Equal(bits == 4 ? SafeTensorsDType.U8 : SafeTensorsDType.I8, file["head.weight.codes"].DType);
+        // Every LSQ weight shrinks from 32 bits to its width; the batch norms and biases stay float.
+        long lsqWeights = model.NamedModules().Select(m => m.Module).OfType<LsqLayer>().Sum(l => (long)l.Weight.Shape.ElementCount);
+        Assert.True(new FileInfo(full).Length - packedBytes >= lsqWeights * (32 - bits) / 8 - 64 * 1024, $"{new FileInfo(full).Length} → {packedBytes} bytes");
+
+        ModelSeed.Seed(99);
+        using var loaded = QsdTransformer.Create(MetaSpikeFormerConfig.FashionMnist, bits);
+        PackedCheckpoint.Load(loaded, file);
+        loaded.Eval();
+        using (GradMode.NoGrad())
+        using (DisposeScope.Begin())
+        {
+            Reference.AssertBitwise(model.Forward(images).Dense.AsReadOnlySpan(), loaded.Forward(images).Dense.AsReadOnlySpan(), "packed and reloaded vs original");
+        }
     }
 }
