@@ -57,6 +57,11 @@ internal static class CommandLine
                                      test accuracy, firing rates and energy of a saved model (ours or PyTorch's); the model,
                                      T and encoding come from the checkpoint's recipe, a contradicting --model is refused and
                                      another --timesteps is warned about; reads only the test files of --data
+              --engine float|integer     integer: a qsd model's LSQ layers fed by spike counts run on the integer kernels
+                                         (VNNI/AVX-512BW where the CPU has them), the same outputs bit for bit; reads packed checkpoints too
+          export --checkpoint FILE --quantize packed --out FILE
+                                     a qsd checkpoint (--weight-bits 4 or 8) with its LSQ weights packed at their width (I8, or
+                                     U8 with two codes a byte, plus F32 scales), which eval reads; prints both files' sizes
           info                       the machine, SIMD width and thread count the engine sees, and whether CUDA is usable
           gpu-selftest [--device-index N] [--seed S]
                                      run every CUDA kernel against the CPU backend on random inputs; one line per kernel
@@ -104,7 +109,7 @@ internal static class CommandLine
         Numbers use a decimal point (1.5, 1e-3); every option takes a value (--name value or --name=value).
         """;
 
-    private const string Commands = "train, eval, generate, conformance, info, gpu-selftest, bench, help";
+    private const string Commands = "train, eval, export, generate, conformance, info, gpu-selftest, bench, help";
 
     /// <summary>Runs one command line; user errors go to <paramref name="error"/> (default: standard error) as one line, never as a stack trace.</summary>
     /// <returns>The process exit status (<see cref="ExitCode"/>).</returns>
@@ -133,6 +138,7 @@ internal static class CommandLine
             {
                 "train" => Training.TrainCommand.Run(options),
                 "eval" => Training.EvalCommand.Run(options),
+                "export" => Training.ExportCommand.Run(options),
                 "generate" => Training.GenerateCommand.Run(options),
                 "conformance" => ConformanceCommand.Run(options),
                 "info" => InfoCommand.Run(options),

@@ -5,6 +5,7 @@ using System.IO;
 using Spectre.Console;
 using Spiking.Layers;
 using Spiking.Layers.Data;
+using Spiking.Layers.Quantization;
 using Spiking.Layers.Serialization;
 using Spiking.Tensors;
 
@@ -37,6 +38,7 @@ internal static class EvalCommand
         int batch = options.Int("batch", 256, min: 1, max: TrainCommand.MaxBatch);
         int? timeStepsOption = options.String("timesteps") is null ? null : options.Int("timesteps", 0, min: 1, max: TrainCommand.MaxTimeSteps);
         string? jsonPath = OutputPaths.File(options, "json");
+        string engine = options.Choice("engine", "float", "float", "integer");
         options.RejectUnknown();
         Parallelism.MaxThreads = threads;
 
@@ -60,7 +62,12 @@ internal static class EvalCommand
         }
         int? weightBits = model.TakesWeightBits ? ModelKind.WeightBitsOf(file) : null;
         using var net = model.Build(timeSteps, neuron, readout, sdsa, weightBits);
-        Checkpoint.Load(net, file);
+        if (PackedCheckpoint.IsPacked(file)) PackedCheckpoint.Load(net, file);
+        else Checkpoint.Load(net, file);
+        if (engine == "integer" && LsqLayer.UseIntegerInference(net, true) == 0)
+        {
+            throw new UsageException($"--engine integer runs LSQ layers on the integer kernels; checkpoint '{path}' holds a --model {model.Name} network without any (train --model qsd --weight-bits 4 or 8)");
+        }
         using var unused = new Sgd(net.Parameters(), 0);
         var evaluator = new ClassifierTrainer(net, unused, model.Encoder(timeSteps, seed ^ 0x5EED), model.LossFor(readout));
         using var loader = new DataLoader(test, batch, shuffle: false);
@@ -75,7 +82,7 @@ internal static class EvalCommand
             new JsonLines(jsonPath).Write(
             [
                 new("workload", model.Workload), new("mode", "eval"), new("checkpoint", path), new("test_acc", accuracy),
-                new("T", timeSteps), new("sdsa", model.TakesSdsa ? ModelKind.SdsaNumber(sdsa) : null), new("weight_bits", weightBits), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
+                new("T", timeSteps), new("sdsa", model.TakesSdsa ? ModelKind.SdsaNumber(sdsa) : null), new("weight_bits", weightBits), new("engine", engine), new("neuron", neuron.Name()), new("readout", readout.Name()), new("test_samples", test.Count), new("eval_s", seconds), new("peak_rss_mb", MachineInfo.PeakRssMib()),
                 new("warning", warning),
             ]);
         }

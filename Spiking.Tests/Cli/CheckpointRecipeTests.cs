@@ -6,6 +6,7 @@ using System.Text.Json;
 using Spiking.Cli;
 using Spiking.Cli.Training;
 using Spiking.Layers;
+using Spiking.Layers.Quantization;
 using Spiking.Layers.Serialization;
 using Spiking.Tests.Layers;
 using Xunit;
@@ -183,6 +184,34 @@ public sealed class CheckpointRecipeTests
             Assert.Equal(int.Parse(variantOption!, System.Globalization.CultureInfo.InvariantCulture), trained.RootElement.GetProperty("weight_bits").GetInt32());
             Assert.Equal(int.Parse(variantOption!, System.Globalization.CultureInfo.InvariantCulture), root.GetProperty("weight_bits").GetInt32());
         }
+    }
+
+    [Fact]
+    public void Export_packs_a_qsd_checkpoint_that_eval_runs_on_both_engines_to_the_same_accuracy()
+    {
+        using var folder = new TempFolder();
+        SyntheticImages.WriteIdx(folder.Path, 8, 16);
+        string checkpoint = folder.File("q.safetensors"), packed = folder.File("q4.safetensors"), json = folder.File("eval.jsonl");
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["train", "--model", "qsd", "--data", folder.Path, "--batch", "4", "--threads", "1", "--out", checkpoint], error) == 0, error.ToString());
+        Assert.True(CommandLine.Run(["export", "--checkpoint", checkpoint, "--quantize", "packed", "--out", packed], error) == 0, error.ToString());
+        Assert.True(new FileInfo(packed).Length < new FileInfo(checkpoint).Length);
+        Assert.True(PackedCheckpoint.IsPacked(SafeTensors.Read(packed)));
+        foreach (var (file, engine) in new[] { (checkpoint, "float"), (packed, "float"), (packed, "integer") })
+        {
+            Assert.True(CommandLine.Run(["eval", "--checkpoint", file, "--data", folder.Path, "--threads", "1", "--engine", engine, "--json", json], error) == 0, error.ToString());
+        }
+        var accuracies = File.ReadAllLines(json).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("test_acc").GetDouble()).ToArray();
+        Assert.Equal([accuracies[0], accuracies[0], accuracies[0]], accuracies);
+
+        string floatModel = folder.File("msf.safetensors");
+        Assert.True(CommandLine.Run(["train", "--model", "qsd", "--weight-bits", "32", "--data", folder.Path, "--batch", "4", "--threads", "1", "--out", floatModel], error) == 0, error.ToString());
+        var refusal = new StringWriter();
+        Assert.Equal(3, CommandLine.Run(["export", "--checkpoint", floatModel, "--quantize", "packed", "--out", folder.File("x.safetensors")], refusal));
+        Assert.Contains("with float weights; --quantize packs the LSQ weights", refusal.ToString(), StringComparison.Ordinal);
+        refusal = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["eval", "--checkpoint", floatModel, "--data", folder.Path, "--engine", "integer"], refusal));
+        Assert.Contains("--engine integer runs LSQ layers on the integer kernels", refusal.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class CommandLineErrorTests
     {
         var (code, error) = Run();
         Assert.Equal(2, code);
-        AssertOneLineError(error, "no command given; commands are train, eval");
+        AssertOneLineError(error, "no command given; commands are train, eval, export");
         var output = new StringWriter();
         var saved = Console.Out;
         Console.SetOut(output);
