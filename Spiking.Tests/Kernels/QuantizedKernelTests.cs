@@ -145,9 +145,13 @@ public sealed class QuantizedKernelTests
             Reference.AssertBitwise(expected, y, $"{v} spike outputs");
             if (v.Path != IntegerKernelPath.Scalar)
             {
+                // Forward picks one of the two by the firing rate; each is checked at every rate.
                 var expanded = new float[c.M * c.N];
                 kernel.ForwardSpikesExpanded(spikes, c.M, expanded);
                 Reference.AssertBitwise(expected, expanded, $"{v} spikes expanded to counts");
+                var selected = new float[c.M * c.N];
+                kernel.ForwardSpikesSelected(spikes, c.M, selected);
+                Reference.AssertBitwise(expected, selected, $"{v} codes selected by spikes");
             }
         }
     }
