@@ -7,10 +7,13 @@ namespace Spiking.Tensors.Kernels;
 
 /// <summary>
 /// Packing floats into spike bits with a SIMD compare and most-significant-bit extraction, and unpacking bits
-/// back to 0/1 floats. Rows of <c>rowLength</c> floats map to rows of <c>ceil(rowLength/64)</c> words.
+/// back to 0/1 floats or 0/1 bytes. Rows of <c>rowLength</c> floats map to rows of <c>ceil(rowLength/64)</c> words.
 /// </summary>
 internal static class BitPack
 {
+    /// <summary>Entry b: the eight bits of b as eight 0/1 bytes, bit 0 first (little-endian).</summary>
+    private static readonly ulong[] s_byteSpread = SpreadTable();
+
     /// <summary>The mask of valid bits in the last word of a row of <paramref name="rowLength"/> bits.</summary>
     public static ulong LastWordMask(int rowLength) => (rowLength & 63) == 0 ? ulong.MaxValue : (1UL << (rowLength & 63)) - 1;
 
@@ -85,6 +88,39 @@ internal static class BitPack
             case 128: Unpack<Simd128, Vector128<float>>(words, rowLength, destination); break;
             default: UnpackReference(words, rowLength, destination); break;
         }
+    }
+
+    /// <summary>
+    /// Writes byte 1 where a bit is set and 0 elsewhere, row r of <paramref name="rows"/> at <c>r·stride</c> in
+    /// <paramref name="destination"/>, the bytes from <paramref name="rowLength"/> to <paramref name="stride"/> zeroed:
+    /// eight bits at a time through a 256-entry table (one load and one 8-byte store per byte of bits).
+    /// </summary>
+    public static unsafe void UnpackBytes(ReadOnlySpan<ulong> words, int rows, int rowLength, Span<byte> destination, int stride)
+    {
+        int wpr = SpikeTensor.WordsFor(rowLength);
+        fixed (ulong* table = s_byteSpread)
+        fixed (byte* dst = destination)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                byte* row = dst + (long)r * stride;
+                var bits = words.Slice(r * wpr, wpr);
+                int c = 0;
+                for (; c + 8 <= rowLength; c += 8) Unsafe.WriteUnaligned(row + c, table[(bits[c >> 6] >> (c & 63)) & 0xFF]);
+                for (; c < rowLength; c++) row[c] = (byte)(bits[c >> 6] >> (c & 63) & 1);
+                new Span<byte>(row + rowLength, stride - rowLength).Clear();
+            }
+        }
+    }
+
+    private static ulong[] SpreadTable()
+    {
+        var table = new ulong[256];
+        for (int b = 0; b < 256; b++)
+        {
+            for (int j = 0; j < 8; j++) table[b] |= (ulong)((b >> j) & 1) << (8 * j);
+        }
+        return table;
     }
 
     /// <summary>The plain one-bit-at-a-time unpacking the SIMD path is tested against.</summary>

@@ -1,15 +1,18 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Spiking.Tensors.Backends;
 
 namespace Spiking.Tensors.Kernels;
 
 /// <summary>
 /// A quantized 2-D convolution (groups 1, PyTorch's cross-correlation with zero padding) on NCHW counts, prepared
-/// once: <c>y[b, o] = (Σ_{c,i,j} x[b, c, ·s − p + i, ·s − p + j]·q[o, c, i, j])·scale[o] + bias[o]</c>. Each block of
-/// images is unrolled into u8 patch rows <c>[images·Ho·Wo, C·kh·kw]</c> (an im2col of counts: padding is count 0)
-/// and multiplied by a <see cref="QuantizedLinearKernel"/> over the codes <c>[O, C·kh·kw]</c>, whose epilogue writes
-/// the NCHW output directly.
+/// once: <c>y[b, o] = (Σ_{c,i,j} x[b, c, ·s − p + i, ·s − p + j]·q[o, c, i, j])·scale[o] + bias[o]</c>. Each image is
+/// turned channels-last (<c>[H, W, C]</c>) and unrolled into u8 patch rows <c>[Ho·Wo, kh·kw·C]</c> (an im2col of
+/// counts: padding is count 0), so a patch row is kh runs of up to kw·C contiguous bytes, copied whole; the codes are
+/// reordered to <c>[O, kh, kw, C]</c> once to match. The rows of a block of images go through a
+/// <see cref="QuantizedLinearKernel"/>, whose epilogue writes the NCHW output directly. The unrolling of the images
+/// of a block runs in parallel, one image an item.
 /// </summary>
 public sealed class QuantizedConvKernel
 {
@@ -46,7 +49,12 @@ public sealed class QuantizedConvKernel
         ReadOnlySpan<float> scales, ReadOnlySpan<float> bias = default, IntegerKernelPath? path = null)
     {
         int patch = CheckWindow(inChannels, kernelHeight, kernelWidth, stride, padding);
-        return new(QuantizedLinearKernel.FromInt8(codes, outChannels, patch, scales, bias, path), inChannels, kernelHeight, kernelWidth, stride, padding);
+        if (codes.Length != (long)outChannels * patch)
+        {
+            throw new ArgumentException($"Codes hold {codes.Length} values; [{outChannels}, {inChannels}, {kernelHeight}, {kernelWidth}] needs {(long)outChannels * patch}.", nameof(codes));
+        }
+        var channelsLast = ChannelsLast(codes, outChannels, inChannels, kernelHeight * kernelWidth);
+        return new(QuantizedLinearKernel.FromInt8(channelsLast, outChannels, patch, scales, bias, path), inChannels, kernelHeight, kernelWidth, stride, padding);
     }
 
     /// <summary>
@@ -70,7 +78,16 @@ public sealed class QuantizedConvKernel
         ReadOnlySpan<float> scales, ReadOnlySpan<float> bias = default, IntegerKernelPath? path = null)
     {
         int patch = CheckWindow(inChannels, kernelHeight, kernelWidth, stride, padding);
-        return new(QuantizedLinearKernel.FromInt4(packedCodes, outChannels, patch, scales, bias, path), inChannels, kernelHeight, kernelWidth, stride, padding);
+        long bytes = (long)outChannels * Int4Codes.RowBytes(patch);
+        if (packedCodes.Length != bytes)
+        {
+            throw new ArgumentException($"Packed 4-bit codes hold {packedCodes.Length} bytes; {outChannels} rows of {patch} codes, two a byte, need {bytes}.", nameof(packedCodes));
+        }
+        var codes = new sbyte[outChannels * patch];
+        Int4Codes.Unpack(packedCodes, outChannels, patch, codes);
+        var repacked = new byte[bytes];
+        Int4Codes.Pack(ChannelsLast(codes, outChannels, inChannels, kernelHeight * kernelWidth), outChannels, patch, repacked);
+        return new(QuantizedLinearKernel.FromInt4(repacked, outChannels, patch, scales, bias, path), inChannels, kernelHeight, kernelWidth, stride, padding);
     }
 
     /// <summary>O.</summary>
@@ -116,7 +133,7 @@ public sealed class QuantizedConvKernel
     /// </summary>
     /// <exception cref="ArgumentException">A span's length does not match the sizes.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
-    public void Forward(ReadOnlySpan<byte> counts, int images, int height, int width, Span<float> output)
+    public unsafe void Forward(ReadOnlySpan<byte> counts, int images, int height, int width, Span<float> output)
     {
         var g = Window(images, height, width);
         long inputs = (long)images * InChannels * height * width, outputs = (long)images * OutChannels * g.Positions;
@@ -128,15 +145,16 @@ public sealed class QuantizedConvKernel
         var cols = ArrayPool<byte>.Shared.Rent(Math.Max(1, block * positions * patch));
         try
         {
-            for (int b0 = 0; b0 < images; b0 += block)
+            fixed (byte* px = counts, pc = cols)
             {
-                int count = Math.Min(block, images - b0);
-                for (int b = 0; b < count; b++)
+                for (int b0 = 0; b0 < images; b0 += block)
                 {
-                    Im2Col(counts.Slice((b0 + b) * imageSize, imageSize), g, cols.AsSpan(b * positions * patch, positions * patch));
+                    int count = Math.Min(block, images - b0);
+                    var job = new Unroll { Window = g, Images = px + (long)b0 * imageSize, Rows = pc };
+                    Parallelism.For(count, (long)positions * patch, job, static (b, j) => UnrollImage(j, b));
+                    _linear.ForwardChannelMajor(cols.AsSpan(0, count * positions * patch), count * positions, positions,
+                        output.Slice(b0 * OutChannels * positions, count * OutChannels * positions));
                 }
-                _linear.ForwardChannelMajor(cols.AsSpan(0, count * positions * patch), count * positions, positions,
-                    output.Slice(b0 * OutChannels * positions, count * OutChannels * positions));
             }
         }
         finally
@@ -145,35 +163,77 @@ public sealed class QuantizedConvKernel
         }
     }
 
-    /// <summary>One image's patch rows <c>[Ho·Wo, C·kh·kw]</c>, in the codes' (c, i, j) order, 0 where the window leaves the image.</summary>
-    private static void Im2Col(ReadOnlySpan<byte> image, SlidingWindow g, Span<byte> rows)
+    /// <summary>The images of a block and where their patch rows go; valid while <see cref="Forward"/> waits on the loop.</summary>
+    private unsafe struct Unroll
     {
-        int patch = g.Patch, kh = g.KernelHeight, kw = g.KernelWidth;
-        for (int oy = 0; oy < g.OutHeight; oy++)
+        public SlidingWindow Window;
+        public byte* Images;
+        public byte* Rows;
+    }
+
+    /// <summary>Image <paramref name="b"/> of the block: channels-last, then its patch rows <c>[Ho·Wo, kh·kw·C]</c>.</summary>
+    private static unsafe void UnrollImage(Unroll job, int b)
+    {
+        var g = job.Window;
+        int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, patch = g.Patch;
+        byte* rows = job.Rows + (long)b * g.Positions * patch;
+        // A 1×1 window at stride 1 without padding has the channels-last image as its patch rows.
+        bool pointwise = kh == 1 && kw == 1 && g.Stride == 1 && g.Padding == 0;
+        var buffer = pointwise ? null : ArrayPool<byte>.Shared.Rent(Math.Max(1, c * h * w));
+        try
         {
-            for (int ox = 0; ox < g.OutWidth; ox++)
+            fixed (byte* scratch = buffer)
             {
-                var row = rows.Slice((oy * g.OutWidth + ox) * patch, patch);
-                int x0 = ox * g.Stride - g.Padding;
-                int lo = Math.Max(0, -x0), hi = Math.Min(kw, g.Width - x0);
-                for (int c = 0; c < g.Channels; c++)
+                byte* hwc = pointwise ? rows : scratch;
+                byte* image = job.Images + (long)b * c * h * w;
+                for (int ch = 0; ch < c; ch++)
                 {
-                    for (int i = 0; i < kh; i++)
+                    byte* plane = image + (long)ch * h * w;
+                    for (int p = 0; p < h * w; p++) hwc[(long)p * c + ch] = plane[p];
+                }
+                if (pointwise) return;
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    for (int ox = 0; ox < g.OutWidth; ox++)
                     {
-                        var taps = row.Slice((c * kh + i) * kw, kw);
-                        int iy = oy * g.Stride - g.Padding + i;
-                        if (iy < 0 || iy >= g.Height || lo >= hi)
+                        byte* row = rows + (long)(oy * g.OutWidth + ox) * patch;
+                        int x0 = ox * g.Stride - g.Padding;
+                        int lo = Math.Clamp(-x0, 0, kw), hi = Math.Clamp(w - x0, lo, kw);
+                        for (int i = 0; i < kh; i++)
                         {
-                            taps.Clear();
-                            continue;
+                            byte* taps = row + (long)i * kw * c;
+                            int iy = oy * g.Stride - g.Padding + i;
+                            if (iy < 0 || iy >= h)
+                            {
+                                new Span<byte>(taps, kw * c).Clear();
+                                continue;
+                            }
+                            if (lo > 0) new Span<byte>(taps, lo * c).Clear();
+                            Unsafe.CopyBlockUnaligned(taps + lo * c, hwc + ((long)iy * w + x0 + lo) * c, (uint)((hi - lo) * c));
+                            if (hi < kw) new Span<byte>(taps + hi * c, (kw - hi) * c).Clear();
                         }
-                        taps.Slice(0, lo).Clear();
-                        image.Slice((c * g.Height + iy) * g.Width + x0 + lo, hi - lo).CopyTo(taps.Slice(lo));
-                        taps.Slice(hi).Clear();
                     }
                 }
             }
         }
+        finally
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Codes <c>[O, C, taps]</c> (PyTorch's order) reordered to <c>[O, taps, C]</c>, the order of the channels-last patch rows.</summary>
+    private static sbyte[] ChannelsLast(ReadOnlySpan<sbyte> codes, int outChannels, int inChannels, int taps)
+    {
+        var reordered = new sbyte[codes.Length];
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int ch = 0; ch < inChannels; ch++)
+            {
+                for (int t = 0; t < taps; t++) reordered[((long)o * taps + t) * inChannels + ch] = codes[(o * inChannels + ch) * taps + t];
+            }
+        }
+        return reordered;
     }
 
     private static int CheckWindow(int inChannels, int kernelHeight, int kernelWidth, int stride, int padding)

@@ -59,13 +59,14 @@ internal static class QuantizedCountsProduct
     public static int MaxCount(ReadOnlySpan<byte> counts) => counts.IsEmpty ? 0 : TensorPrimitives.Max(counts);
 
     /// <summary>
-    /// Computes the product of <paramref name="counts"/> <c>[rows, K]</c> (no count above <paramref name="maxCount"/>) with <paramref name="panels"/> into
+    /// Computes the product of <paramref name="counts"/> <c>[rows, K]</c>, rows <paramref name="countsStride"/> bytes apart
+    /// (no count above <paramref name="maxCount"/>), with <paramref name="panels"/> into
     /// <paramref name="sums"/> <c>[rows, N]</c> when it is not empty, else through the epilogue into
     /// <paramref name="output"/>: row-major <c>[rows, N]</c>, or channel-major <c>[rows / positions, N, positions]</c>
     /// when <paramref name="positions"/> is positive.
     /// </summary>
-    public static unsafe void Run(ReadOnlySpan<byte> counts, int rows, int maxCount, QuantizedCountsPanels panels, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
-        Span<float> output, Span<int> sums, int positions)
+    public static unsafe void Run(ReadOnlySpan<byte> counts, int countsStride, int rows, int maxCount, QuantizedCountsPanels panels,
+        ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> output, Span<int> sums, int positions)
     {
         if (rows == 0 || panels.OutFeatures == 0) return;
         int k = panels.InFeatures, stride = panels.RowStride;
@@ -73,13 +74,13 @@ internal static class QuantizedCountsProduct
         try
         {
             var x = counts;
-            if (stride != k && k > 0)
+            if (stride != countsStride && k > 0)
             {
-                // The dot-product tile reads counts four at a time; rows are copied to a multiple of four, zero-filled.
+                // The four-at-a-time tiles read rows of a multiple of four: rows are copied to that stride, zero-filled.
                 padded = ArrayPool<byte>.Shared.Rent(rows * stride);
                 for (int r = 0; r < rows; r++)
                 {
-                    counts.Slice(r * k, k).CopyTo(padded.AsSpan(r * stride));
+                    counts.Slice(r * countsStride, k).CopyTo(padded.AsSpan(r * stride));
                     padded.AsSpan(r * stride + k, stride - k).Clear();
                 }
                 x = padded.AsSpan(0, rows * stride);

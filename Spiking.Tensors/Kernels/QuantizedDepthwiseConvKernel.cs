@@ -12,8 +12,8 @@ namespace Spiking.Tensors.Kernels;
 /// inner product across channels, so each plane is copied into a zero-bordered buffer and, at stride 1, every tap
 /// adds <c>count·code</c> to a run of output columns in int16 vector lanes (counts zero-extended, products exact),
 /// widened into int32 every <c>⌊32767 / (max count · max |code|)⌋</c> taps, before the epilogue
-/// (<see cref="QuantizedEpilogue"/>). Other strides run the scalar loop on the bordered plane. Work items are
-/// (image, channel) planes, so any thread count gives the same bits.
+/// (<see cref="QuantizedEpilogue"/>), in the narrowest accelerated vector that covers an output row. Other strides
+/// run the scalar loop on the bordered plane. Work items are images, so any thread count gives the same bits.
 /// </summary>
 public sealed class QuantizedDepthwiseConvKernel
 {
@@ -172,12 +172,15 @@ public sealed class QuantizedDepthwiseConvKernel
                 Bias = pb,
                 Limit = (int)(short.MaxValue / Math.Max(1, largest)),
             };
-            long work = (long)g.Positions * g.KernelHeight * g.KernelWidth / 8;
-            switch (_portableBits)
+            long work = (long)Channels * g.Positions * g.KernelHeight * g.KernelWidth / 8;
+            // The narrowest accelerated vector that covers an output row: a 14-wide row wastes half a 512-bit vector.
+            int bits = _portableBits;
+            while (bits > 128 && g.OutWidth <= bits / 32) bits /= 2;
+            switch (bits)
             {
-                case 512: Parallelism.For(images * Channels, work, job, static (item, j) => Plane<Int16x512, Vector512<short>>(j, item)); break;
-                case 256: Parallelism.For(images * Channels, work, job, static (item, j) => Plane<Int16x256, Vector256<short>>(j, item)); break;
-                default: Parallelism.For(images * Channels, work, job, static (item, j) => Plane<Int16x128, Vector128<short>>(j, item)); break;
+                case 512: Parallelism.For(images, work, job, static (item, j) => Image<Int16x512, Vector512<short>>(j, item)); break;
+                case 256: Parallelism.For(images, work, job, static (item, j) => Image<Int16x256, Vector256<short>>(j, item)); break;
+                default: Parallelism.For(images, work, job, static (item, j) => Image<Int16x128, Vector128<short>>(j, item)); break;
             }
         }
     }
@@ -193,12 +196,12 @@ public sealed class QuantizedDepthwiseConvKernel
         public int Limit;
     }
 
-    /// <summary>One (image, channel) plane: bordered copy, then the taps summed row by row.</summary>
+    /// <summary>One image, plane by plane: a bordered copy of the plane, then the taps summed row by row.</summary>
     [SkipLocalsInit]
-    private static unsafe void Plane<TLanes, TVec>(Job job, int item) where TLanes : struct, IInt16Lanes<TVec> where TVec : struct
+    private static unsafe void Image<TLanes, TVec>(Job job, int image) where TLanes : struct, IInt16Lanes<TVec> where TVec : struct
     {
         var g = job.Window;
-        int c = item % g.Channels, n = TLanes.Count;
+        int n = TLanes.Count;
         int kh = g.KernelHeight, kw = g.KernelWidth, p = g.Padding, wo = g.OutWidth;
         int paddedWidth = g.Width + 2 * p, paddedHeight = g.Height + 2 * p;
         // The last vector of a row may read up to n bytes past the row's last window: the slack keeps it inside the buffer.
@@ -211,22 +214,26 @@ public sealed class QuantizedDepthwiseConvKernel
             fixed (int* sums = rowSums)
             {
                 new Span<byte>(plane, length).Clear();
-                byte* source = job.Counts + (long)item * g.Height * g.Width;
-                for (int y = 0; y < g.Height; y++)
+                for (int c = 0; c < g.Channels; c++)
                 {
-                    new ReadOnlySpan<byte>(source + y * g.Width, g.Width).CopyTo(new Span<byte>(plane + (y + p) * paddedWidth + p, g.Width));
-                }
-                sbyte* codes = job.Codes + c * kh * kw;
-                float scale = job.Scales[c];
-                float* bias = job.Bias == null ? null : job.Bias + c;
-                float* output = job.Output + (long)item * g.Positions;
-                for (int oy = 0; oy < g.OutHeight; oy++)
-                {
-                    new Span<int>(sums, wo).Clear();
-                    if (g.Stride == 1) RowStrideOne<TLanes, TVec>(plane + oy * paddedWidth, paddedWidth, codes, kh, kw, wo, job.Limit, sums);
-                    else RowStrided(plane + oy * g.Stride * paddedWidth, paddedWidth, codes, kh, kw, wo, g.Stride, sums);
-                    float* o = output + oy * wo;
-                    for (int ox = 0; ox < wo; ox++) o[ox] = bias != null ? QuantizedEpilogue.Apply(sums[ox], scale, *bias) : QuantizedEpilogue.Apply(sums[ox], scale);
+                    long item = (long)image * g.Channels + c;
+                    byte* source = job.Counts + item * g.Height * g.Width;
+                    for (int y = 0; y < g.Height; y++)
+                    {
+                        new ReadOnlySpan<byte>(source + y * g.Width, g.Width).CopyTo(new Span<byte>(plane + (y + p) * paddedWidth + p, g.Width));
+                    }
+                    sbyte* codes = job.Codes + c * kh * kw;
+                    float scale = job.Scales[c];
+                    float* bias = job.Bias == null ? null : job.Bias + c;
+                    float* output = job.Output + item * g.Positions;
+                    for (int oy = 0; oy < g.OutHeight; oy++)
+                    {
+                        new Span<int>(sums, wo).Clear();
+                        if (g.Stride == 1) RowStrideOne<TLanes, TVec>(plane + oy * paddedWidth, paddedWidth, codes, kh, kw, wo, job.Limit, sums);
+                        else RowStrided(plane + oy * g.Stride * paddedWidth, paddedWidth, codes, kh, kw, wo, g.Stride, sums);
+                        float* o = output + oy * wo;
+                        for (int ox = 0; ox < wo; ox++) o[ox] = bias != null ? QuantizedEpilogue.Apply(sums[ox], scale, *bias) : QuantizedEpilogue.Apply(sums[ox], scale);
+                    }
                 }
             }
         }

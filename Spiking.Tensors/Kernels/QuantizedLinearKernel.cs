@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Numerics;
 using System.Threading;
 
 namespace Spiking.Tensors.Kernels;
@@ -163,27 +164,29 @@ public sealed class QuantizedLinearKernel
         RunCounts(counts, rows, output, default, positions);
 
     /// <summary>
-    /// The spike product by expanding the bits into 0/1 counts and running the counts kernel: the alternative to
-    /// selecting codes by set bits, kept to measure against it (docs/INTEGER_INFERENCE.md).
+    /// The spike product by expanding the bits into 0/1 counts (a byte a spike, through a table) and running the
+    /// counts kernel: what <see cref="Forward(ReadOnlySpan{ulong}, int, Span{float})"/> does on the dot-product and
+    /// pair-sum paths when the spikes are denser than <see cref="ExpandAboveRate"/>; callable directly to measure it.
     /// </summary>
-    internal void ForwardSpikesExpanded(ReadOnlySpan<ulong> spikes, int rows, Span<float> output)
+    internal void ForwardSpikesExpanded(ReadOnlySpan<ulong> spikes, int rows, Span<float> output) =>
+        RunExpanded(spikes.Slice(0, rows * SpikeTensor.WordsFor(InFeatures)), rows, output, default);
+
+    /// <summary>The spike product by selecting codes bit by bit, whatever the rate; callable directly to measure it.</summary>
+    internal void ForwardSpikesSelected(ReadOnlySpan<ulong> spikes, int rows, Span<float> output) =>
+        RunSelected(spikes.Slice(0, rows * SpikeTensor.WordsFor(InFeatures)), rows, output, default);
+
+    /// <summary>
+    /// The firing rate above which spikes are expanded into counts rather than selecting codes bit by bit, on
+    /// <paramref name="path"/>: selection costs in proportion to the set bits, the counts kernel does not. The
+    /// crossovers measured on AMD Zen 5 (docs/INTEGER_INFERENCE.md) are about 0.15–0.22 against the pair sums and 0.38
+    /// against AVX-VNNI; the portable counts kernel is slower still, so the portable path always selects.
+    /// </summary>
+    internal static double ExpandAboveRate(IntegerKernelPath path) => path switch
     {
-        int k = InFeatures, wpr = SpikeTensor.WordsFor(k);
-        var counts = ArrayPool<byte>.Shared.Rent(Math.Max(1, rows * k));
-        try
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                var row = counts.AsSpan(r * k, k);
-                for (int c = 0; c < k; c++) row[c] = (byte)(spikes[r * wpr + (c >> 6)] >> (c & 63) & 1);
-            }
-            RunCounts(counts.AsSpan(0, rows * k), rows, output, default, positions: 0);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(counts);
-        }
-    }
+        IntegerKernelPath.PairSums => 0.2,
+        IntegerKernelPath.DotProduct => 0.35,
+        _ => double.PositiveInfinity,
+    };
 
     private void RunCounts(ReadOnlySpan<byte> counts, int rows, Span<float> output, Span<int> sums, int positions)
     {
@@ -204,14 +207,7 @@ public sealed class QuantizedLinearKernel
             return;
         }
         int maxCount = QuantizedCountsProduct.MaxCount(counts);
-        var panels = LazyInitializer.EnsureInitialized(ref _countPanels,
-            () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, Path, _portableBits));
-        if (Path == IntegerKernelPath.PairSums && !QuantizedCountsProduct.PairSumsExact(maxCount, panels.MaxAbsCode))
-        {
-            panels = LazyInitializer.EnsureInitialized(ref _portablePanels,
-                () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, IntegerKernelPath.Portable, _portableBits));
-        }
-        QuantizedCountsProduct.Run(counts, rows, maxCount, panels, _scales, _bias, output, sums, positions);
+        QuantizedCountsProduct.Run(counts, InFeatures, rows, maxCount, CountPanels(maxCount), _scales, _bias, output, sums, positions);
     }
 
     private void RunSpikes(ReadOnlySpan<ulong> spikes, int rows, Span<float> output, Span<int> sums)
@@ -232,9 +228,58 @@ public sealed class QuantizedLinearKernel
             }
             return;
         }
-        var panels = LazyInitializer.EnsureInitialized(ref _spikePanels,
+        if (Rate(spikes, rows) > ExpandAboveRate(Path)) RunExpanded(spikes, rows, output, sums);
+        else RunSelected(spikes, rows, output, sums);
+    }
+
+    private void RunSelected(ReadOnlySpan<ulong> spikes, int rows, Span<float> output, Span<int> sums)
+    {
+        var panels = Volatile.Read(ref _spikePanels) ?? LazyInitializer.EnsureInitialized(ref _spikePanels,
             () => new QuantizedSpikePanels(Codes(), OutFeatures, InFeatures, Bits, _portableBits));
         QuantizedSpikeProduct.Run(spikes, rows, panels, _scales, _bias, output, sums);
+    }
+
+    private void RunExpanded(ReadOnlySpan<ulong> spikes, int rows, Span<float> output, Span<int> sums)
+    {
+        var panels = CountPanels(1);
+        int stride = panels.RowStride;
+        var counts = ArrayPool<byte>.Shared.Rent(Math.Max(1, rows * stride));
+        try
+        {
+            BitPack.UnpackBytes(spikes, rows, InFeatures, counts, stride);
+            QuantizedCountsProduct.Run(counts.AsSpan(0, rows * stride), stride, rows, 1, panels, _scales, _bias, output, sums, positions: 0);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(counts);
+        }
+    }
+
+    /// <summary>The fraction of the K·rows bits that are set (bits past K in a row's last word not counted).</summary>
+    private double Rate(ReadOnlySpan<ulong> spikes, int rows)
+    {
+        int wpr = SpikeTensor.WordsFor(InFeatures);
+        ulong lastMask = BitPack.LastWordMask(InFeatures);
+        long set = 0;
+        for (int i = 0; i < spikes.Length; i++) set += BitOperations.PopCount(i % wpr == wpr - 1 ? spikes[i] & lastMask : spikes[i]);
+        return (double)set / Math.Max(1L, (long)rows * InFeatures);
+    }
+
+    /// <summary>
+    /// The count panels of the path, made on first use; on the pair-sum path, the portable ones instead when counts up
+    /// to <paramref name="maxCount"/> could saturate a pair sum.
+    /// </summary>
+    private QuantizedCountsPanels CountPanels(int maxCount)
+    {
+        // Volatile.Read first: the lambda (and its delegate allocation) is only evaluated on the first call.
+        var panels = Volatile.Read(ref _countPanels) ?? LazyInitializer.EnsureInitialized(ref _countPanels,
+            () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, Path, _portableBits));
+        if (Path == IntegerKernelPath.PairSums && !QuantizedCountsProduct.PairSumsExact(maxCount, panels.MaxAbsCode))
+        {
+            panels = Volatile.Read(ref _portablePanels) ?? LazyInitializer.EnsureInitialized(ref _portablePanels,
+                () => new QuantizedCountsPanels(Codes(), OutFeatures, InFeatures, Bits, IntegerKernelPath.Portable, _portableBits));
+        }
+        return panels;
     }
 
     /// <summary>The scalar path's epilogue: row-major, or channel-major <c>[rows / positions, N, positions]</c> when <paramref name="positions"/> is positive.</summary>
@@ -258,7 +303,7 @@ public sealed class QuantizedLinearKernel
     }
 
     /// <summary>The codes unpacked to int8 <c>[N, K]</c>, made once.</summary>
-    private sbyte[] Codes() => LazyInitializer.EnsureInitialized(ref _codes, () =>
+    private sbyte[] Codes() => Volatile.Read(ref _codes) ?? LazyInitializer.EnsureInitialized(ref _codes, () =>
     {
         var codes = new sbyte[OutFeatures * InFeatures];
         if (Bits == 4) Int4Codes.Unpack(_source, OutFeatures, InFeatures, codes);
