@@ -44,8 +44,9 @@ public sealed class OperationCounts
     /// Set when the layer's float input holds multi-level spike counts (0 … D, each count worth
     /// <see cref="SpikeCountInput.Unit"/>): its operations are then counted as accumulates, one per unit of count per
     /// target, and its input as counts of <see cref="SpikeCountInput.Bits"/> bits. When null (the default), a float
-    /// input whose every value is a whole number of halves or quarters from 0 to 15 units (what a multi-level neuron
-    /// such as QSD's Multispike emits) is counted so too (<see cref="SpikeCountInput.Detect"/>), and any other as dense.
+    /// input whose every value is a whole number of halves or quarters from 0 to 15 units, not all whole (what a
+    /// multi-level neuron such as QSD's Multispike emits), is counted so too (<see cref="SpikeCountInput.Detect"/>),
+    /// and any other as dense.
     /// </summary>
     public SpikeCountInput? CountInput { get; set; }
 
@@ -54,7 +55,9 @@ public sealed class OperationCounts
     {
         if (CountInput is { } declared) return declared;
         using var host = input.Dense.IsOnHost ? null : input.Dense.To(Device.Cpu);
-        return SpikeCountInput.Detect((host ?? input.Dense).AsReadOnlySpan());
+        // Whole numbers stay dense, as the papers charge them (a residual stream of spike counts, a 0/1 map kept as
+        // floats); a multi-level neuron's fractions of a count are what marks its output.
+        return SpikeCountInput.Detect((host ?? input.Dense).AsReadOnlySpan()) is { Unit: < 1f } counts ? counts : null;
     }
 
     /// <summary>Samples counted (the caller adds them per batch, so per-sample figures can be derived).</summary>
